@@ -1,0 +1,23 @@
+"""sk_slm: Chinese text classification for scikit-learn.
+
+jieba segmentation -> gensim Word2Vec embeddings -> a BiLSTM with attention (PyTorch,
+wrapped by skorch), with the traditional baselines one call away.
+"""
+
+from .segmenter import (
+    JiebaSegmenter,
+    SegmentedDocuments,
+    check_documents,
+    clear_segmentation_cache,
+    passthrough_analyzer,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "JiebaSegmenter",
+    "SegmentedDocuments",
+    "check_documents",
+    "clear_segmentation_cache",
+    "passthrough_analyzer",
+]

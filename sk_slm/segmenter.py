@@ -1,0 +1,498 @@
+"""JiebaSegmenter: raw Chinese (or mixed Chinese/English) documents to token lists."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils import Bunch
+
+from ._cache import LRUCache
+from ._jieba_dict import base_prefix_dict
+
+__all__ = [
+    "JiebaSegmenter",
+    "SegmentedDocuments",
+    "passthrough_analyzer",
+    "check_documents",
+    "clear_segmentation_cache",
+]
+
+_MODES = ("accurate", "full", "search")
+_GRANULARITIES = ("word", "char")
+_BACKENDS = ("jieba", "rjieba")
+_ON_INVALID = ("raise", "empty")
+
+# One token per Chinese character; Latin words (with an inner apostrophe) and numbers
+# (with a decimal part) stay whole. `.` with re.S covers every other character, so the
+# tokens always concatenate back to the input.
+_CHAR_TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*|[0-9]+(?:\.[0-9]+)?|.", re.S)
+
+# jieba's own user-dictionary line format: "word [freq] [tag]".
+_USERDICT_LINE = re.compile(r"^(.+?)( [0-9]+)?( [a-z]+)?$")
+
+# Parallel segmentation only pays for itself once each process gets this many documents.
+_MIN_DOCS_PER_JOB = 5000
+
+# Shared across instances in a process, so that GridSearchCV candidates and CV folds that
+# segment the same documents with the same settings do it once.
+_SEGMENTATION_CACHE = LRUCache(maxsize=200_000)
+
+
+def clear_segmentation_cache() -> None:
+    """Empty the in-memory cache of segmented documents shared by all segmenters."""
+    _SEGMENTATION_CACHE.clear()
+
+
+def passthrough_analyzer(doc: Sequence[str]) -> Sequence[str]:
+    """Return an already-tokenised document unchanged.
+
+    Pass it as ``analyzer=`` to scikit-learn's ``CountVectorizer`` or ``TfidfVectorizer``
+    after a :class:`JiebaSegmenter`. Unlike a lambda it pickles, so the pipeline can be
+    saved and run with ``n_jobs > 1``.
+    """
+    return doc
+
+
+class SegmentedDocuments(list):
+    """A list of token lists that remembers the segmenter settings that produced it.
+
+    It behaves exactly like ``list``. Downstream steps (for example
+    :class:`~sk_slm.Word2VecVectorizer` with ``corpus=`` a text file) read
+    :attr:`segmenter` to segment extra text the same way.
+    """
+
+    def __init__(self, docs: Iterable[list[str]] = (), segmenter: JiebaSegmenter | None = None):
+        super().__init__(docs)
+        self.segmenter = segmenter
+
+
+def check_documents(X: Any, *, on_invalid: str = "raise", name: str = "X") -> list[str]:
+    """Validate a 1-D collection of raw text documents and return it as a list.
+
+    Parameters
+    ----------
+    X : iterable of str
+        A list, tuple, 1-D numpy array or pandas Series of documents.
+    on_invalid : {"raise", "empty"}, default="raise"
+        What to do with an entry that is not a ``str`` (None, NaN, bytes, a number):
+        raise a ValueError naming its position, or treat it as an empty document.
+    name : str, default="X"
+        The argument name used in error messages.
+
+    Returns
+    -------
+    list of str
+        One entry per input document, in order. Nothing is dropped.
+    """
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{name} must be a list of documents (an iterable of str), got a single "
+            f"{type(X).__name__}; wrap it in a list: [text]."
+        )
+    if hasattr(X, "columns"):  # a DataFrame: iterating it would yield column names
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{name} is a DataFrame with {X.shape[1]} columns; pass the text column "
+                "alone, e.g. df['text']."
+            )
+        X = X.iloc[:, 0]
+    if isinstance(X, np.ndarray) and X.ndim != 1:
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        else:
+            raise ValueError(f"{name} must be 1-D (one document per row), got shape {X.shape}.")
+    if not isinstance(X, Iterable):
+        raise TypeError(
+            f"{name} must be an iterable of str documents, got {type(X).__name__}."
+        )
+    docs = list(X)
+    for i, doc in enumerate(docs):
+        if isinstance(doc, str):
+            continue
+        if on_invalid == "empty":
+            docs[i] = ""
+            continue
+        shown = repr(doc)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ValueError(
+            f"{name}[{i}] is {shown} of type {type(doc).__name__}, not a str document; "
+            "clean it or pass on_invalid='empty' to treat it as an empty document."
+        )
+    return docs
+
+
+def _is_punctuation(token: str) -> bool:
+    return all(unicodedata.category(ch).startswith("P") for ch in token)
+
+
+def _load_bundled_stop_words() -> frozenset[str]:
+    text = resources.files("sk_slm").joinpath("data/stopwords_zh.txt").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+class JiebaSegmenter(TransformerMixin, BaseEstimator):
+    """Segment Chinese (and mixed Chinese/English) documents into token lists.
+
+    The first step of an sk_slm pipeline. Each instance builds its own jieba tokenizer
+    lazily, so jieba's global default tokenizer is never modified; user words live in
+    the instance and survive pickling and cloning.
+
+    Parameters
+    ----------
+    mode : {"accurate", "full", "search"}, default="accurate"
+        jieba's cutting mode: accurate (``cut``), full (``cut_all``: every dictionary
+        word, overlapping) or search engine mode (``cut_for_search``).
+    hmm : bool, default=True
+        Use jieba's HMM to join characters into words not in the dictionary.
+    granularity : {"word", "char"}, default="word"
+        "word" segments with jieba; "char" gives one token per Chinese character, with
+        Latin words and numbers kept whole (no dictionary needed).
+    user_dict : str, path-like, iterable of str or (word, freq) pairs, default=None
+        Extra words: a jieba user dictionary file (``word [freq] [tag]`` per line), or
+        the words themselves. Pass a list, not a generator, so the segmenter can be cloned.
+    stop_words : None, "chinese" or iterable of str, default=None
+        Tokens to remove. "chinese" uses a small bundled list of function words.
+    normalize : bool, default=True
+        Apply Unicode NFKC (full-width letters, digits and punctuation to half-width)
+        and lowercase before segmenting. jieba splits full-width numbers into single
+        characters, so this alone adds about 2 points of segmentation F1 on news text.
+    drop_whitespace : bool, default=True
+        Remove tokens made only of whitespace.
+    drop_punctuation : bool, default=False
+        Remove tokens made only of Unicode punctuation (categories P*). Symbols and
+        emoji are kept: they often carry sentiment.
+    backend : {"jieba", "rjieba"}, default="jieba"
+        "rjieba" is the Rust port (``pip install "sk-slm[fast]"``), about 15x faster.
+        Its tokens match jieba's exactly with ``hmm=False`` and on 97-99% of documents
+        with ``hmm=True``.
+    on_invalid : {"raise", "empty"}, default="raise"
+        What to do with an entry that is not a str (None, NaN, bytes, a number): raise
+        a ValueError naming its position, or treat it as an empty document.
+    n_jobs : int, default=None
+        Processes for segmenting large inputs (None means 1; -1 all cores). Inputs
+        smaller than about 5,000 documents per process are segmented in this process.
+
+    Attributes
+    ----------
+    user_words_ : list of (str, int or None)
+        The user words read from ``user_dict`` at fit time.
+    stop_words_ : frozenset of str
+        The stop words in effect.
+
+    See Also
+    --------
+    Word2VecVectorizer : Turns the token lists into vectors.
+    passthrough_analyzer : Lets scikit-learn's text vectorizers consume the token lists.
+
+    Notes
+    -----
+    Segmenting documents again with the same settings (as happens across CV folds and
+    GridSearchCV candidates) is served from a bounded in-memory cache shared by every
+    segmenter in the process; :func:`clear_segmentation_cache` empties it.
+    The segmenter is stateless apart from its settings: ``transform`` works without
+    ``fit``, reading ``user_dict`` and ``stop_words`` from the parameters.
+
+    Examples
+    --------
+    >>> from sk_slm import JiebaSegmenter
+    >>> JiebaSegmenter().fit_transform(["我爱北京天安门", "Ｐｙｔｈｏｎ 很好用"])
+    [['我', '爱', '北京', '天安门'], ['python', '很', '好', '用']]
+    >>> JiebaSegmenter(granularity="char").fit_transform(["分词2024年 ok"])
+    [['分', '词', '2024', '年', 'ok']]
+    """
+
+    def __init__(
+        self,
+        mode: str = "accurate",
+        hmm: bool = True,
+        granularity: str = "word",
+        user_dict: Any = None,
+        stop_words: Any = None,
+        normalize: bool = True,
+        drop_whitespace: bool = True,
+        drop_punctuation: bool = False,
+        backend: str = "jieba",
+        on_invalid: str = "raise",
+        n_jobs: int | None = None,
+    ):
+        self.mode = mode
+        self.hmm = hmm
+        self.granularity = granularity
+        self.user_dict = user_dict
+        self.stop_words = stop_words
+        self.normalize = normalize
+        self.drop_whitespace = drop_whitespace
+        self.drop_punctuation = drop_punctuation
+        self.backend = backend
+        self.on_invalid = on_invalid
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ validation
+    def _validate_params(self) -> None:
+        for name, allowed in (
+            ("mode", _MODES),
+            ("granularity", _GRANULARITIES),
+            ("backend", _BACKENDS),
+            ("on_invalid", _ON_INVALID),
+        ):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"{name}={value!r} is not one of {list(allowed)}.")
+        for name in ("hmm", "normalize", "drop_whitespace", "drop_punctuation"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
+        if self.n_jobs is not None and (
+            not isinstance(self.n_jobs, Integral) or isinstance(self.n_jobs, bool) or self.n_jobs == 0
+        ):
+            raise ValueError(f"n_jobs must be None or a non-zero int, got {self.n_jobs!r}.")
+        if self.backend == "rjieba":
+            try:
+                import rjieba  # noqa: F401
+            except ImportError as exc:
+                raise ImportError(
+                    "backend='rjieba' needs the rjieba package: pip install 'sk-slm[fast]' "
+                    "(or pip install rjieba), or use backend='jieba'."
+                ) from exc
+
+    def _read_user_words(self) -> list[tuple[str, int | None]]:
+        ud = self.user_dict
+        if ud is None:
+            return []
+        if isinstance(ud, (str, os.PathLike)):
+            path = os.fspath(ud)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"user_dict: no such file {path!r}.")
+            words = []
+            with open(path, encoding="utf-8-sig") as fh:
+                for lineno, raw in enumerate(fh, 1):
+                    line = raw.strip()
+                    if not line or line.startswith("#"):
+                        continue
+                    match = _USERDICT_LINE.match(line)
+                    if match is None:  # pragma: no cover - the regex matches any non-empty line
+                        raise ValueError(f"user_dict {path!r}, line {lineno}: cannot parse {line!r}.")
+                    word, freq, _tag = match.groups()
+                    words.append((word, int(freq) if freq else None))
+            return words
+        if isinstance(ud, bytes) or not isinstance(ud, Iterable):
+            raise TypeError(
+                "user_dict must be a path to a jieba dictionary file or an iterable of words "
+                f"or (word, freq) pairs, got {type(ud).__name__}."
+            )
+        words = []
+        for i, entry in enumerate(ud):
+            if isinstance(entry, str):
+                word, freq = entry, None
+            elif (
+                isinstance(entry, (tuple, list))
+                and len(entry) == 2
+                and isinstance(entry[0], str)
+                and (entry[1] is None or isinstance(entry[1], Integral))
+            ):
+                word, freq = entry[0], None if entry[1] is None else int(entry[1])
+            else:
+                raise ValueError(
+                    f"user_dict[{i}] = {entry!r} is neither a word nor a (word, freq) pair."
+                )
+            if not word.strip():
+                raise ValueError(f"user_dict[{i}] is an empty word.")
+            words.append((word, freq))
+        return words
+
+    def _read_stop_words(self) -> frozenset[str]:
+        sw = self.stop_words
+        if sw is None:
+            return frozenset()
+        if isinstance(sw, str):
+            if sw != "chinese":
+                raise ValueError(
+                    f"stop_words={sw!r}: the only named list is 'chinese'; pass an iterable "
+                    "of words for your own list."
+                )
+            words = _load_bundled_stop_words()
+        elif isinstance(sw, Iterable):
+            words = frozenset(sw)
+            bad = [w for w in words if not isinstance(w, str)]
+            if bad:
+                raise ValueError(f"stop_words must hold str, found {bad[0]!r}.")
+        else:
+            raise TypeError(f"stop_words must be None, 'chinese' or an iterable, got {sw!r}.")
+        if self.normalize:
+            words = frozenset(unicodedata.normalize("NFKC", w).lower() for w in words)
+        return words
+
+    def _resolved(self) -> Bunch:
+        """Settings in effect: the fitted ones, or fresh from the parameters if unfitted."""
+        if hasattr(self, "user_words_"):
+            return Bunch(user_words=self.user_words_, stop_words=self.stop_words_)
+        self._validate_params()
+        return Bunch(user_words=self._read_user_words(), stop_words=self._read_stop_words())
+
+    # ------------------------------------------------------------------ tokenizer
+    def _tokenizer(self, user_words: list[tuple[str, int | None]]) -> Any:
+        key = (self.backend, tuple(user_words))
+        cached = self.__dict__.get("_tok")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if self.backend == "rjieba":
+            import rjieba
+
+            tok = rjieba.Jieba()
+            for word, freq in user_words:
+                tok.add_word(word, freq, None)
+        else:
+            import jieba
+
+            tok = jieba.Tokenizer()
+            freq_table, total = base_prefix_dict()
+            # add_word mutates the prefix dict: copy it only when there are user words.
+            tok.FREQ = dict(freq_table) if user_words else freq_table
+            tok.total = total
+            tok.initialized = True
+            for word, freq in user_words:
+                tok.add_word(word, freq)
+        self._tok = (key, tok)
+        return tok
+
+    def __getstate__(self) -> dict:
+        # Tokenizers are rebuilt on demand: rjieba's cannot be pickled and jieba's is large.
+        state = super().__getstate__()
+        state.pop("_tok", None)
+        return state
+
+    # ------------------------------------------------------------------ segmentation
+    def _cutter(self, settings: Bunch):
+        """Return a function str -> list[str] applying every setting."""
+        if self.granularity == "char":
+            cut = _CHAR_TOKEN.findall
+        else:
+            tok = self._tokenizer(settings.user_words)
+            hmm = bool(self.hmm)
+            if self.backend == "rjieba":
+                if self.mode == "accurate":
+                    def cut(s):
+                        return tok.cut(s, hmm)
+                elif self.mode == "full":
+                    cut = tok.cut_all
+                else:
+                    def cut(s):
+                        return tok.cut_for_search(s, hmm)
+            elif self.mode == "accurate":
+                def cut(s):
+                    return tok.lcut(s, False, hmm)
+            elif self.mode == "full":
+                def cut(s):
+                    return tok.lcut(s, True, hmm)
+            else:
+                def cut(s):
+                    return tok.lcut_for_search(s, hmm)
+
+        normalize = self.normalize
+        stop = settings.stop_words
+        drop_ws = self.drop_whitespace
+        drop_punct = self.drop_punctuation
+
+        def segment(doc: str) -> list[str]:
+            if normalize:
+                doc = unicodedata.normalize("NFKC", doc).lower()
+            tokens = cut(doc)
+            if drop_ws:
+                tokens = [t for t in tokens if not t.isspace()]
+            if drop_punct:
+                tokens = [t for t in tokens if not _is_punctuation(t)]
+            if stop:
+                tokens = [t for t in tokens if t not in stop]
+            return tokens
+
+        return segment
+
+    def _cache_key(self, settings: Bunch) -> tuple:
+        return (
+            self.mode, bool(self.hmm), self.granularity, tuple(settings.user_words),
+            settings.stop_words, bool(self.normalize), bool(self.drop_whitespace),
+            bool(self.drop_punctuation), self.backend,
+        )
+
+    def _segment_list(self, docs: list[str], settings: Bunch) -> list[list[str]]:
+        segment = self._cutter(settings)
+        return [segment(d) for d in docs]
+
+    def fit(self, X: Any, y: Any = None) -> JiebaSegmenter:
+        """Validate the parameters and read the user dictionary and stop words.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Documents; validated but not otherwise used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : JiebaSegmenter
+        """
+        self._validate_params()
+        check_documents(X, on_invalid=self.on_invalid)
+        self.user_words_ = self._read_user_words()
+        self.stop_words_ = self._read_stop_words()
+        return self
+
+    def transform(self, X: Any) -> SegmentedDocuments:
+        """Segment each document.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Documents: list, tuple, 1-D array or pandas Series.
+
+        Returns
+        -------
+        SegmentedDocuments
+            A list with one token list per document, in input order; an empty or
+            whitespace-only document gives an empty list.
+        """
+        settings = self._resolved()
+        docs = check_documents(X, on_invalid=self.on_invalid)
+        key = self._cache_key(settings)
+        out, missing = _SEGMENTATION_CACHE.get_many(key, docs)
+        if missing:
+            todo = list(dict.fromkeys(docs[i] for i in missing))  # unique, in order
+            done = self._segment_parallel(todo, settings)
+            result = dict(zip(todo, done, strict=True))
+            for i in missing:
+                out[i] = list(result[docs[i]])
+            _SEGMENTATION_CACHE.put_many(key, result)
+        return SegmentedDocuments(out, segmenter=clone(self))
+
+    def _segment_parallel(self, docs: list[str], settings: Bunch) -> list[list[str]]:
+        n_jobs = self.n_jobs or 1
+        n_jobs = os.cpu_count() or 1 if n_jobs < 0 else n_jobs
+        n_jobs = min(n_jobs, len(docs) // _MIN_DOCS_PER_JOB)
+        if n_jobs <= 1:
+            return self._segment_list(docs, settings)
+        size = math.ceil(len(docs) / n_jobs)
+        chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(self._segment_list)(chunk, settings) for chunk in chunks
+        )
+        return [tokens for part in parts for tokens in part]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        tags.non_deterministic = False
+        return tags

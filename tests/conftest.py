@@ -1,0 +1,32 @@
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The workspace's real data sets; tests using it skip in a user's clone."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present (only in the project workspace)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def toy_sentiment():
+    """A small, clearly separable Chinese sentiment task made at test time."""
+    import random
+
+    rng = random.Random(0)
+    pos = ["好吃", "很棒", "满意", "推荐", "喜欢", "新鲜", "实惠", "快"]
+    neg = ["难吃", "很差", "失望", "退款", "讨厌", "变质", "太贵", "慢"]
+    filler = ["这家", "外卖", "味道", "送餐", "老板", "今天", "我们", "点了", "东西", "服务"]
+    X, y = [], []
+    for i in range(240):
+        label = i % 2
+        words = rng.sample(filler, 3) + rng.sample(pos if label else neg, 2)
+        rng.shuffle(words)
+        X.append("".join(words))
+        y.append("正面" if label else "负面")
+    return X, y

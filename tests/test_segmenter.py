@@ -1,0 +1,273 @@
+import os
+import pickle
+import stat
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+from sk_slm import JiebaSegmenter, SegmentedDocuments, passthrough_analyzer
+from sk_slm.segmenter import _SEGMENTATION_CACHE, clear_segmentation_cache
+
+
+def seg(docs, **params):
+    return JiebaSegmenter(**params).fit_transform(docs)
+
+
+def test_basic_word_segmentation_keeps_order_and_empty_docs():
+    out = seg(["我爱北京天安门", "", "   ", "今天天气不错"])
+    assert isinstance(out, SegmentedDocuments) and isinstance(out, list)
+    assert out[0] == ["我", "爱", "北京", "天安门"]
+    assert out[1] == [] and out[2] == []
+    assert "".join(out[3]) == "今天天气不错"
+
+
+@pytest.mark.parametrize(
+    "container",
+    [list, tuple, np.array, pd.Series, lambda d: np.array(d, dtype=object)],
+)
+def test_accepts_any_1d_container(container):
+    docs = ["我爱北京", "你好"]
+    assert seg(container(docs)) == [["我", "爱", "北京"], ["你好"]]
+
+
+def test_one_column_dataframe_and_2d_errors():
+    assert seg(pd.DataFrame({"t": ["你好"]})) == [["你好"]]
+    with pytest.raises(ValueError, match="2 columns"):
+        seg(pd.DataFrame({"a": ["x"], "b": ["y"]}))
+    with pytest.raises(ValueError, match="1-D"):
+        seg(np.array([["a", "b"]]))
+
+
+def test_bare_string_is_refused():
+    with pytest.raises(TypeError, match="list of documents"):
+        seg("我爱北京")
+    with pytest.raises(TypeError, match="list of documents"):
+        JiebaSegmenter().fit(b"bytes")
+
+
+@pytest.mark.parametrize("bad", [None, float("nan"), b"bytes", 3, 2.5])
+def test_invalid_entry_names_its_position(bad):
+    with pytest.raises(ValueError, match=r"X\[1\]"):
+        seg(["好", bad, "坏"])
+    out = seg(["好", bad, "坏"], on_invalid="empty")
+    assert out == [["好"], [], ["坏"]]
+
+
+def test_modes_differ_as_jieba_does():
+    doc = ["中华人民共和国成立了"]
+    accurate = seg(doc)[0]
+    full = seg(doc, mode="full")[0]
+    search = seg(doc, mode="search")[0]
+    assert "中华人民共和国" in accurate and "中华" not in accurate
+    assert {"中华", "华人", "共和国"} <= set(full)
+    assert {"中华", "共和国", "中华人民共和国"} <= set(search)
+
+
+def test_hmm_controls_unknown_word_discovery():
+    doc = ["他来到了网易杭研大厦"]
+    assert "杭研" in seg(doc, hmm=True)[0]
+    assert "杭研" not in seg(doc, hmm=False)[0]
+
+
+def test_char_granularity_keeps_latin_and_numbers_whole():
+    out = seg(["iPhone15发布会在2023.9举行 ok!"], granularity="char")[0]
+    assert out == ["iphone", "15", "发", "布", "会", "在", "2023.9", "举", "行", "ok", "!"]
+
+
+def test_user_dict_words_and_pairs_and_file(tmp_path):
+    doc = ["江大桥在重庆会议"]
+    assert "江大桥" not in seg(doc, hmm=False)[0]
+    assert "江大桥" in seg(doc, hmm=False, user_dict=["江大桥"])[0]
+    assert "江大桥" in seg(doc, hmm=False, user_dict=[("江大桥", 20000)])[0]
+    path = tmp_path / "dict.txt"
+    path.write_text("江大桥 20000 nr\n重庆会议\n", encoding="utf-8")
+    out = seg(doc, hmm=False, user_dict=str(path))[0]
+    assert "江大桥" in out and "重庆会议" in out
+
+
+def test_user_words_do_not_leak_into_jieba_global_or_other_instances():
+    import jieba
+
+    doc = ["江大桥在重庆"]
+    seg(doc, hmm=False, user_dict=["江大桥"])
+    assert "江大桥" not in seg(doc, hmm=False)[0]
+    assert "江大桥" not in jieba.lcut(doc[0], HMM=False)
+
+
+def test_user_dict_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="user_dict"):
+        seg(["x"], user_dict=str(tmp_path / "missing.txt"))
+    with pytest.raises(ValueError, match=r"user_dict\[1\]"):
+        seg(["x"], user_dict=["好", 3])
+    with pytest.raises(TypeError, match="user_dict"):
+        seg(["x"], user_dict=42)
+
+
+def test_stop_words_named_and_custom():
+    doc = ["我的书和你的笔"]
+    assert "的" not in seg(doc, stop_words="chinese")[0]
+    assert seg(doc, stop_words=["书", "笔"])[0] == ["我", "的", "和", "你", "的"]
+    with pytest.raises(ValueError, match="stop_words"):
+        seg(doc, stop_words="english")
+
+
+def test_normalize_folds_full_width_and_case():
+    assert seg(["ＡＢＣ１２３"])[0] == ["abc123"]
+    assert seg(["ＡＢＣ１２３"], normalize=False)[0] != ["abc123"]
+    # Stop words are normalized like the text.
+    assert seg(["ＡＢＣ 好"], stop_words=["ABC"])[0] == ["好"]
+
+
+def test_drop_whitespace_and_punctuation():
+    doc = ["你好， 世界！ 😀"]
+    assert " " in seg(doc, drop_whitespace=False)[0]
+    assert " " not in seg(doc)[0]
+    out = seg(doc, drop_punctuation=True)[0]
+    assert "," not in out and "!" not in out and "😀" in out
+
+
+def test_rjieba_backend_matches_jieba_without_hmm():
+    pytest.importorskip("rjieba")
+    docs = ["我爱北京天安门", "工信处女干事每月经过下属科室", "Python 和 Rust 都很快"]
+    assert seg(docs, backend="rjieba", hmm=False) == seg(docs, hmm=False)
+    assert "江大桥" in seg(["江大桥在重庆"], backend="rjieba", hmm=False, user_dict=["江大桥"])[0]
+
+
+def test_rjieba_missing_gives_install_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, "rjieba", None)
+    with pytest.raises(ImportError, match="sk-slm\\[fast\\]"):
+        seg(["x"], backend="rjieba")
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [("mode", "fast"), ("granularity", "word+"), ("backend", "pkuseg"), ("on_invalid", "skip"),
+     ("n_jobs", 0)],
+)
+def test_bad_parameter_values_are_named(param, value):
+    with pytest.raises(ValueError, match=param):
+        JiebaSegmenter(**{param: value}).fit(["x"])
+
+
+def test_hmm_must_be_bool():
+    with pytest.raises(TypeError, match="hmm"):
+        JiebaSegmenter(hmm="yes").fit(["x"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=40), max_size=5))
+def test_tokens_concatenate_to_the_input(docs):
+    for granularity in ("word", "char"):
+        out = seg(docs, normalize=False, drop_whitespace=False, granularity=granularity)
+        assert len(out) == len(docs)
+        assert ["".join(t) for t in out] == docs
+
+
+def test_deterministic_and_cache_returns_independent_copies():
+    docs = ["我爱北京天安门"] * 3 + ["今天天气不错"]
+    first = seg(docs)
+    first[0].append("MUTATED")
+    second = seg(docs)
+    assert second[0] == ["我", "爱", "北京", "天安门"]
+    assert second[1:] == first[1:]
+
+
+def test_cache_is_bounded_and_clearable():
+    clear_segmentation_cache()
+    seg([f"文档{i}" for i in range(50)])
+    assert len(_SEGMENTATION_CACHE) == 50
+    old = _SEGMENTATION_CACHE.maxsize
+    try:
+        _SEGMENTATION_CACHE.maxsize = 10
+        seg([f"另一个{i}" for i in range(30)])
+        assert len(_SEGMENTATION_CACHE) == 10
+    finally:
+        _SEGMENTATION_CACHE.maxsize = old
+        clear_segmentation_cache()
+
+
+def test_pickle_and_clone_round_trip_keep_user_words():
+    s = JiebaSegmenter(hmm=False, user_dict=["江大桥"]).fit(["x"])
+    before = s.transform(["江大桥在重庆"])
+    s2 = pickle.loads(pickle.dumps(s))
+    assert s2.transform(["江大桥在重庆"]) == before
+    assert clone(s).fit_transform(["江大桥在重庆"]) == before
+    r = JiebaSegmenter(backend="rjieba", hmm=False, user_dict=["江大桥"]).fit(["x"])
+    pytest.importorskip("rjieba")
+    assert pickle.loads(pickle.dumps(r)).transform(["江大桥在重庆"]) == before
+
+
+def test_transform_without_fit_uses_parameters():
+    assert JiebaSegmenter(stop_words=["北京"]).transform(["我爱北京"]) == [["我", "爱"]]
+
+
+def test_n_jobs_preserves_order():
+    docs = [f"第{i}号文档讲的是北京" for i in range(12000)]
+    clear_segmentation_cache()
+    parallel = seg(docs, n_jobs=2)
+    clear_segmentation_cache()
+    assert parallel == seg(docs)
+
+
+def test_output_carries_its_segmenter_settings():
+    out = JiebaSegmenter(granularity="char").fit_transform(["好"])
+    assert out.segmenter.get_params()["granularity"] == "char"
+    assert pickle.loads(pickle.dumps(out)) == out
+
+
+def test_pipeline_with_tfidf_pickles_and_grid_searches(toy_sentiment):
+    X, y = toy_sentiment
+    pipe = make_pipeline(
+        JiebaSegmenter(),
+        TfidfVectorizer(analyzer=passthrough_analyzer),
+        LinearSVC(),
+    )
+    pipe.fit(X, y)
+    assert (pipe.predict(X) == np.asarray(y)).mean() > 0.95
+    restored = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(restored.predict(X), pipe.predict(X))
+    grid = GridSearchCV(
+        pipe, {"jiebasegmenter__granularity": ["word", "char"], "linearsvc__C": [0.1, 1]},
+        cv=3, n_jobs=2,
+    )
+    grid.fit(X, y)
+    assert grid.best_score_ > 0.9
+
+
+def test_read_only_temp_dir_and_fresh_cache_dir(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    cache = tmp_path / "cache"
+    code = textwrap.dedent(
+        """
+        import tempfile, os
+        from sk_slm import JiebaSegmenter
+        assert not os.access(tempfile.gettempdir(), os.W_OK) or os.geteuid() == 0
+        print(JiebaSegmenter().fit_transform(["我爱北京天安门"]))
+        """
+    )
+    env = dict(os.environ, TMPDIR=str(ro), SK_SLM_CACHE_DIR=str(cache))
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "天安门" in res.stdout
+    assert "Dump cache file failed" not in res.stderr
+    assert list(cache.glob("jieba-*.marshal")), "the dictionary cache is kept in SK_SLM_CACHE_DIR"
+    # A cache dir that cannot be created (even by root: its parent is a file) still
+    # works, with the dictionary kept in memory.
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    env["SK_SLM_CACHE_DIR"] = str(blocker / "cache")
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
