@@ -11,6 +11,8 @@ from .segmenter import (
     clear_segmentation_cache,
     passthrough_analyzer,
 )
+from .sequences import TokenSequences
+from .vectorizer import EmptyDocumentWarning, Word2VecVectorizer, check_token_lists, load_vectors
 
 __version__ = "0.1.0"
 
@@ -20,4 +22,9 @@ __all__ = [
     "check_documents",
     "clear_segmentation_cache",
     "passthrough_analyzer",
+    "TokenSequences",
+    "Word2VecVectorizer",
+    "EmptyDocumentWarning",
+    "check_token_lists",
+    "load_vectors",
 ]

@@ -1,0 +1,96 @@
+"""TokenSequences: documents as token-id sequences that share one embedding table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TokenSequences"]
+
+
+class TokenSequences:
+    """Token-id sequences of many documents plus the embedding table they index.
+
+    What :class:`~sk_slm.Word2VecVectorizer` returns with ``output="sequence"`` and what
+    :class:`~sk_slm.LSTMAttentionClassifier` consumes. Memory grows with the number of
+    tokens (one int32 each), not tokens x dimensions: the vectors are held once and
+    shared, without copying, by every slice.
+
+    It indexes like a 1-D array, so scikit-learn's splitters and skorch can cut it:
+    ``seqs[3]`` is the id array of document 3; ``seqs[[0, 5]]``, ``seqs[2:9]`` and
+    ``seqs[mask]`` are new TokenSequences.
+
+    Parameters
+    ----------
+    ids : array of int, shape (n_tokens,)
+        All documents' token ids, concatenated; -1 marks a token not in the vocabulary.
+    offsets : array of int, shape (n_documents + 1,)
+        Document ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
+    vectors : array of float32, shape (n_vocabulary, dim)
+        The embedding table.
+    vocabulary : sequence of str
+        ``vocabulary[k]`` is the token of row ``k`` of ``vectors``.
+    """
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        offsets: np.ndarray,
+        vectors: np.ndarray,
+        vocabulary: Sequence[str],
+    ):
+        self.ids = np.asarray(ids, dtype=np.int32)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.vectors = vectors
+        self.vocabulary = vocabulary
+        if self.offsets.ndim != 1 or len(self.offsets) == 0 or self.offsets[0] != 0:
+            raise ValueError("offsets must be a 1-D array starting at 0.")
+        if self.offsets[-1] != len(self.ids):
+            raise ValueError(
+                f"offsets end at {self.offsets[-1]} but there are {len(self.ids)} ids."
+            )
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self.offsets) - 1,)
+
+    ndim = 1
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of tokens of each document."""
+        return np.diff(self.offsets)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(len(self)):
+            yield self.ids[self.offsets[i] : self.offsets[i + 1]]
+
+    def __getitem__(self, key: Any) -> np.ndarray | TokenSequences:
+        if isinstance(key, tuple):  # scikit-learn indexes arrays as X[key, ...]
+            key = key[0]
+        if isinstance(key, (int, np.integer)):
+            i = range(len(self))[key]
+            return self.ids[self.offsets[i] : self.offsets[i + 1]]
+        rows = np.arange(len(self))[key]
+        lengths = self.lengths[rows]
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        # Position of every kept token in self.ids, without a Python loop per document.
+        starts = self.offsets[rows]
+        positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return TokenSequences(self.ids[positions], offsets, self.vectors, self.vocabulary)
+
+    def tokens(self, i: int, unknown: str = "<unk>") -> list[str]:
+        """The tokens of document ``i`` (``unknown`` where the id is -1)."""
+        return [self.vocabulary[k] if k >= 0 else unknown for k in self[i].tolist()]
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenSequences(n_documents={len(self)}, n_tokens={len(self.ids)}, "
+            f"vocabulary={len(self.vocabulary)}, dim={self.vectors.shape[1]})"
+        )

@@ -1,0 +1,451 @@
+"""Word2VecVectorizer: gensim Word2Vec embeddings as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from itertools import chain, repeat
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .segmenter import JiebaSegmenter
+from .sequences import TokenSequences
+
+__all__ = ["Word2VecVectorizer", "EmptyDocumentWarning", "check_token_lists", "load_vectors"]
+
+_OUTPUTS = ("mean", "max", "mean_max", "tfidf", "sif", "sequence")
+_FORMATS = ("word2vec", "word2vec_binary", "glove")
+_SIF_A = 1e-3  # Arora et al.'s smoothing constant a in a / (a + p(w))
+_CHUNK_DOCS = 20_000  # pooled transforms work in chunks to bound temporary memory
+
+
+class EmptyDocumentWarning(UserWarning):
+    """Some documents had no token in the vocabulary and became zero vectors."""
+
+
+def check_token_lists(X: Any, name: str = "X") -> list:
+    """Validate documents given as token lists (the output of JiebaSegmenter).
+
+    Raises a TypeError pointing to :class:`~sk_slm.JiebaSegmenter` when the documents are
+    raw strings, and a ValueError naming the row holding a token that is not a str.
+    """
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{name} must be a list of token lists; got a single {type(X).__name__}. "
+            "Segment raw text first with sk_slm.JiebaSegmenter."
+        )
+    if isinstance(X, TokenSequences):
+        raise TypeError(f"{name} is already a TokenSequences; pass token lists instead.")
+    if not isinstance(X, Iterable):
+        raise TypeError(f"{name} must be a list of token lists, got {type(X).__name__}.")
+    docs = list(X)
+    for i, doc in enumerate(docs):
+        if isinstance(doc, str):
+            raise TypeError(
+                f"{name}[{i}] is a raw string, but token lists are expected: put "
+                "sk_slm.JiebaSegmenter() before this step, e.g. "
+                "make_pipeline(JiebaSegmenter(), Word2VecVectorizer(), ...)."
+            )
+        if not isinstance(doc, (list, tuple, np.ndarray)):
+            raise ValueError(
+                f"{name}[{i}] is {type(doc).__name__}, not a list of tokens (str)."
+            )
+        for tok in doc:
+            if not isinstance(tok, str):
+                raise ValueError(f"{name}[{i}] holds {tok!r}, which is not a str token.")
+    return docs
+
+
+def load_vectors(path: str | os.PathLike, fmt: str = "word2vec", limit: int | None = None):
+    """Load pretrained vectors as gensim KeyedVectors, with errors naming the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The vectors file.
+    fmt : {"word2vec", "word2vec_binary", "glove"}
+        word2vec text format (a "count dim" header line, then "word v1 ... vdim"), the
+        binary word2vec format, or GloVe's text format (no header line).
+    limit : int, default=None
+        Read at most this many vectors (files are usually sorted by frequency).
+    """
+    from gensim.models import KeyedVectors
+
+    path = os.fspath(path)
+    if fmt not in _FORMATS:
+        raise ValueError(f"pretrained_format={fmt!r} is not one of {list(_FORMATS)}.")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"pretrained vectors file not found: {path!r}")
+    try:
+        kv = KeyedVectors.load_word2vec_format(
+            path, binary=fmt == "word2vec_binary", limit=limit, no_header=fmt == "glove"
+        )
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"pretrained file {path!r} is not UTF-8 (byte {exc.start}); re-save it as UTF-8."
+        ) from exc
+    except Exception as exc:  # gensim raises ValueError, EOFError, IndexError...
+        where = "" if fmt == "word2vec_binary" else _first_bad_line(path, fmt)
+        raise ValueError(
+            f"cannot read pretrained file {path!r} as {fmt!r}{where}: {exc}. "
+            "Check pretrained_format (word2vec text has a 'count dim' header line; "
+            "GloVe text has none)."
+        ) from exc
+    if len(kv) == 0:
+        raise ValueError(f"pretrained file {path!r} holds no vectors.")
+    return kv
+
+
+def _first_bad_line(path: str, fmt: str) -> str:
+    """Find the first malformed line of a text vectors file (run only after a failure)."""
+    dim = None
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            parts = line.rstrip("\n").rstrip().split(" ")
+            if lineno == 1 and fmt == "word2vec":
+                if len(parts) != 2 or not all(p.isdigit() for p in parts):
+                    return f", line 1: expected a 'count dim' header, found {line[:40]!r}"
+                dim = int(parts[1])
+                continue
+            try:
+                [float(x) for x in parts[1:]]
+            except ValueError:
+                return f", line {lineno}: a value is not a number"
+            if dim is None:
+                dim = len(parts) - 1
+            if len(parts) - 1 != dim:
+                return f", line {lineno}: expected {dim} values, found {len(parts) - 1}"
+    return ""
+
+
+def _known_per_doc(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Number of in-vocabulary tokens of each document."""
+    n_docs = len(offsets) - 1
+    doc = np.repeat(np.arange(n_docs), np.diff(offsets))
+    return np.bincount(doc[ids >= 0], minlength=n_docs)
+
+
+def _read_corpus_file(path: str, segmenter: JiebaSegmenter) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig") as fh:
+        lines = [line.strip() for line in fh]
+    return segmenter.transform([line for line in lines if line])
+
+
+class Word2VecVectorizer(TransformerMixin, BaseEstimator):
+    """Embed token lists with gensim Word2Vec, pooled per document or as id sequences.
+
+    Parameters
+    ----------
+    output : {"mean", "max", "mean_max", "tfidf", "sif", "sequence"}, default="mean"
+        What ``transform`` returns. The pooled modes give a float32 array of shape
+        (n_documents, dim) (2 * dim for "mean_max"): "tfidf" is the IDF-weighted mean;
+        "sif" is smooth inverse frequency weighting with the first principal component
+        removed (Arora et al., 2017). "sequence" gives a :class:`~sk_slm.TokenSequences`
+        of token ids plus the embedding table, for :class:`~sk_slm.LSTMAttentionClassifier`.
+    vector_size : int, default=100
+        Embedding dimension (ignored with ``pretrained``: the file decides).
+    window : int, default=5
+        Context window of Word2Vec.
+    min_count : int, default=2
+        Ignore tokens seen fewer times in the training text.
+    sg : {0, 1}, default=1
+        1 for skip-gram (better on small corpora), 0 for CBOW.
+    negative : int, default=5
+        Negative samples.
+    sample : float, default=1e-3
+        Down-sampling threshold of frequent tokens.
+    epochs : int, default=10
+        Passes over the training text.
+    workers : int, default=1
+        Training threads. With ``workers=1`` and a fixed ``random_state`` training is
+        bit-for-bit reproducible, across processes too; more workers train faster but
+        the thread scheduling makes every run slightly different.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the vector initialisation and negative sampling.
+    pretrained : str or path-like, default=None
+        Load these vectors instead of training.
+    pretrained_format : {"word2vec", "word2vec_binary", "glove"}, default="word2vec"
+        Format of ``pretrained``.
+    limit : int, default=None
+        Read at most this many pretrained vectors.
+    corpus : iterable of token lists or str path, default=None
+        Extra unlabeled text for Word2Vec training. A path is read as UTF-8, one
+        document per line, and segmented with the same settings as the documents
+        (taken from the JiebaSegmenter before this step; default settings otherwise).
+
+    Attributes
+    ----------
+    wv_ : gensim.models.KeyedVectors
+        The trained or loaded vectors (the full Word2Vec model is not kept).
+    idf_ : ndarray of shape (n_vocabulary,)
+        Smoothed inverse document frequency of each vocabulary token in the fit data.
+    sif_weights_ : ndarray of shape (n_vocabulary,)
+        ``a / (a + p(token))`` with token frequencies from the fit data.
+    sif_component_ : ndarray of shape (dim,)
+        The first principal component removed by ``output="sif"``.
+    n_empty_docs_ : int
+        Fit documents with no token in the vocabulary.
+    n_features_out_ : int
+        Width of the pooled output.
+
+    Examples
+    --------
+    >>> from sk_slm import JiebaSegmenter, Word2VecVectorizer
+    >>> docs = JiebaSegmenter().fit_transform(["我爱北京", "北京很大", "我爱你"] * 5)
+    >>> vec = Word2VecVectorizer(vector_size=8, min_count=1, random_state=0)
+    >>> vec.fit_transform(docs).shape
+    (15, 8)
+    """
+
+    def __init__(
+        self,
+        output: str = "mean",
+        vector_size: int = 100,
+        window: int = 5,
+        min_count: int = 2,
+        sg: int = 1,
+        negative: int = 5,
+        sample: float = 1e-3,
+        epochs: int = 10,
+        workers: int = 1,
+        random_state: Any = None,
+        pretrained: str | os.PathLike | None = None,
+        pretrained_format: str = "word2vec",
+        limit: int | None = None,
+        corpus: Any = None,
+    ):
+        self.output = output
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.sg = sg
+        self.negative = negative
+        self.sample = sample
+        self.epochs = epochs
+        self.workers = workers
+        self.random_state = random_state
+        self.pretrained = pretrained
+        self.pretrained_format = pretrained_format
+        self.limit = limit
+        self.corpus = corpus
+
+    def _validate_params(self) -> None:
+        if self.output not in _OUTPUTS:
+            raise ValueError(f"output={self.output!r} is not one of {list(_OUTPUTS)}.")
+        if self.pretrained_format not in _FORMATS:
+            raise ValueError(
+                f"pretrained_format={self.pretrained_format!r} is not one of {list(_FORMATS)}."
+            )
+        for name, low in (("vector_size", 1), ("window", 1), ("min_count", 1),
+                          ("negative", 0), ("epochs", 1), ("workers", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
+        if self.sg not in (0, 1):
+            raise ValueError(f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg!r}.")
+        if not isinstance(self.sample, Real) or self.sample < 0:
+            raise ValueError(f"sample must be a float >= 0, got {self.sample!r}.")
+        if self.limit is not None and (not isinstance(self.limit, Integral) or self.limit < 1):
+            raise ValueError(f"limit must be None or an int >= 1, got {self.limit!r}.")
+
+    def _corpus_sentences(self, X: list) -> list:
+        corpus = self.corpus
+        if corpus is None:
+            return []
+        if isinstance(corpus, (str, os.PathLike)):
+            path = os.fspath(corpus)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"corpus: no such file {path!r}.")
+            segmenter = getattr(X, "segmenter", None) or JiebaSegmenter()
+            return _read_corpus_file(path, segmenter)
+        return check_token_lists(corpus, name="corpus")
+
+    def fit(self, X: Any, y: Any = None) -> Word2VecVectorizer:
+        """Train Word2Vec on the token lists (plus ``corpus``), or load ``pretrained``.
+
+        Parameters
+        ----------
+        X : list of list of str
+            Token lists, as produced by :class:`~sk_slm.JiebaSegmenter`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Word2VecVectorizer
+        """
+        self._validate_params()
+        docs = check_token_lists(X)
+        if self.pretrained is not None:
+            self.wv_ = load_vectors(self.pretrained, self.pretrained_format, self.limit)
+        else:
+            self.wv_ = self._train(docs + self._corpus_sentences(X))
+        vectors = self.wv_.vectors
+        if vectors.dtype != np.float32:
+            self.wv_.vectors = vectors.astype(np.float32)
+        self._fit_weights(docs)
+        return self
+
+    def _train(self, sentences: list) -> Any:
+        from gensim.models import Word2Vec
+
+        if not any(sentences):
+            raise ValueError(
+                "Word2Vec has nothing to train on: every document (and the corpus) is empty."
+            )
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        model = Word2Vec(
+            vector_size=self.vector_size, window=self.window, min_count=self.min_count,
+            sg=self.sg, negative=self.negative, sample=self.sample, epochs=self.epochs,
+            workers=self.workers, seed=int(seed),
+        )
+        model.build_vocab(sentences)
+        if len(model.wv) == 0:
+            raise ValueError(
+                f"every token appears fewer than min_count={self.min_count} times; "
+                "lower min_count or give more text (corpus=)."
+            )
+        model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs)
+        return model.wv
+
+    def _fit_weights(self, docs: list) -> None:
+        ids, offsets = self._encode(docs)
+        n_vocab = len(self.wv_)
+        lengths = np.diff(offsets)
+        doc_of_token = np.repeat(np.arange(len(docs)), lengths)
+        known = ids >= 0
+        counts = np.bincount(ids[known], minlength=n_vocab)
+        # Document frequency: count each (document, token) pair once.
+        pairs = np.unique(doc_of_token[known].astype(np.int64) * n_vocab + ids[known])
+        df = np.bincount(pairs % n_vocab, minlength=n_vocab)
+        self.idf_ = (np.log((1 + len(docs)) / (1 + df)) + 1).astype(np.float32)
+        p = counts / max(counts.sum(), 1)
+        self.sif_weights_ = (_SIF_A / (_SIF_A + p)).astype(np.float32)
+        dim = self.wv_.vector_size
+        self.n_features_out_ = 2 * dim if self.output == "mean_max" else dim
+        self.n_empty_docs_ = int(np.sum(_known_per_doc(ids, offsets) == 0))
+        self.sif_component_ = np.zeros(dim, dtype=np.float32)
+        if self.output == "sif":
+            pooled = self._pool(ids, offsets, "sif_raw")
+            nonzero = pooled[np.any(pooled != 0, axis=1)]
+            if len(nonzero):
+                _, _, vt = np.linalg.svd(nonzero.astype(np.float64), full_matrices=False)
+                self.sif_component_ = vt[0].astype(np.float32)
+
+    def _encode(self, docs: list) -> tuple[np.ndarray, np.ndarray]:
+        """Token lists -> (flat int32 ids with -1 for unknown tokens, offsets)."""
+        key_to_index = self.wv_.key_to_index
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = chain.from_iterable(docs)
+        ids = np.fromiter(
+            map(key_to_index.get, flat, repeat(-1)), dtype=np.int32, count=int(offsets[-1])
+        )
+        return ids, offsets
+
+    def _pool(self, ids: np.ndarray, offsets: np.ndarray, mode: str) -> np.ndarray:
+        vectors = self.wv_.vectors
+        n_docs, dim = len(offsets) - 1, vectors.shape[1]
+        out = np.zeros((n_docs, 2 * dim if mode == "mean_max" else dim), dtype=np.float32)
+        for start in range(0, n_docs, _CHUNK_DOCS):
+            stop = min(start + _CHUNK_DOCS, n_docs)
+            lo, hi = offsets[start], offsets[stop]
+            chunk_ids = ids[lo:hi]
+            doc = np.repeat(np.arange(stop - start), np.diff(offsets[start : stop + 1]))
+            known = chunk_ids >= 0
+            chunk_ids, doc = chunk_ids[known], doc[known]
+            n_known = np.bincount(doc, minlength=stop - start).astype(np.float32)
+            has = n_known > 0
+            if mode in ("mean", "mean_max", "tfidf", "sif", "sif_raw"):
+                if mode == "tfidf":
+                    weights = self.idf_[chunk_ids]
+                elif mode.startswith("sif"):
+                    weights = self.sif_weights_[chunk_ids]
+                else:
+                    weights = np.ones(len(chunk_ids), dtype=np.float32)
+                m = sp.csr_matrix(
+                    (weights, (doc, chunk_ids)), shape=(stop - start, len(vectors))
+                )
+                sums = np.asarray(m @ vectors, dtype=np.float32)
+                # Arora et al. divide SIF sums by the token count, not the weight sum.
+                denom = n_known if mode.startswith("sif") else np.bincount(
+                    doc, weights=weights, minlength=stop - start
+                ).astype(np.float32)
+                sums[has] /= denom[has, None]
+                out[start:stop, :dim] = sums
+            if mode in ("max", "mean_max"):
+                if has.any():
+                    # Tokens are grouped by document; reduceat over each group's start.
+                    starts = np.searchsorted(doc, np.flatnonzero(has))
+                    maxed = np.maximum.reduceat(vectors[chunk_ids], starts, axis=0)
+                    col = slice(dim, 2 * dim) if mode == "mean_max" else slice(0, dim)
+                    out[start:stop][has, col] = maxed
+        if mode == "sif":
+            u = self.sif_component_
+            out -= np.outer(out @ u, u).astype(np.float32)
+        return out
+
+    def transform(self, X: Any) -> np.ndarray | TokenSequences:
+        """Embed the documents.
+
+        Parameters
+        ----------
+        X : list of list of str
+            Token lists.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_documents, n_features_out_), or TokenSequences
+            Pooled vectors, or id sequences with ``output="sequence"``. A document
+            with no known token becomes a zero vector (an EmptyDocumentWarning says
+            how many); it is never dropped.
+        """
+        check_is_fitted(self, "wv_")
+        docs = check_token_lists(X)
+        ids, offsets = self._encode(docs)
+        if self.output == "sequence":
+            return TokenSequences(ids, offsets, self.wv_.vectors, self.wv_.index_to_key)
+        out = self._pool(ids, offsets, self.output)
+        empty = _known_per_doc(ids, offsets) == 0
+        if empty.any():
+            first = np.flatnonzero(empty)[:5].tolist()
+            warnings.warn(
+                f"{int(empty.sum())} of {len(docs)} documents have no token in the "
+                f"vocabulary and became zero vectors (rows {first}...).",
+                EmptyDocumentWarning,
+                stacklevel=2,
+            )
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the pooled output columns, e.g. ``w2v_mean0``."""
+        check_is_fitted(self, "wv_")
+        if self.output == "sequence":
+            raise AttributeError("output='sequence' returns id sequences, not named features.")
+        dim = self.wv_.vector_size
+        if self.output == "mean_max":
+            names = [f"w2v_mean{i}" for i in range(dim)] + [f"w2v_max{i}" for i in range(dim)]
+        else:
+            names = [f"w2v_{self.output}{i}" for i in range(dim)]
+        return np.asarray(names, dtype=object)
+
+    def most_similar(self, token: str, topn: int = 5) -> list[tuple[str, float]]:
+        """Nearest neighbours of ``token`` by cosine similarity (a sanity check)."""
+        check_is_fitted(self, "wv_")
+        return self.wv_.most_similar(token, topn=topn)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.non_deterministic = self.workers > 1 if isinstance(self.workers, int) else True
+        return tags
+

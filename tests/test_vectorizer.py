@@ -1,0 +1,224 @@
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+from sk_slm import (
+    EmptyDocumentWarning,
+    JiebaSegmenter,
+    TokenSequences,
+    Word2VecVectorizer,
+)
+
+DOCS = [["我", "爱", "北京"], ["北京", "很", "大"], ["我", "爱", "你"], ["天气", "很", "好"]] * 6
+
+
+def vec(**params):
+    params = {"vector_size": 8, "min_count": 1, "random_state": 0, **params}
+    return Word2VecVectorizer(**params)
+
+
+def naive_pool(wv, doc, how):
+    rows = np.array([wv[t] for t in doc if t in wv.key_to_index])
+    return {"mean": rows.mean(0), "max": rows.max(0)}[how]
+
+
+@pytest.mark.parametrize("output", ["mean", "max", "mean_max", "tfidf", "sif"])
+def test_pooled_outputs_shape_dtype_and_names(output):
+    v = vec(output=output).fit(DOCS)
+    X = v.transform(DOCS)
+    width = 16 if output == "mean_max" else 8
+    assert X.shape == (len(DOCS), width) and X.dtype == np.float32
+    assert len(v.get_feature_names_out()) == width
+    assert np.isfinite(X).all() and np.abs(X).sum() > 0
+
+
+def test_mean_and_max_equal_the_naive_computation():
+    v = vec(output="mean_max").fit(DOCS)
+    docs = DOCS[:4] + [["北京", "未知", "你"]]
+    X = v.transform(docs)
+    for i, doc in enumerate(docs):
+        np.testing.assert_allclose(X[i, :8], naive_pool(v.wv_, doc, "mean"), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(X[i, 8:], naive_pool(v.wv_, doc, "max"), rtol=1e-6)
+
+
+def test_tfidf_weights_rare_tokens_more():
+    v = vec(output="tfidf").fit(DOCS)
+    idf = dict(zip(v.wv_.index_to_key, v.idf_, strict=True))
+    assert idf["天气"] > idf["很"]
+    doc = ["天气", "很"]
+    w = np.array([idf[t] for t in doc])
+    expected = (w[:, None] * np.array([v.wv_[t] for t in doc])).sum(0) / w.sum()
+    np.testing.assert_allclose(v.transform([doc])[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_sif_removes_the_first_principal_component():
+    v = vec(output="sif").fit(DOCS)
+    X = v.transform(DOCS)
+    assert np.linalg.norm(v.sif_component_) == pytest.approx(1, rel=1e-4)
+    np.testing.assert_allclose(X @ v.sif_component_, 0, atol=1e-5)
+
+
+def test_set_output_pandas():
+    v = vec().set_output(transform="pandas").fit(DOCS)
+    df = v.transform(DOCS)
+    assert isinstance(df, pd.DataFrame) and list(df.columns[:2]) == ["w2v_mean0", "w2v_mean1"]
+
+
+def test_oov_documents_become_zero_rows_with_a_warning():
+    v = vec().fit(DOCS)
+    assert v.n_empty_docs_ == 0
+    with pytest.warns(EmptyDocumentWarning, match="2 of 3 documents"):
+        X = v.transform([["火星"], ["北京"], []])
+    assert len(X) == 3
+    assert not X[0].any() and X[1].any() and not X[2].any()
+
+
+def test_sequence_output_is_compact_sliceable_and_shares_vectors():
+    v = vec(output="sequence").fit(DOCS)
+    seqs = v.transform(DOCS + [["北京", "火星"]])
+    assert isinstance(seqs, TokenSequences) and len(seqs) == len(DOCS) + 1
+    assert seqs.ids.dtype == np.int32 and seqs.ids.nbytes == 4 * (3 * len(DOCS) + 2)
+    assert seqs.tokens(len(DOCS)) == ["北京", "<unk>"]
+    sub = seqs[[2, 0]]
+    assert sub.vectors is seqs.vectors
+    assert sub.tokens(0) == ["我", "爱", "你"] and sub.tokens(1) == ["我", "爱", "北京"]
+    assert len(seqs[1:4]) == 3 and len(seqs[np.arange(len(seqs)) % 2 == 0]) == 13
+    assert list(seqs[3]) == [v.wv_.key_to_index[t] for t in DOCS[3]]
+    assert seqs[np.array([1]), ...].tokens(0) == DOCS[1]  # how sklearn indexes arrays
+    restored = pickle.loads(pickle.dumps(sub))
+    np.testing.assert_array_equal(restored.ids, sub.ids)
+
+
+def test_corpus_adds_vocabulary_and_file_is_segmented_like_x(tmp_path):
+    v = vec(corpus=[["火星", "北京"], ["火星", "探测"]]).fit(DOCS)
+    assert "火星" in v.wv_.key_to_index
+    path = tmp_path / "corpus.txt"
+    path.write_text("\ufeff火星探测\n\n火星探测器\n", encoding="utf-8")
+    docs = JiebaSegmenter(granularity="char").fit_transform(["北京很大", "我爱北京"] * 4)
+    v = vec(corpus=str(path)).fit(docs)
+    assert {"火", "星", "探", "测"} <= set(v.wv_.key_to_index)  # char settings reused
+    with pytest.raises(FileNotFoundError, match="corpus"):
+        vec(corpus=str(tmp_path / "nope.txt")).fit(DOCS)
+
+
+def test_raw_strings_point_to_the_segmenter():
+    with pytest.raises(TypeError, match="JiebaSegmenter"):
+        vec().fit(["我爱北京"])
+    with pytest.raises(TypeError, match="JiebaSegmenter"):
+        vec().fit("我爱北京")
+    with pytest.raises(ValueError, match=r"X\[1\]"):
+        vec().fit([["a"], ["b", 3]])
+
+
+def test_empty_corpus_and_min_count_errors():
+    with pytest.raises(ValueError, match="empty"):
+        vec().fit([[], []])
+    with pytest.raises(ValueError, match="min_count=5"):
+        vec(min_count=5).fit([["a", "b"], ["c"]])
+
+
+@pytest.mark.parametrize("param, value", [("output", "sum"), ("vector_size", 0), ("sg", 2),
+                                          ("pretrained_format", "fasttext"), ("limit", 0)])
+def test_bad_parameters_are_named(param, value):
+    with pytest.raises(ValueError, match=param):
+        vec(**{param: value}).fit(DOCS)
+
+
+def write_vectors(path, words, dim, fmt):
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(len(words), dim)).astype(np.float32)
+    if fmt == "word2vec_binary":
+        with open(path, "wb") as fh:
+            fh.write(f"{len(words)} {dim}\n".encode())
+            for w, row in zip(words, table, strict=True):
+                fh.write(w.encode() + b" " + row.tobytes() + b"\n")
+    else:
+        lines = [f"{len(words)} {dim}"] if fmt == "word2vec" else []
+        lines += [w + " " + " ".join(f"{x:.6f}" for x in row) for w, row in zip(words, table, strict=True)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return table
+
+
+@pytest.mark.parametrize("fmt", ["word2vec", "word2vec_binary", "glove"])
+def test_pretrained_formats_and_limit(tmp_path, fmt):
+    words = ["北京", "我", "爱", "你", "很", "大"]
+    path = tmp_path / f"vectors.{fmt}"
+    table = write_vectors(path, words, 6, fmt)
+    v = vec(pretrained=str(path), pretrained_format=fmt, output="mean").fit(DOCS)
+    assert v.wv_.vectors.shape == (6, 6)
+    np.testing.assert_allclose(v.wv_["北京"], table[0], atol=1e-5)
+    np.testing.assert_allclose(v.transform([["北京", "你"]])[0], table[[0, 3]].mean(0), atol=1e-5)
+    limited = vec(pretrained=str(path), pretrained_format=fmt, limit=2).fit(DOCS)
+    assert limited.wv_.index_to_key == ["北京", "我"]
+
+
+def test_pretrained_errors_name_file_and_line(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.txt"):
+        vec(pretrained=str(tmp_path / "missing.txt")).fit(DOCS)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("2 3\n北京 0.1 0.2 0.3\n我 0.1 0.2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.txt.*line 3: expected 3 values, found 2"):
+        vec(pretrained=str(bad)).fit(DOCS)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("1 2\nd\xe9j\xe0 0.1 0.2\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="latin.txt"):
+        vec(pretrained=str(latin)).fit(DOCS)
+    glove_as_w2v = tmp_path / "glove.txt"
+    glove_as_w2v.write_text("北京 0.1 0.2\n我 0.3 0.4\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="glove.txt"):
+        vec(pretrained=str(glove_as_w2v), pretrained_format="word2vec").fit(DOCS)
+
+
+def test_keeps_only_keyed_vectors_and_pickles():
+    from gensim.models import KeyedVectors
+
+    v = vec().fit(DOCS)
+    assert type(v.wv_) is KeyedVectors
+    restored = pickle.loads(pickle.dumps(v))
+    np.testing.assert_array_equal(restored.transform(DOCS), v.transform(DOCS))
+
+
+def test_same_seed_same_vectors_different_seed_different():
+    a = vec(random_state=1).fit(DOCS).wv_.vectors
+    np.testing.assert_array_equal(a, vec(random_state=1).fit(DOCS).wv_.vectors)
+    assert not np.array_equal(a, vec(random_state=2).fit(DOCS).wv_.vectors)
+
+
+def test_bit_identical_across_processes_with_different_hash_seeds(tmp_path):
+    code = textwrap.dedent(
+        """
+        import sys, numpy as np
+        from sk_slm import JiebaSegmenter, Word2VecVectorizer
+        docs = JiebaSegmenter().fit_transform(["我爱北京天安门", "今天天气很好", "北京欢迎你"] * 20)
+        v = Word2VecVectorizer(vector_size=16, min_count=1, random_state=7).fit(docs)
+        np.save(sys.argv[1], v.transform(docs))
+        """
+    )
+    outs = []
+    for seed in ("1", "999"):
+        out = tmp_path / f"v{seed}.npy"
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-c", code, str(out)], env=env, check=True)
+        outs.append(np.load(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_in_a_pipeline_with_a_traditional_classifier(toy_sentiment):
+    X, y = toy_sentiment
+    pipe = make_pipeline(JiebaSegmenter(), vec(vector_size=16, epochs=30), LinearSVC())
+    pipe.fit(X, y)
+    assert pipe.score(X, y) > 0.85
+    assert len(pipe.predict(["", "好吃", "火星"])) == 3
+
+
+def test_most_similar_sanity():
+    v = vec(epochs=50).fit(DOCS)
+    assert len(v.most_similar("北京", topn=3)) == 3
