@@ -4,6 +4,8 @@ jieba segmentation -> gensim Word2Vec embeddings -> a BiLSTM with attention (PyT
 wrapped by skorch), with the traditional baselines one call away.
 """
 
+from .classifier import LSTMAttentionClassifier
+from .module import AttentionRNN
 from .segmenter import (
     JiebaSegmenter,
     SegmentedDocuments,
@@ -17,6 +19,8 @@ from .vectorizer import EmptyDocumentWarning, Word2VecVectorizer, check_token_li
 __version__ = "0.1.0"
 
 __all__ = [
+    "LSTMAttentionClassifier",
+    "AttentionRNN",
     "JiebaSegmenter",
     "SegmentedDocuments",
     "check_documents",

@@ -1,0 +1,657 @@
+"""LSTMAttentionClassifier: a skorch-wrapped BiLSTM with attention as a scikit-learn classifier."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import chain, repeat
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import type_of_target
+from skorch import NeuralNetClassifier
+from skorch.callbacks import (
+    EarlyStopping,
+    EpochTimer,
+    GradientNormClipping,
+    PassthroughScoring,
+    PrintLog,
+    ProgressBar,
+)
+from skorch.dataset import ValidSplit
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from .module import PAD, UNK, AttentionRNN
+from .sequences import TokenSequences
+from .vectorizer import check_token_lists
+
+__all__ = ["LSTMAttentionClassifier"]
+
+_TRUNCATIONS = ("head", "tail", "head_tail")
+
+
+# --------------------------------------------------------------------------- data
+class _SequenceDataset(Dataset):
+    """Documents as flat int64 ids + offsets; items are (id tensor, label)."""
+
+    def __init__(self, ids: np.ndarray, offsets: np.ndarray, y: np.ndarray | None = None):
+        self.ids = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64))
+        self.offsets = offsets
+        self.lengths = np.diff(offsets)
+        self.y = None if y is None else torch.as_tensor(y, dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, i: int):
+        item = self.ids[self.offsets[i] : self.offsets[i + 1]]
+        return item, (self.y[i] if self.y is not None else 0)
+
+
+def _collate(batch):
+    seqs, ys = zip(*batch, strict=True)
+    lengths = torch.tensor([max(len(s), 1) for s in seqs], dtype=torch.long)
+    ids = torch.full((len(seqs), int(lengths.max())), PAD, dtype=torch.long)
+    for row, s in enumerate(seqs):
+        if len(s):
+            ids[row, : len(s)] = s
+        else:
+            ids[row, 0] = UNK  # an empty document is read as one unknown token
+    return {"ids": ids, "lengths": lengths}, torch.as_tensor(ys, dtype=torch.long)
+
+
+def _dataset_lengths(dataset: Dataset) -> np.ndarray:
+    if isinstance(dataset, Subset):
+        return _dataset_lengths(dataset.dataset)[np.asarray(dataset.indices)]
+    return dataset.lengths
+
+
+class _BucketBatchSampler:
+    """Batches of similar length: shuffle, sort within pools of 50 batches, shuffle batches.
+
+    Without shuffling (prediction, validation) documents are simply taken in length
+    order, which wastes the least padding.
+    """
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, pool: int = 50):
+        self.lengths = lengths
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.pool = pool
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        n, bs = len(self.lengths), self.batch_size
+        if not self.shuffle:
+            order = np.argsort(self.lengths, kind="stable")
+            yield from (order[i : i + bs].tolist() for i in range(0, n, bs))
+            return
+        # Drawn from torch's RNG so that the estimator's random_state governs it.
+        perm = torch.randperm(n).numpy()
+        pool = bs * self.pool
+        batches = []
+        for start in range(0, n, pool):
+            chunk = perm[start : start + pool]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[i : i + bs].tolist() for i in range(0, len(chunk), bs)]
+        for k in torch.randperm(len(batches)).tolist():
+            yield batches[k]
+
+
+def _truncate(ids, offsets, max_len, how):
+    """Cut every document to ``max_len`` tokens; return (ids, offsets, kept-mask)."""
+    lengths = np.diff(offsets)
+    if max_len is None or len(lengths) == 0 or lengths.max() <= max_len:
+        return ids, offsets, np.ones(len(ids), dtype=bool)
+    pos = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
+    n = np.repeat(lengths, lengths)
+    if how == "head":
+        keep = pos < max_len
+    elif how == "tail":
+        keep = pos >= n - max_len
+    else:
+        head = (max_len + 1) // 2
+        keep = (pos < head) | (pos >= n - (max_len - head))
+    new_offsets = np.zeros_like(offsets)
+    np.cumsum(np.minimum(lengths, max_len), out=new_offsets[1:])
+    return ids[keep], new_offsets, keep
+
+
+# --------------------------------------------------------------------------- estimator
+class LSTMAttentionClassifier(NeuralNetClassifier):
+    """A BiLSTM (or GRU) with attention pooling over token sequences, as a classifier.
+
+    A skorch :class:`~skorch.NeuralNetClassifier`, so it is a scikit-learn classifier
+    (``fit``, ``predict``, ``predict_proba``, ``score``, GridSearchCV, pickling) and
+    skorch's routing keeps working: ``optimizer__momentum``, ``callbacks``,
+    ``iterator_train__num_workers``, ``module__*``.
+
+    It accepts either
+
+    - token lists (from :class:`~sk_slm.JiebaSegmenter`): it builds its own vocabulary
+      (``min_count``, ``max_vocab``) with randomly initialised embeddings, or
+    - :class:`~sk_slm.TokenSequences` (``Word2VecVectorizer(output="sequence")``): the
+      embedding layer starts from those vectors (fine-tuned unless
+      ``freeze_embeddings``).
+
+    Parameters
+    ----------
+    hidden_size : int, default=128
+        RNN units per direction.
+    num_layers : int, default=1
+        Stacked RNN layers.
+    bidirectional : bool, default=True
+    cell : {"lstm", "gru"}, default="lstm"
+    attention_size : int, default=64
+        Width of the additive attention scorer.
+    dropout : float, default=0.3
+        Dropout on embeddings, between layers and before the output layer.
+    embedding_dim : int, default=128
+        Embedding width when the classifier builds its own vocabulary.
+    freeze_embeddings : bool, default=False
+        Keep pretrained (TokenSequences) embeddings fixed.
+    min_count : int, default=1
+        Own vocabulary: ignore tokens seen fewer times in training.
+    max_vocab : int, default=None
+        Own vocabulary: keep only the most frequent tokens.
+    max_len : int or None, default=256
+        Longest token sequence fed to the RNN; longer documents are cut.
+    truncation : {"head", "tail", "head_tail"}, default="head"
+        Which part of a long document to keep.
+    lr : float, default=2e-3
+        Learning rate.
+    batch_size : int, default=64
+    max_epochs : int, default=20
+        Upper bound on epochs; early stopping usually ends training sooner.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    weight_decay : float, default=0.0
+        Passed to the optimizer (override with ``optimizer__weight_decay``).
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the cross-entropy loss per class, as in scikit-learn.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data (stratified) and stop
+        when its loss has not improved for ``patience`` epochs, restoring the best
+        epoch's weights. Ignored when ``train_split`` is given.
+    patience : int, default=3
+    validation_fraction : float, default=0.1
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation split. The
+        caller's global torch and numpy random states are left untouched.
+    device : str, default="cpu"
+        A torch device, e.g. "cuda".
+    verbose : int, default=0
+        1 prints skorch's per-epoch table; 2 also shows a progress bar.
+    callbacks : list, default=None
+        More skorch callbacks (e.g. ``LRScheduler``), added to the defaults.
+    **kwargs
+        Any other skorch parameter (``module``, ``criterion``, ``train_split``,
+        ``iterator_train__*``, ``optimizer__*``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels.
+    vocabulary_ : dict of str to int or None
+        The own vocabulary (token -> embedding row); None for TokenSequences input.
+    n_vocab_ : int
+        Rows of the embedding table, PAD and UNK included.
+    module_ : AttentionRNN
+        The trained torch module.
+    history_ : skorch History
+        Per-epoch losses and timings.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sk_slm import JiebaSegmenter, LSTMAttentionClassifier
+    >>> X = ["很好吃", "太难吃了", "好吃推荐", "难吃失望"] * 10
+    >>> y = ["pos", "neg", "pos", "neg"] * 10
+    >>> clf = make_pipeline(JiebaSegmenter(), LSTMAttentionClassifier(
+    ...     hidden_size=16, embedding_dim=16, max_epochs=15, random_state=0))
+    >>> clf.fit(X, y).predict(["好吃"])
+    array(['pos'], dtype='<U3')
+    """
+
+    def __init__(
+        self,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        cell: str = "lstm",
+        attention_size: int = 64,
+        dropout: float = 0.3,
+        embedding_dim: int = 128,
+        freeze_embeddings: bool = False,
+        min_count: int = 1,
+        max_vocab: int | None = None,
+        max_len: int | None = 256,
+        truncation: str = "head",
+        lr: float = 2e-3,
+        batch_size: int = 64,
+        max_epochs: int = 20,
+        optimizer: Any = torch.optim.Adam,
+        weight_decay: float = 0.0,
+        class_weight: Any = None,
+        early_stopping: bool = True,
+        patience: int = 3,
+        validation_fraction: float = 0.1,
+        random_state: Any = None,
+        device: str = "cpu",
+        verbose: int = 0,
+        callbacks: Any = None,
+        module: Any = AttentionRNN,
+        criterion: Any = nn.CrossEntropyLoss,
+        train_split: Any = None,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            train_split=train_split,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            callbacks=callbacks,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.cell = cell
+        self.attention_size = attention_size
+        self.dropout = dropout
+        self.embedding_dim = embedding_dim
+        self.freeze_embeddings = freeze_embeddings
+        self.min_count = min_count
+        self.max_vocab = max_vocab
+        self.max_len = max_len
+        self.truncation = truncation
+        self.weight_decay = weight_decay
+        self.class_weight = class_weight
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ skorch hooks
+    @property
+    def _default_callbacks(self):
+        callbacks = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("gradient_clipping", GradientNormClipping(gradient_clip_value=5.0)),
+        ]
+        if self.early_stopping and self.train_split is None:
+            callbacks.append(
+                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True,
+                                                 sink=self._log))
+            )
+        if self.verbose and self.verbose > 1:
+            callbacks.append(("progress_bar", ProgressBar()))
+        callbacks.append(("print_log", PrintLog()))
+        return callbacks
+
+    def _log(self, msg: str) -> None:
+        if self.verbose:
+            print(msg)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if self.train_split is None and self.early_stopping:
+            dataset = self.get_dataset(X, y)
+            split = ValidSplit(
+                self.validation_fraction, stratified=True, random_state=self._split_seed_
+            )
+            return split(dataset, y, **fit_params)
+        return super().get_split_datasets(X, y, **fit_params)
+
+    def get_iterator(self, dataset, training=False):
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        batch_size = kwargs.pop("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        kwargs.pop("shuffle", None)
+        sampler = _BucketBatchSampler(_dataset_lengths(dataset), batch_size, shuffle=training)
+        kwargs.setdefault("collate_fn", _collate)
+        # DataLoader draws a base seed per iteration; an own generator keeps that draw
+        # off the caller's global torch RNG (prediction runs outside the forked RNG).
+        kwargs.setdefault("generator", torch.Generator())
+        iterator = self.iterator_train if training else self.iterator_valid
+        return iterator(dataset, batch_sampler=sampler, **kwargs)
+
+    def evaluation_step(self, batch, training=False):
+        if training:
+            return super().evaluation_step(batch, training=True)
+        self._set_training(False)
+        with torch.inference_mode():
+            return self.infer(batch[0])
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        # The iterator visits documents in length order; hand results back in input order.
+        dataset = self.get_dataset(X)
+        order = np.argsort(_dataset_lengths(dataset), kind="stable")
+        outputs = [
+            self.evaluation_step(batch, training=training).to(device)
+            for batch in self.get_iterator(dataset, training=False)
+        ]
+        if not outputs:
+            return
+        stacked = torch.cat(outputs)
+        result = torch.empty_like(stacked)
+        result[torch.as_tensor(order)] = stacked
+        yield result
+
+    def initialize_module(self):
+        params = {
+            "vocab_size": self.n_vocab_,
+            "n_classes": len(self.classes_),
+            "embedding_dim": self.embedding_dim,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "cell": self.cell,
+            "attention_size": self.attention_size,
+            "dropout": self.dropout,
+            "embeddings": getattr(self, "init_embeddings_", None),
+            "freeze_embeddings": self.freeze_embeddings,
+        }
+        if self.module is not AttentionRNN:
+            params = {}  # a custom module gets only what the user routed to it
+        params.update(self.get_params_for("module"))
+        self.module_ = self.initialized_instance(self.module, params)
+        return self
+
+    def initialize_criterion(self):
+        kwargs = self.get_params_for("criterion")
+        if self.class_weight is not None and "weight" not in kwargs:
+            kwargs["weight"] = torch.as_tensor(self.class_weight_, dtype=torch.float32)
+        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        return self
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        if prefix == "optimizer":
+            kwargs.setdefault("weight_decay", self.weight_decay)
+        return args, kwargs
+
+    def check_data(self, X, y):
+        pass  # done in fit, on the raw token lists, with clearer messages
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, Dataset):
+            return X
+        ids, offsets = self._encode(X)
+        ids, offsets, _ = _truncate(ids, offsets, self.max_len, self.truncation)
+        return _SequenceDataset(ids, offsets, y)
+
+    # ------------------------------------------------------------------ validation
+    def _check_own_params(self):
+        # skorch validates its own (and the routed ``prefix__x``) arguments in initialize().
+        checks = [
+            ("hidden_size", self.hidden_size, Integral, 1),
+            ("num_layers", self.num_layers, Integral, 1),
+            ("attention_size", self.attention_size, Integral, 1),
+            ("embedding_dim", self.embedding_dim, Integral, 1),
+            ("min_count", self.min_count, Integral, 1),
+            ("batch_size", self.batch_size, Integral, -1),
+            ("max_epochs", self.max_epochs, Integral, 0),
+            ("patience", self.patience, Integral, 1),
+            ("lr", self.lr, Real, 0),
+            ("weight_decay", self.weight_decay, Real, 0),
+        ]
+        for name, value, kind, low in checks:
+            if isinstance(value, bool) or not isinstance(value, kind) or value < low:
+                raise ValueError(f"{name} must be a number >= {low}, got {value!r}.")
+        if self.cell not in ("lstm", "gru"):
+            raise ValueError(f"cell={self.cell!r} is not one of ['lstm', 'gru'].")
+        if self.truncation not in _TRUNCATIONS:
+            raise ValueError(f"truncation={self.truncation!r} is not one of {list(_TRUNCATIONS)}.")
+        if not (isinstance(self.dropout, Real) and 0 <= self.dropout < 1):
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if not (isinstance(self.validation_fraction, Real) and 0 < self.validation_fraction < 1):
+            raise ValueError(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."
+            )
+        if self.max_len is not None and (not isinstance(self.max_len, Integral) or self.max_len < 1):
+            raise ValueError(f"max_len must be None or an int >= 1, got {self.max_len!r}.")
+        if self.max_vocab is not None and (
+            not isinstance(self.max_vocab, Integral) or self.max_vocab < 1
+        ):
+            raise ValueError(f"max_vocab must be None or an int >= 1, got {self.max_vocab!r}.")
+        if not (self.class_weight is None or self.class_weight == "balanced"
+                or isinstance(self.class_weight, dict)):
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}."
+            )
+
+    # ------------------------------------------------------------------ encoding
+    def _build_vocabulary(self, X) -> None:
+        if isinstance(X, TokenSequences):
+            self.vocabulary_ = None
+            self.sequence_vocabulary_ = (len(X.vocabulary), tuple(X.vocabulary[:20]))
+            vectors = np.asarray(X.vectors, dtype=np.float32)
+            unk = vectors.mean(axis=0, keepdims=True) if len(vectors) else None
+            self.init_embeddings_ = np.vstack(
+                [np.zeros((1, vectors.shape[1]), np.float32), unk, vectors]
+            )
+            self.n_vocab_ = len(vectors) + 2
+            return
+        docs = check_token_lists(X)
+        counts = Counter(chain.from_iterable(docs))
+        kept = [t for t, c in counts.most_common(self.max_vocab) if c >= self.min_count]
+        self.vocabulary_ = {t: i + 2 for i, t in enumerate(kept)}
+        self.sequence_vocabulary_ = None
+        self.init_embeddings_ = None
+        self.n_vocab_ = len(kept) + 2
+
+    def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Documents -> (flat ids in this model's id space, offsets)."""
+        if isinstance(X, TokenSequences):
+            if self.sequence_vocabulary_ is None:
+                raise TypeError(
+                    "This classifier was fitted on token lists; pass token lists, not a "
+                    "TokenSequences."
+                )
+            if (len(X.vocabulary), tuple(X.vocabulary[:20])) != self.sequence_vocabulary_:
+                raise ValueError(
+                    "X is a TokenSequences over a different vocabulary than the one the "
+                    "classifier was fitted on; use the same fitted Word2VecVectorizer."
+                )
+            return X.ids.astype(np.int64) + 2, X.offsets  # -1 (unknown) becomes UNK
+        if self.vocabulary_ is None:
+            raise TypeError(
+                "This classifier was fitted on TokenSequences (Word2VecVectorizer "
+                "output='sequence'); pass the same kind of input."
+            )
+        docs = check_token_lists(X)
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        ids = np.fromiter(
+            map(self.vocabulary_.get, chain.from_iterable(docs), repeat(UNK)),
+            dtype=np.int64, count=int(offsets[-1]),
+        )
+        return ids, offsets
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "label_encoder_") or not self.initialized_:
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call fit first."
+            )
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def classes_(self) -> np.ndarray:
+        try:
+            return self.label_encoder_.classes_
+        except AttributeError:
+            raise AttributeError("classes_ exists only after fit") from None
+
+    def _seeded(self):
+        """Context seeding torch from random_state on a forked (restored) global RNG."""
+        devices = []
+        if str(self.device).startswith("cuda") and torch.cuda.is_available():
+            devices = [torch.device(self.device).index or 0]
+        seed = None
+        if self.random_state is not None:
+            seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._split_seed_ = seed
+
+        class _Ctx:
+            def __enter__(ctx):
+                ctx.fork = torch.random.fork_rng(devices=devices)
+                ctx.fork.__enter__()
+                if seed is not None:
+                    torch.manual_seed(seed)
+
+            def __exit__(ctx, *exc):
+                return ctx.fork.__exit__(*exc)
+
+        return _Ctx()
+
+    def fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
+        """Build the vocabulary and embedding table, then train.
+
+        Parameters
+        ----------
+        X : list of token lists or TokenSequences
+        y : array-like of shape (n_documents,)
+            Class labels of any type (strings, non-contiguous ints...).
+        **fit_params
+            Passed on to skorch.
+
+        Returns
+        -------
+        self : LSTMAttentionClassifier
+        """
+        self._check_own_params()
+        if y is None:
+            raise ValueError("y is required: LSTMAttentionClassifier is supervised.")
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")
+        n_docs = len(X) if isinstance(X, TokenSequences) else len(check_token_lists(X))
+        if n_docs != len(y):
+            raise ValueError(
+                f"X has {n_docs} documents but y has {len(y)} labels; they must match."
+            )
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(
+                f"y must hold class labels (binary or multiclass); got {type_of_target(y)!r}."
+            )
+        self.label_encoder_ = LabelEncoder().fit(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has a single class ({self.classes_[0]!r}); a classifier needs at least two."
+            )
+        y_enc = self.label_encoder_.transform(y)
+        if self.class_weight is not None:
+            self.class_weight_ = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y
+            )
+        self._build_vocabulary(X)
+        with self._seeded():
+            dataset = self.get_dataset(X, y_enc)
+            super().fit(dataset, y_enc, **fit_params)
+        del self.init_embeddings_  # the module holds the table now; don't pickle it twice
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Train further on (X, y) with the existing vocabulary and classes."""
+        if isinstance(X, Dataset):  # skorch's own fit() lands here with prepared data
+            return super().partial_fit(X, y, classes, **fit_params)
+        if not hasattr(self, "label_encoder_"):
+            return self.fit(X, y, **fit_params)
+        y = np.asarray(y)
+        unseen = set(np.unique(y)) - set(self.classes_)
+        if unseen:
+            raise ValueError(f"y holds labels unseen in fit: {sorted(unseen)[:5]}.")
+        with self._seeded():
+            dataset = self.get_dataset(X, self.label_encoder_.transform(y))
+            super().partial_fit(dataset, self.label_encoder_.transform(y), **fit_params)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, rows summing to 1, columns in ``classes_`` order."""
+        self._check_fitted()
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        return super().predict_proba(self.get_dataset(X))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class label of each document."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def attention(self, X) -> list[np.ndarray]:
+        """Attention weight of every input token of every document.
+
+        Returns a list with one float array per document, aligned with the document's
+        tokens before truncation: weights sum to 1 over the tokens the model read and
+        are 0 for tokens cut by ``max_len``. An empty document gives an empty array.
+        """
+        self._check_fitted()
+        ids, offsets = self._encode(X)
+        short_ids, short_offsets, kept = _truncate(ids, offsets, self.max_len, self.truncation)
+        dataset = _SequenceDataset(short_ids, short_offsets)
+        order = np.argsort(dataset.lengths, kind="stable")
+        per_doc: list[np.ndarray] = [None] * len(dataset)  # type: ignore[list-item]
+        position = 0
+        self.module_.eval()
+        with torch.inference_mode():
+            for batch, _ in self.get_iterator(dataset, training=False):
+                batch = {k: v.to(self.device) for k, v in batch.items()}
+                _, weights = self.module_(**batch, return_attention=True)
+                weights = weights.cpu().numpy()
+                for row in range(len(weights)):
+                    i = order[position]
+                    per_doc[i] = weights[row, : dataset.lengths[i]]
+                    position += 1
+        out = []
+        for i in range(len(dataset)):
+            full = np.zeros(offsets[i + 1] - offsets[i], dtype=np.float32)
+            full[kept[offsets[i] : offsets[i + 1]]] = per_doc[i]
+            out.append(full)
+        return out
+
+    def explain(self, X) -> list[list[tuple[str, float]]]:
+        """Each document's tokens paired with their attention weights.
+
+        Parameters
+        ----------
+        X : list of token lists or TokenSequences
+            Tokens of a TokenSequences outside the vocabulary show as ``"<unk>"``; to
+            see the original words, use :func:`sk_slm.explain` on the whole pipeline.
+
+        Returns
+        -------
+        list of list of (token, weight)
+        """
+        weights = self.attention(X)
+        if isinstance(X, TokenSequences):
+            tokens = [X.tokens(i) for i in range(len(X))]
+        else:
+            tokens = check_token_lists(X)
+        return [
+            list(zip(map(str, t), w.tolist(), strict=True))
+            for t, w in zip(tokens, weights, strict=True)
+        ]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.non_deterministic = self.random_state is None
+        return tags

@@ -1,0 +1,101 @@
+"""The torch module behind LSTMAttentionClassifier: embedding, (bi)RNN, attention pooling."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+__all__ = ["AttentionRNN", "PAD", "UNK"]
+
+PAD, UNK = 0, 1  # reserved ids: padding and out-of-vocabulary
+
+
+class AttentionRNN(nn.Module):
+    """Embedding -> (bi)LSTM/GRU over packed sequences -> additive attention -> linear.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Rows of the embedding table, including the PAD (0) and UNK (1) rows.
+    n_classes : int
+        Output logits.
+    embedding_dim : int, default=128
+        Ignored when ``embeddings`` is given.
+    hidden_size : int, default=128
+        RNN units per direction.
+    num_layers : int, default=1
+    bidirectional : bool, default=True
+    cell : {"lstm", "gru"}, default="lstm"
+    attention_size : int, default=64
+        Width of the additive (Bahdanau-style) attention scorer.
+    dropout : float, default=0.3
+        Dropout on the embeddings, between RNN layers and before the output layer.
+    embeddings : array of shape (vocab_size, dim), default=None
+        Initial embedding table (e.g. Word2Vec vectors).
+    freeze_embeddings : bool, default=False
+        Keep the embedding table fixed during training.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        n_classes: int,
+        embedding_dim: int = 128,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        cell: str = "lstm",
+        attention_size: int = 64,
+        dropout: float = 0.3,
+        embeddings: np.ndarray | None = None,
+        freeze_embeddings: bool = False,
+    ):
+        super().__init__()
+        if embeddings is not None:
+            embedding_dim = embeddings.shape[1]
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
+        if embeddings is not None:
+            with torch.no_grad():
+                self.embedding.weight.copy_(torch.as_tensor(embeddings, dtype=torch.float32))
+        self.embedding.weight.requires_grad_(not freeze_embeddings)
+        rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.rnn = rnn(
+            embedding_dim,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        out_dim = hidden_size * (2 if bidirectional else 1)
+        self.attention = nn.Sequential(
+            nn.Linear(out_dim, attention_size), nn.Tanh(), nn.Linear(attention_size, 1, bias=False)
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(out_dim, n_classes)
+
+    def forward(
+        self, ids: torch.Tensor, lengths: torch.Tensor, return_attention: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Logits of shape (batch, n_classes); with ``return_attention`` also the weights.
+
+        ``ids`` is (batch, time), padded with PAD; ``lengths`` (batch,) counts real
+        tokens, at least 1 (empty documents are fed as a single UNK).
+        """
+        emb = self.dropout(self.embedding(ids))
+        packed = pack_padded_sequence(
+            emb, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        states, _ = self.rnn(packed)
+        states, _ = pad_packed_sequence(states, batch_first=True, total_length=ids.shape[1])
+        scores = self.attention(states).squeeze(-1)
+        mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
+        scores = scores.masked_fill(~mask, float("-inf"))
+        weights = torch.softmax(scores, dim=1)  # exactly 0 on padding
+        context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)
+        logits = self.output(self.dropout(context))
+        if return_attention:
+            return logits, weights
+        return logits

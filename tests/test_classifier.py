@@ -1,0 +1,262 @@
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word2VecVectorizer
+from sk_slm.classifier import _BucketBatchSampler, _truncate
+
+TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0)
+
+
+def tiny(**params):
+    return LSTMAttentionClassifier(**{**TINY, **params})
+
+
+@pytest.fixture(scope="module")
+def tokens(toy_sentiment):
+    X, y = toy_sentiment
+    return JiebaSegmenter().fit_transform(X), np.asarray(y)
+
+
+@pytest.fixture(scope="module")
+def fitted(tokens):
+    X, y = tokens
+    return tiny().fit(X, y)
+
+
+def test_learns_a_separable_task_with_string_labels(fitted, tokens):
+    X, y = tokens
+    assert set(fitted.classes_) == {"正面", "负面"}
+    assert fitted.score(X, y) > 0.9
+    pred = fitted.predict(X)
+    assert pred.dtype.kind == "U" and len(pred) == len(X)
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+
+
+def test_multiclass_with_non_contiguous_int_labels():
+    rng = np.random.default_rng(0)
+    words = {3: ["猫", "狗"], 10: ["车", "船"], 42: ["书", "笔"]}
+    y = rng.choice([3, 10, 42], size=180)
+    X = [list(rng.choice(words[c], 4)) + ["的"] for c in y]
+    clf = tiny(max_epochs=25, lr=1e-2).fit(X, y)
+    assert list(clf.classes_) == [3, 10, 42]
+    assert clf.score(X, y) > 0.95
+    assert set(clf.predict(X)) <= {3, 10, 42}
+
+
+def test_word2vec_sequences_initialise_the_embeddings(tokens):
+    X, y = tokens
+    vec = Word2VecVectorizer(output="sequence", vector_size=12, min_count=1, random_state=0)
+    seqs = vec.fit_transform(X)
+    clf = tiny(freeze_embeddings=True).fit(seqs, y)
+    table = clf.module_.embedding.weight.detach().numpy()
+    assert table.shape == (len(vec.wv_) + 2, 12)
+    np.testing.assert_allclose(table[2:], vec.wv_.vectors)  # frozen: unchanged by training
+    assert not table[0].any()  # padding row
+    unfrozen = tiny().fit(seqs, y).module_.embedding.weight.detach().numpy()
+    assert not np.allclose(unfrozen[2:], vec.wv_.vectors)
+    assert not hasattr(clf, "init_embeddings_")  # the table is pickled once, in the module
+
+
+def test_sequence_vocabulary_mismatch_is_refused(tokens):
+    X, y = tokens
+    seqs = Word2VecVectorizer(output="sequence", min_count=1, vector_size=8).fit_transform(X)
+    clf = tiny(max_epochs=1).fit(seqs, y)
+    other = TokenSequences(np.array([0]), np.array([0, 1]), np.zeros((3, 8), np.float32), ["a", "b", "c"])
+    with pytest.raises(ValueError, match="different vocabulary"):
+        clf.predict(other)
+    with pytest.raises(TypeError, match="TokenSequences"):
+        clf.predict(X)
+
+
+def test_both_pipelines_fit_and_predict_every_row(toy_sentiment):
+    X, y = toy_sentiment
+    for pipe in (
+        make_pipeline(JiebaSegmenter(), tiny()),
+        make_pipeline(JiebaSegmenter(), Word2VecVectorizer(output="sequence", min_count=1,
+                                                          vector_size=16), tiny()),
+    ):
+        pipe.fit(X, y)
+        assert pipe.score(X, y) > 0.8
+        odd = ["", "   ", "火星文字", "好吃" * 500]
+        assert len(pipe.predict(odd)) == len(odd)
+
+
+def test_random_state_reproducible_and_global_rng_untouched(tokens):
+    X, y = tokens
+    torch_state = torch.random.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    a = tiny().fit(X, y).predict_proba(X)
+    b = tiny().fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    np.testing.assert_array_equal(np_state, np.random.get_state()[1])
+    c = tiny(random_state=1).fit(X, y).predict_proba(X)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize(
+    "param, value, check",
+    [
+        ("hidden_size", 8, lambda m: m.rnn.hidden_size == 8),
+        ("num_layers", 2, lambda m: m.rnn.num_layers == 2),
+        ("bidirectional", False, lambda m: not m.rnn.bidirectional),
+        ("cell", "gru", lambda m: isinstance(m.rnn, torch.nn.GRU)),
+        ("attention_size", 5, lambda m: m.attention[0].out_features == 5),
+        ("dropout", 0.5, lambda m: m.dropout.p == 0.5),
+        ("embedding_dim", 7, lambda m: m.embedding.embedding_dim == 7),
+        ("module__hidden_size", 6, lambda m: m.rnn.hidden_size == 6),
+    ],
+)
+def test_architecture_parameters_reach_the_module(tokens, param, value, check):
+    X, y = tokens
+    clf = tiny(max_epochs=1, **{param: value}).fit(X, y)
+    assert check(clf.module_)
+
+
+def test_vocabulary_parameters(tokens):
+    X, y = tokens
+    assert tiny(max_epochs=1, max_vocab=5).fit(X, y).n_vocab_ == 7
+    full = tiny(max_epochs=1).fit(X, y).n_vocab_
+    assert tiny(max_epochs=1, min_count=1000).fit(X, y).n_vocab_ == 2 < full
+
+
+def test_optimizer_weight_decay_and_skorch_routing(tokens):
+    X, y = tokens
+    clf = tiny(max_epochs=1, weight_decay=0.01).fit(X, y)
+    assert clf.optimizer_.param_groups[0]["weight_decay"] == 0.01
+    assert clf.optimizer_.param_groups[0]["lr"] == clf.lr
+    clf = tiny(max_epochs=1, optimizer=torch.optim.SGD, optimizer__momentum=0.9).fit(X, y)
+    assert isinstance(clf.optimizer_, torch.optim.SGD)
+    assert clf.optimizer_.param_groups[0]["momentum"] == 0.9
+    clf.set_params(optimizer__momentum=0.5)  # skorch updates the live optimizer
+    assert clf.optimizer_.param_groups[0]["momentum"] == 0.5
+
+
+def test_class_weight_reaches_the_loss(tokens):
+    X, y = tokens
+    clf = tiny(max_epochs=1, class_weight={"正面": 3.0, "负面": 1.0}).fit(X, y)
+    np.testing.assert_allclose(clf.criterion_.weight.numpy(), [3.0, 1.0])
+    clf = tiny(max_epochs=1, class_weight="balanced").fit(X[:100], y[:100])
+    assert clf.criterion_.weight.shape == (2,)
+
+
+def test_early_stopping_stops_and_history_records_validation(tokens):
+    X, y = tokens
+    clf = tiny(max_epochs=200, patience=2, lr=0.05).fit(X, y)
+    assert len(clf.history) < 200
+    assert "valid_loss" in clf.history[-1]
+    no_es = tiny(max_epochs=3, early_stopping=False).fit(X, y)
+    assert len(no_es.history) == 3 and "valid_loss" not in no_es.history[-1]
+
+
+def test_callbacks_are_skorch_callbacks(tokens):
+    from skorch.callbacks import LRScheduler
+
+    X, y = tokens
+    clf = tiny(max_epochs=2, callbacks=[("sched", LRScheduler(policy="StepLR", step_size=1, gamma=0.5))])
+    clf.fit(X, y)
+    assert clf.optimizer_.param_groups[0]["lr"] == pytest.approx(clf.lr * 0.25)
+
+
+def test_truncation_modes():
+    ids = np.arange(10)
+    offsets = np.array([0, 6, 10])
+    for how, first in (("head", [0, 1, 2, 3]), ("tail", [2, 3, 4, 5]), ("head_tail", [0, 1, 4, 5])):
+        out, off, keep = _truncate(ids, offsets, 4, how)
+        assert out[: off[1]].tolist() == first
+        assert off.tolist() == [0, 4, 8] and keep.sum() == 8
+
+
+def test_max_len_and_explanations_zero_for_cut_tokens(fitted, tokens):
+    X, y = tokens
+    long_doc = ["好吃"] * 10 + ["难吃"] * 10
+    clf = fitted.set_params(max_len=8, truncation="head")
+    try:
+        (expl,) = clf.explain([long_doc])
+        weights = np.array([w for _, w in expl])
+        assert len(expl) == 20 and [t for t, _ in expl] == long_doc
+        assert weights[:8].sum() == pytest.approx(1, abs=1e-5)
+        assert not weights[8:].any()
+    finally:
+        clf.set_params(max_len=256)
+
+
+def test_explain_weights_sum_to_one_and_empty_docs(fitted, tokens):
+    X, _ = tokens
+    expl = fitted.explain(X[:5] + [[]])
+    for doc, pairs in zip(X[:5], expl[:5], strict=True):
+        assert [t for t, _ in pairs] == list(doc)
+        assert sum(w for _, w in pairs) == pytest.approx(1, abs=1e-5)
+    assert expl[5] == []
+
+
+def test_bucketing_pads_little_and_covers_every_row():
+    lengths = np.random.default_rng(0).integers(1, 200, size=1000)
+    batches = list(_BucketBatchSampler(lengths, 32, shuffle=True))
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    assert padded / lengths.sum() < 1.1
+
+
+def test_errors(tokens):
+    X, y = tokens
+    with pytest.raises(NotFittedError):
+        tiny().predict(X)
+    with pytest.raises(ValueError, match="single class"):
+        tiny().fit(X, ["a"] * len(X))
+    with pytest.raises(ValueError, match="240 documents but y has 3"):
+        tiny().fit(X, y[:3])
+    with pytest.raises(TypeError, match="JiebaSegmenter"):
+        tiny().fit(["好吃", "难吃"], ["a", "b"])
+    with pytest.raises(ValueError, match="continuous"):
+        tiny().fit(X, np.linspace(0, 1, len(X)))
+
+
+@pytest.mark.parametrize("param, value", [("cell", "rnn"), ("truncation", "middle"), ("dropout", 1.5),
+                                          ("hidden_size", 0), ("validation_fraction", 1.0),
+                                          ("class_weight", "auto"), ("max_len", 0)])
+def test_bad_parameters_are_named(tokens, param, value):
+    X, y = tokens
+    with pytest.raises(ValueError, match=param):
+        tiny(**{param: value}).fit(X, y)
+
+
+def test_pickle_and_joblib_round_trip_full_pipeline(toy_sentiment, tmp_path):
+    X, y = toy_sentiment
+    pipe = make_pipeline(JiebaSegmenter(), Word2VecVectorizer(output="sequence", min_count=1,
+                                                              vector_size=8), tiny(max_epochs=3))
+    pipe.fit(X, y)
+    expected = pipe.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(pipe)).predict_proba(X), expected)
+    joblib.dump(pipe, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict_proba(X), expected)
+
+
+def test_grid_search_over_classifier_parameters(toy_sentiment):
+    X, y = toy_sentiment
+    pipe = make_pipeline(JiebaSegmenter(), tiny(max_epochs=4))
+    grid = GridSearchCV(pipe, {"lstmattentionclassifier__hidden_size": [8, 16],
+                               "lstmattentionclassifier__lr": [1e-2]}, cv=2, n_jobs=2)
+    grid.fit(X, y)
+    assert grid.best_params_["lstmattentionclassifier__lr"] == 1e-2
+    assert len(grid.predict(X)) == len(X)
+    assert len(cross_val_score(pipe, X, y, cv=2)) == 2
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_training_and_cpu_loading(tokens):
+    X, y = tokens
+    clf = tiny(device="cuda").fit(X, y)
+    assert next(clf.module_.parameters()).is_cuda
+    restored = pickle.loads(pickle.dumps(clf))
+    restored.set_params(device="cpu")
+    np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X), atol=1e-5)
