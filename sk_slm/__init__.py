@@ -4,7 +4,10 @@ jieba segmentation -> gensim Word2Vec embeddings -> a BiLSTM with attention (PyT
 wrapped by skorch), with the traditional baselines one call away.
 """
 
+from .baselines import BASELINES, make_baseline, make_lstm_pipeline
 from .classifier import LSTMAttentionClassifier
+from .compare import compare, plot_comparison
+from .datasets import load_reviews
 from .module import AttentionRNN
 from .segmenter import (
     JiebaSegmenter,
@@ -19,6 +22,12 @@ from .vectorizer import EmptyDocumentWarning, Word2VecVectorizer, check_token_li
 __version__ = "0.1.0"
 
 __all__ = [
+    "BASELINES",
+    "make_baseline",
+    "make_lstm_pipeline",
+    "compare",
+    "plot_comparison",
+    "load_reviews",
     "LSTMAttentionClassifier",
     "AttentionRNN",
     "JiebaSegmenter",

@@ -25,7 +25,7 @@ from skorch.callbacks import (
 )
 from skorch.dataset import ValidSplit
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import Dataset, Subset
 
 from .module import PAD, UNK, AttentionRNN
 from .sequences import TokenSequences

@@ -1,0 +1,92 @@
+"""The standard pipelines that sk_slm's classifier is compared with, built by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from .classifier import LSTMAttentionClassifier
+from .segmenter import JiebaSegmenter, passthrough_analyzer
+from .vectorizer import Word2VecVectorizer
+
+__all__ = ["BASELINES", "make_baseline", "make_lstm_pipeline"]
+
+BASELINES: dict[str, str] = {
+    "tree_word_tfidf": "decision tree on word TF-IDF",
+    "svm_word_tfidf": "LinearSVC on word TF-IDF",
+    "svm_char_tfidf": "LinearSVC on character 1-3-gram TF-IDF",
+    "svc_rbf_w2v": "RBF SVC on mean Word2Vec vectors",
+    "logreg_w2v": "logistic regression on mean Word2Vec vectors",
+    "nb_word_counts": "multinomial naive Bayes on word counts",
+    "lstm_attention": "BiLSTM-attention on character Word2Vec sequences (sk_slm)",
+}
+
+
+def make_lstm_pipeline(
+    *, granularity: str = "char", corpus: Any = None, random_state: int | None = 0, **clf_params: Any
+) -> Pipeline:
+    """The sk_slm pipeline: JiebaSegmenter -> Word2VecVectorizer(sequence) -> LSTM-attention.
+
+    Defaults are the ones that measured best in ``benchmarks/classifier.py``: character
+    granularity and Word2Vec initialisation (with ``corpus`` when unlabeled text exists).
+    """
+    return make_pipeline(
+        JiebaSegmenter(granularity=granularity),
+        Word2VecVectorizer(output="sequence", corpus=corpus, random_state=random_state),
+        LSTMAttentionClassifier(random_state=random_state, **clf_params),
+    )
+
+
+def make_baseline(name: str, *, random_state: int | None = 0) -> Pipeline:
+    """Build one of :data:`BASELINES` as a plain scikit-learn Pipeline.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`BASELINES`.
+    random_state : int or None, default=0
+        Seed of every randomised step.
+
+    Returns
+    -------
+    Pipeline
+        Unfitted; inspect or change it like any pipeline.
+    """
+    if name == "tree_word_tfidf":
+        return make_pipeline(
+            JiebaSegmenter(), TfidfVectorizer(analyzer=passthrough_analyzer),
+            DecisionTreeClassifier(random_state=random_state),
+        )
+    if name == "svm_word_tfidf":
+        return make_pipeline(
+            JiebaSegmenter(), TfidfVectorizer(analyzer=passthrough_analyzer, sublinear_tf=True),
+            LinearSVC(random_state=random_state),
+        )
+    if name == "svm_char_tfidf":
+        return make_pipeline(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
+            LinearSVC(random_state=random_state),
+        )
+    if name in ("svc_rbf_w2v", "logreg_w2v"):
+        model = (
+            SVC(random_state=random_state) if name == "svc_rbf_w2v"
+            else LogisticRegression(max_iter=2000, random_state=random_state)
+        )
+        return make_pipeline(
+            JiebaSegmenter(), Word2VecVectorizer(random_state=random_state),
+            StandardScaler(), model,
+        )
+    if name == "nb_word_counts":
+        return make_pipeline(
+            JiebaSegmenter(), CountVectorizer(analyzer=passthrough_analyzer), MultinomialNB()
+        )
+    if name == "lstm_attention":
+        return make_lstm_pipeline(random_state=random_state)
+    raise ValueError(f"unknown model {name!r}; choose from {sorted(BASELINES)}.")

