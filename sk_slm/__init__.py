@@ -8,6 +8,7 @@ from .baselines import BASELINES, make_baseline, make_lstm_pipeline
 from .classifier import LSTMAttentionClassifier
 from .compare import compare, plot_comparison
 from .datasets import load_reviews
+from .explain import AttentionHTML, explain, render_attention_html
 from .module import AttentionRNN
 from .segmenter import (
     JiebaSegmenter,
@@ -28,6 +29,9 @@ __all__ = [
     "compare",
     "plot_comparison",
     "load_reviews",
+    "explain",
+    "render_attention_html",
+    "AttentionHTML",
     "LSTMAttentionClassifier",
     "AttentionRNN",
     "JiebaSegmenter",

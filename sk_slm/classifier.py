@@ -37,25 +37,58 @@ _TRUNCATIONS = ("head", "tail", "head_tail")
 
 
 # --------------------------------------------------------------------------- data
-class _SequenceDataset(Dataset):
-    """Documents as flat int64 ids + offsets; items are (id tensor, label)."""
+_HASH_PRIME = 1_000_003
 
-    def __init__(self, ids: np.ndarray, offsets: np.ndarray, y: np.ndarray | None = None):
+
+def _ngram_hashes(ids: np.ndarray, offsets: np.ndarray, n: int, buckets: int):
+    """Hashed 1..n-grams of token ids within each document -> (flat hashes, offsets)."""
+    n_docs = len(offsets) - 1
+    doc = np.repeat(np.arange(n_docs), np.diff(offsets))
+    hashes, owners = [], []
+    for k in range(1, n + 1):
+        m = len(ids) - k + 1
+        if m <= 0:
+            break
+        valid = doc[k - 1 :] == doc[:m]  # the k tokens lie in one document
+        h = np.full(m, k, dtype=np.int64)
+        for j in range(k):
+            h = (h * _HASH_PRIME + ids[j : j + m]) % buckets
+        hashes.append(1 + h[valid] % (buckets - 1))  # bucket 0 (PAD) is padding
+        owners.append(doc[:m][valid])
+    if not hashes:
+        return np.zeros(0, np.int64), np.zeros(n_docs + 1, np.int64)
+    flat, owner = np.concatenate(hashes), np.concatenate(owners)
+    order = np.argsort(owner, kind="stable")
+    new_offsets = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n_docs), out=new_offsets[1:])
+    return flat[order], new_offsets
+
+
+class _SequenceDataset(Dataset):
+    """Documents as flat int64 ids + offsets (and optional hashed n-grams)."""
+
+    def __init__(self, ids, offsets, y=None, ngrams=None, ngram_offsets=None):
         self.ids = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64))
         self.offsets = offsets
         self.lengths = np.diff(offsets)
         self.y = None if y is None else torch.as_tensor(y, dtype=torch.long)
+        self.ngrams = None if ngrams is None else torch.from_numpy(ngrams)
+        self.ngram_offsets = ngram_offsets
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     def __getitem__(self, i: int):
         item = self.ids[self.offsets[i] : self.offsets[i + 1]]
-        return item, (self.y[i] if self.y is not None else 0)
+        grams = None
+        if self.ngrams is not None:
+            grams = self.ngrams[self.ngram_offsets[i] : self.ngram_offsets[i + 1]]
+        return (item, grams), (self.y[i] if self.y is not None else 0)
 
 
 def _collate(batch):
-    seqs, ys = zip(*batch, strict=True)
+    xs, ys = zip(*batch, strict=True)
+    seqs = [x[0] for x in xs]
     lengths = torch.tensor([max(len(s), 1) for s in seqs], dtype=torch.long)
     ids = torch.full((len(seqs), int(lengths.max())), PAD, dtype=torch.long)
     for row, s in enumerate(seqs):
@@ -63,7 +96,13 @@ def _collate(batch):
             ids[row, : len(s)] = s
         else:
             ids[row, 0] = UNK  # an empty document is read as one unknown token
-    return {"ids": ids, "lengths": lengths}, torch.as_tensor(ys, dtype=torch.long)
+    X = {"ids": ids, "lengths": lengths}
+    if xs[0][1] is not None:
+        grams = [x[1] for x in xs]
+        X["ngrams"] = torch.full((len(grams), max(1, max(map(len, grams)))), PAD, dtype=torch.long)
+        for row, g in enumerate(grams):
+            X["ngrams"][row, : len(g)] = g
+    return X, torch.as_tensor(ys, dtype=torch.long)
 
 
 def _dataset_lengths(dataset: Dataset) -> np.ndarray:
@@ -166,6 +205,15 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         Longest token sequence fed to the RNN; longer documents are cut.
     truncation : {"head", "tail", "head_tail"}, default="head"
         Which part of a long document to keep.
+    bag_ngrams : int, default=2
+        Add a fastText-style branch: the mean embedding of the document's hashed token
+        1..``bag_ngrams``-grams, concatenated with the attention context before the
+        output layer. On 10k short news titles it is worth several points of macro-F1
+        (see ``benchmarks/classifier.py``); 0 gives the plain BiLSTM-attention.
+    ngram_buckets : int, default=100000
+        Rows of the hashed n-gram table.
+    ngram_dim : int, default=32
+        Width of the n-gram embeddings (wider measured no better and trains slower).
     lr : float, default=2e-3
         Learning rate.
     batch_size : int, default=64
@@ -234,6 +282,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         max_vocab: int | None = None,
         max_len: int | None = 256,
         truncation: str = "head",
+        bag_ngrams: int = 2,
+        ngram_buckets: int = 100_000,
+        ngram_dim: int = 32,
         lr: float = 2e-3,
         batch_size: int = 64,
         max_epochs: int = 20,
@@ -277,6 +328,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.max_vocab = max_vocab
         self.max_len = max_len
         self.truncation = truncation
+        self.bag_ngrams = bag_ngrams
+        self.ngram_buckets = ngram_buckets
+        self.ngram_dim = ngram_dim
         self.weight_decay = weight_decay
         self.class_weight = class_weight
         self.early_stopping = early_stopping
@@ -366,8 +420,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             "dropout": self.dropout,
             "embeddings": getattr(self, "init_embeddings_", None),
             "freeze_embeddings": self.freeze_embeddings,
+            "ngram_buckets": self.ngram_buckets if self.bag_ngrams else 0,
+            "ngram_dim": self.ngram_dim,
         }
-        if self.module is not AttentionRNN:
+        if not (isinstance(self.module, type) and issubclass(self.module, AttentionRNN)):
             params = {}  # a custom module gets only what the user routed to it
         params.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, params)
@@ -394,7 +450,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             return X
         ids, offsets = self._encode(X)
         ids, offsets, _ = _truncate(ids, offsets, self.max_len, self.truncation)
-        return _SequenceDataset(ids, offsets, y)
+        return self._dataset(ids, offsets, y)
+
+    def _dataset(self, ids, offsets, y=None) -> _SequenceDataset:
+        if not self.bag_ngrams:
+            return _SequenceDataset(ids, offsets, y)
+        grams, gram_offsets = _ngram_hashes(ids, offsets, self.bag_ngrams, self.ngram_buckets)
+        return _SequenceDataset(ids, offsets, y, grams, gram_offsets)
 
     # ------------------------------------------------------------------ validation
     def _check_own_params(self):
@@ -408,6 +470,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             ("batch_size", self.batch_size, Integral, -1),
             ("max_epochs", self.max_epochs, Integral, 0),
             ("patience", self.patience, Integral, 1),
+            ("bag_ngrams", self.bag_ngrams, Integral, 0),
+            ("ngram_buckets", self.ngram_buckets, Integral, 2),
+            ("ngram_dim", self.ngram_dim, Integral, 1),
             ("lr", self.lr, Real, 0),
             ("weight_decay", self.weight_decay, Real, 0),
         ]
@@ -605,7 +670,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self._check_fitted()
         ids, offsets = self._encode(X)
         short_ids, short_offsets, kept = _truncate(ids, offsets, self.max_len, self.truncation)
-        dataset = _SequenceDataset(short_ids, short_offsets)
+        dataset = self._dataset(short_ids, short_offsets)
         order = np.argsort(dataset.lengths, kind="stable")
         per_doc: list[np.ndarray] = [None] * len(dataset)  # type: ignore[list-item]
         position = 0

@@ -36,6 +36,11 @@ class AttentionRNN(nn.Module):
         Initial embedding table (e.g. Word2Vec vectors).
     freeze_embeddings : bool, default=False
         Keep the embedding table fixed during training.
+    ngram_buckets : int, default=0
+        Size of the hashed bag-of-n-grams table (fastText-style); 0 disables the branch.
+        Its mean n-gram embedding is concatenated with the attention context.
+    ngram_dim : int, default=None
+        Width of the n-gram embeddings (default: the token embedding width).
     """
 
     def __init__(
@@ -51,6 +56,8 @@ class AttentionRNN(nn.Module):
         dropout: float = 0.3,
         embeddings: np.ndarray | None = None,
         freeze_embeddings: bool = False,
+        ngram_buckets: int = 0,
+        ngram_dim: int | None = None,
     ):
         super().__init__()
         if embeddings is not None:
@@ -74,15 +81,30 @@ class AttentionRNN(nn.Module):
             nn.Linear(out_dim, attention_size), nn.Tanh(), nn.Linear(attention_size, 1, bias=False)
         )
         self.dropout = nn.Dropout(dropout)
+        self.ngram_embedding = None
+        if ngram_buckets:
+            ngram_dim = ngram_dim or embedding_dim
+            self.ngram_embedding = nn.EmbeddingBag(
+                ngram_buckets, ngram_dim, mode="mean", padding_idx=PAD
+            )
+            with torch.no_grad():
+                nn.init.uniform_(self.ngram_embedding.weight, -0.05, 0.05)
+                self.ngram_embedding.weight[PAD].zero_()
+            out_dim += ngram_dim
         self.output = nn.Linear(out_dim, n_classes)
 
     def forward(
-        self, ids: torch.Tensor, lengths: torch.Tensor, return_attention: bool = False
+        self,
+        ids: torch.Tensor,
+        lengths: torch.Tensor,
+        ngrams: torch.Tensor | None = None,
+        return_attention: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Logits of shape (batch, n_classes); with ``return_attention`` also the weights.
 
         ``ids`` is (batch, time), padded with PAD; ``lengths`` (batch,) counts real
-        tokens, at least 1 (empty documents are fed as a single UNK).
+        tokens, at least 1 (empty documents are fed as a single UNK). ``ngrams`` is
+        (batch, n_grams): hashed n-gram ids padded with PAD, which the mean ignores.
         """
         emb = self.dropout(self.embedding(ids))
         packed = pack_padded_sequence(
@@ -95,6 +117,10 @@ class AttentionRNN(nn.Module):
         scores = scores.masked_fill(~mask, float("-inf"))
         weights = torch.softmax(scores, dim=1)  # exactly 0 on padding
         context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)
+        if self.ngram_embedding is not None:
+            if ngrams is None:
+                raise ValueError("this module has an n-gram branch: pass ngrams")
+            context = torch.cat([context, self.ngram_embedding(ngrams)], dim=1)
         logits = self.output(self.dropout(context))
         if return_attention:
             return logits, weights

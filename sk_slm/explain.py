@@ -1,0 +1,81 @@
+"""Attention explanations for whole pipelines, and their rendering in a notebook."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from sklearn.pipeline import Pipeline
+
+from .classifier import LSTMAttentionClassifier
+from .segmenter import JiebaSegmenter
+
+__all__ = ["explain", "AttentionHTML", "render_attention_html"]
+
+
+def explain(pipeline: Pipeline, X: Any) -> list[list[tuple[str, float]]]:
+    """Tokens of each raw document with the attention weight the classifier gave them.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        A fitted pipeline ending in :class:`~sk_slm.LSTMAttentionClassifier`, with a
+        :class:`~sk_slm.JiebaSegmenter` among its steps.
+    X : iterable of str
+        Raw documents.
+
+    Returns
+    -------
+    list of list of (token, weight)
+        The segmenter's tokens (so words outside the embedding vocabulary show as they
+        are); weights sum to 1 over the tokens the model read, 0 for tokens cut by
+        ``max_len``.
+    """
+    clf = pipeline[-1]
+    if not isinstance(clf, LSTMAttentionClassifier):
+        raise TypeError("explain needs a pipeline ending in LSTMAttentionClassifier.")
+    data, tokens = X, None
+    for _, step in pipeline.steps[:-1]:
+        data = step.transform(data)
+        if isinstance(step, JiebaSegmenter):
+            tokens = data
+    if tokens is None:
+        raise TypeError("explain needs a JiebaSegmenter step to know the tokens.")
+    weights = clf.attention(data)
+    return [list(zip(t, w.tolist(), strict=True)) for t, w in zip(tokens, weights, strict=True)]
+
+
+class AttentionHTML:
+    """HTML highlighting of attention weights; Jupyter renders it via ``_repr_html_``."""
+
+    def __init__(self, html_text: str):
+        self.html = html_text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def render_attention_html(
+    explanations: list[list[tuple[str, float]]],
+    labels: list[Any] | None = None,
+    color: str = "255, 99, 71",
+) -> AttentionHTML:
+    """Render :func:`explain` output as one highlighted line per document.
+
+    Each token's background opacity is its weight relative to the document's largest
+    weight; hovering shows the weight. ``labels`` (e.g. predictions) prefix each line.
+    """
+    rows = []
+    for i, pairs in enumerate(explanations):
+        top = max((w for _, w in pairs), default=0.0) or 1.0
+        spans = "".join(
+            f'<span title="{w:.3f}" style="background: rgba({color}, {w / top:.2f}); '
+            f'padding: 1px 0">{html.escape(tok)}</span>'
+            for tok, w in pairs
+        )
+        prefix = f"<b>{html.escape(str(labels[i]))}</b>&nbsp;" if labels is not None else ""
+        rows.append(f'<div style="margin: 2px 0; line-height: 1.8">{prefix}{spans}</div>')
+    return AttentionHTML("\n".join(rows))

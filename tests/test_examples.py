@@ -1,0 +1,40 @@
+"""Execute every example on small data (SK_SLM_EXAMPLES_SMALL=1 / --quick)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.ipynb")))
+def test_notebook_runs(name, monkeypatch, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("SK_SLM_EXAMPLES_SMALL", "1")
+    notebook = nbformat.read(EXAMPLES / name, as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in notebook.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+
+
+def test_committed_notebooks_carry_their_outputs():
+    import nbformat
+
+    for path in EXAMPLES.glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        assert all(c.get("outputs") for c in code[1:]), f"{path.name} was committed without outputs"
+
+
+def test_grid_search_script_runs_quick():
+    res = subprocess.run([sys.executable, str(EXAMPLES / "grid_search.py"), "--quick"],
+                         capture_output=True, text=True, env={**os.environ}, timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "best macro-F1" in res.stdout
+    assert res.stdout.count("{'jiebasegmenter__granularity'") == 9  # best + 8 candidates
