@@ -1,6 +1,7 @@
 """LSTMAttentionClassifier: training speed, prediction speed, accuracy, faithfulness.
 
-Usage: python benchmarks/classifier.py [DATA_DIR] [--quick]   (default ../shared/data)
+Usage: python benchmarks/classifier.py [DATA_DIR] [--quick] [--speed-only]
+(default DATA_DIR: ../shared/data; --speed-only runs section 1 alone)
 
 Everything below is measured in this one run, next to the baseline it is compared with:
 
@@ -89,6 +90,7 @@ def plain_torch_epoch(clf, dataset, epochs: int, pad_to: int | None = None) -> f
         "embedding_dim": clf.module_.embedding.embedding_dim, "hidden_size": clf.hidden_size,
         "attention_size": clf.attention_size, "dropout": clf.dropout,
         "ngram_buckets": clf.ngram_buckets if clf.bag_ngrams else 0,
+        "ngram_dim": clf.ngram_dim,
     })
     opt = torch.optim.Adam(module.parameters(), lr=clf.lr)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -233,7 +235,7 @@ def faithfulness_section(thuc, lines, quick):
         print(lines[-1], flush=True)
 
 
-def main(data: Path, quick: bool) -> None:
+def main(data: Path, quick: bool, speed_only: bool = False) -> None:
     torch.manual_seed(0)
     thuc = read_thucnews(data)
     waimai = split_80_20(*read_waimai(data))
@@ -242,6 +244,11 @@ def main(data: Path, quick: bool) -> None:
              f"torch {torch.__version__}, {torch.get_num_threads()} threads"
              + (" (quick mode: fewer runs)" if quick else "") + "\n"]
     speed_section(thuc[0], thuc[1], lines, quick)
+    if speed_only:
+        text = "\n".join(lines) + "\n"
+        print(text)
+        write_result("classifier_speed.md", text)
+        return
     accuracy_section(data, thuc, waimai, snow, lines, quick)
     faithfulness_section(thuc, lines, quick)
     text = "\n".join(lines) + "\n"
@@ -251,4 +258,4 @@ def main(data: Path, quick: bool) -> None:
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(Path(args[0]) if args else DEFAULT_DATA, "--quick" in sys.argv)
+    main(Path(args[0]) if args else DEFAULT_DATA, "--quick" in sys.argv, "--speed-only" in sys.argv)

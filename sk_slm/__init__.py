@@ -10,6 +10,9 @@ from .compare import compare, plot_comparison
 from .datasets import load_reviews
 from .explain import AttentionHTML, explain, render_attention_html
 from .module import AttentionRNN
+from .persistence import UnsafeModelError
+from .persistence import load as load_model
+from .persistence import save as save_model
 from .segmenter import (
     JiebaSegmenter,
     SegmentedDocuments,
@@ -18,6 +21,7 @@ from .segmenter import (
     passthrough_analyzer,
 )
 from .sequences import TokenSequences
+from .streaming import iter_batches, predict_file, predict_stream
 from .vectorizer import EmptyDocumentWarning, Word2VecVectorizer, check_token_lists, load_vectors
 
 __version__ = "0.1.0"
@@ -32,6 +36,12 @@ __all__ = [
     "explain",
     "render_attention_html",
     "AttentionHTML",
+    "save_model",
+    "load_model",
+    "UnsafeModelError",
+    "iter_batches",
+    "predict_stream",
+    "predict_file",
     "LSTMAttentionClassifier",
     "AttentionRNN",
     "JiebaSegmenter",

@@ -12,7 +12,7 @@ class LRUCache:
     """Least-recently-used mapping of ``(key, item) -> value`` bounded by entry count.
 
     Values are stored as tuples and handed out as fresh lists, so callers may mutate
-    what they get without corrupting the cache.
+    what they get without corrupting the cache. Keys should be cheap to hash (an int).
     """
 
     def __init__(self, maxsize: int):

@@ -251,6 +251,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         The own vocabulary (token -> embedding row); None for TokenSequences input.
     n_vocab_ : int
         Rows of the embedding table, PAD and UNK included.
+    embedding_dim_ : int
+        Width of the embedding table (the Word2Vec dimension for TokenSequences input).
     module_ : AttentionRNN
         The trained torch module.
     history_ : skorch History
@@ -411,7 +413,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         params = {
             "vocab_size": self.n_vocab_,
             "n_classes": len(self.classes_),
-            "embedding_dim": self.embedding_dim,
+            "embedding_dim": self.embedding_dim_,
             "hidden_size": self.hidden_size,
             "num_layers": self.num_layers,
             "bidirectional": self.bidirectional,
@@ -512,6 +514,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 [np.zeros((1, vectors.shape[1]), np.float32), unk, vectors]
             )
             self.n_vocab_ = len(vectors) + 2
+            self.embedding_dim_ = vectors.shape[1]
             return
         docs = check_token_lists(X)
         counts = Counter(chain.from_iterable(docs))
@@ -520,6 +523,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.sequence_vocabulary_ = None
         self.init_embeddings_ = None
         self.n_vocab_ = len(kept) + 2
+        self.embedding_dim_ = self.embedding_dim
 
     def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Documents -> (flat ids in this model's id space, offsets)."""
@@ -604,6 +608,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self._check_own_params()
         if y is None:
             raise ValueError("y is required: LSTMAttentionClassifier is supervised.")
+        if not isinstance(y, np.ndarray) or y.dtype == object:
+            kinds = {isinstance(v, str) for v in y}
+            if len(kinds) > 1:
+                raise ValueError(
+                    "y mixes strings and numbers (e.g. 1 and '1'); numpy would turn them "
+                    "all into strings. Convert the labels to one type."
+                )
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")

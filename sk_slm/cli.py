@@ -132,7 +132,12 @@ def _cmd_train(args) -> None:
     pipe = make_baseline(args.model)
     start = time.perf_counter()
     pipe.fit(X, y)
-    joblib.dump(pipe, args.out)
+    if str(args.out).endswith(".slm"):
+        from .persistence import save
+
+        save(pipe, args.out)  # the safe format: no code runs when it is loaded
+    else:
+        joblib.dump(pipe, args.out)
     print(f"trained {args.model} on {len(X)} documents in {time.perf_counter() - start:.1f}s; "
           f"saved to {args.out}", file=sys.stderr)
 
@@ -142,7 +147,12 @@ def _cmd_predict(args) -> None:
     import pandas as pd
 
     try:
-        pipe = joblib.load(args.model)  # pickle: load only models you trust
+        if str(args.model).endswith(".slm"):
+            from .persistence import load
+
+            pipe = load(args.model)
+        else:
+            pipe = joblib.load(args.model)  # pickle: load only models you trust
     except FileNotFoundError:
         raise CLIError(f"{args.model}: no such file") from None
     except Exception as exc:
@@ -184,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(p, True)
     p.add_argument("--label-column", default="label")
     p.add_argument("--model", default="lstm_attention", help=", ".join(BASELINES))
-    p.add_argument("--out", required=True, help="where to save (joblib file)")
+    p.add_argument("--out", required=True, help="where to save: FILE.slm for the safe format (sk_slm pipelines), else joblib")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("predict", help="apply a saved pipeline to a CSV")

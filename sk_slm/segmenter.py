@@ -6,7 +6,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from numbers import Integral
 from typing import Any
@@ -40,12 +40,17 @@ _CHAR_TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*|[0-9]+(?:\.[0-9]+)?|.",
 # jieba's own user-dictionary line format: "word [freq] [tag]".
 _USERDICT_LINE = re.compile(r"^(.+?)( [0-9]+)?( [a-z]+)?$")
 
-# Parallel segmentation only pays for itself once each process gets this many documents.
-_MIN_DOCS_PER_JOB = 5000
+# Parallel segmentation only pays for itself once each process gets this many documents
+# (measured: 2 processes on 58k news sentences were still slower than one).
+_MIN_DOCS_PER_JOB = 50_000
+
+_HAS_SPACE = re.compile(r"\s").search
+_SEPARATOR = "\x1e"  # ASCII record separator: unchanged by NFKC and lower()
 
 # Shared across instances in a process, so that GridSearchCV candidates and CV folds that
 # segment the same documents with the same settings do it once.
 _SEGMENTATION_CACHE = LRUCache(maxsize=200_000)
+_SETTINGS_IDS: dict[tuple, int] = {}
 
 
 def clear_segmentation_cache() -> None:
@@ -99,6 +104,16 @@ def check_documents(X: Any, *, on_invalid: str = "raise", name: str = "X") -> li
             f"{name} must be a list of documents (an iterable of str), got a single "
             f"{type(X).__name__}; wrap it in a list: [text]."
         )
+    if isinstance(X, Mapping):
+        raise TypeError(
+            f"{name} is a mapping ({type(X).__name__}); pass the documents themselves, "
+            "e.g. list(d.values())."
+        )
+    if isinstance(X, (set, frozenset)):
+        raise TypeError(
+            f"{name} is an unordered set; predictions could not be matched to documents. "
+            "Pass a list."
+        )
     if hasattr(X, "columns"):  # a DataFrame: iterating it would yield column names
         if X.shape[1] != 1:
             raise ValueError(
@@ -129,6 +144,16 @@ def check_documents(X: Any, *, on_invalid: str = "raise", name: str = "X") -> li
             "clean it or pass on_invalid='empty' to treat it as an empty document."
         )
     return docs
+
+
+def _normalize_many(docs: list[str]) -> list[str]:
+    """NFKC + lowercase of every document, in one pass over the joined text when possible."""
+    joined = _SEPARATOR.join(docs)
+    if joined.count(_SEPARATOR) != max(len(docs) - 1, 0):  # a document holds the separator
+        return [unicodedata.normalize("NFKC", d).lower() for d in docs]
+    if not unicodedata.is_normalized("NFKC", joined):
+        joined = unicodedata.normalize("NFKC", joined)
+    return joined.lower().split(_SEPARATOR) if docs else []
 
 
 def _is_punctuation(token: str) -> bool:
@@ -182,7 +207,8 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         a ValueError naming its position, or treat it as an empty document.
     n_jobs : int, default=None
         Processes for segmenting large inputs (None means 1; -1 all cores). Inputs
-        smaller than about 5,000 documents per process are segmented in this process.
+        smaller than 50,000 documents per process are segmented in this process: below
+        that, starting workers costs more than it saves.
 
     Attributes
     ----------
@@ -399,16 +425,13 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
                 def cut(s):
                     return tok.lcut_for_search(s, hmm)
 
-        normalize = self.normalize
         stop = settings.stop_words
         drop_ws = self.drop_whitespace
         drop_punct = self.drop_punctuation
 
         def segment(doc: str) -> list[str]:
-            if normalize:
-                doc = unicodedata.normalize("NFKC", doc).lower()
             tokens = cut(doc)
-            if drop_ws:
+            if drop_ws and _HAS_SPACE(doc):
                 tokens = [t for t in tokens if not t.isspace()]
             if drop_punct:
                 tokens = [t for t in tokens if not _is_punctuation(t)]
@@ -427,6 +450,8 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
 
     def _segment_list(self, docs: list[str], settings: Bunch) -> list[list[str]]:
         segment = self._cutter(settings)
+        if self.normalize:
+            docs = _normalize_many(docs)
         return [segment(d) for d in docs]
 
     def fit(self, X: Any, y: Any = None) -> JiebaSegmenter:
@@ -449,6 +474,11 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         self.stop_words_ = self._read_stop_words()
         return self
 
+    def fit_transform(self, X: Any, y: Any = None) -> SegmentedDocuments:
+        """Fit, then segment ``X``; reads ``X`` once, so a generator works too."""
+        docs = check_documents(X, on_invalid=self.on_invalid)
+        return self.fit(docs).transform(docs)
+
     def transform(self, X: Any) -> SegmentedDocuments:
         """Segment each document.
 
@@ -465,15 +495,20 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         """
         settings = self._resolved()
         docs = check_documents(X, on_invalid=self.on_invalid)
-        key = self._cache_key(settings)
+        # A small int stands for the settings, so that cache keys hash fast.
+        key = _SETTINGS_IDS.setdefault(self._cache_key(settings), len(_SETTINGS_IDS))
         out, missing = _SEGMENTATION_CACHE.get_many(key, docs)
         if missing:
             todo = list(dict.fromkeys(docs[i] for i in missing))  # unique, in order
             done = self._segment_parallel(todo, settings)
             result = dict(zip(todo, done, strict=True))
-            for i in missing:
-                out[i] = list(result[docs[i]])
             _SEGMENTATION_CACHE.put_many(key, result)
+            handed_out = set()
+            for i in missing:
+                tokens = result[docs[i]]
+                # The first row gets the fresh list; repeats get copies, so rows never alias.
+                out[i] = tokens if id(tokens) not in handed_out else list(tokens)
+                handed_out.add(id(tokens))
         return SegmentedDocuments(out, segmenter=clone(self))
 
     def _segment_parallel(self, docs: list[str], settings: Bunch) -> list[list[str]]:

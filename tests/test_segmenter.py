@@ -41,6 +41,10 @@ def test_accepts_any_1d_container(container):
     assert seg(container(docs)) == [["我", "爱", "北京"], ["你好"]]
 
 
+def test_fit_transform_reads_a_generator_once():
+    assert seg(d for d in ["我爱北京", "你好"]) == [["我", "爱", "北京"], ["你好"]]
+
+
 def test_one_column_dataframe_and_2d_errors():
     assert seg(pd.DataFrame({"t": ["你好"]})) == [["你好"]]
     with pytest.raises(ValueError, match="2 columns"):
@@ -212,12 +216,31 @@ def test_transform_without_fit_uses_parameters():
     assert JiebaSegmenter(stop_words=["北京"]).transform(["我爱北京"]) == [["我", "爱"]]
 
 
-def test_n_jobs_preserves_order():
-    docs = [f"第{i}号文档讲的是北京" for i in range(12000)]
+def test_n_jobs_splits_large_inputs_and_preserves_order(monkeypatch):
+    import joblib
+
+    import sk_slm.segmenter as segmenter
+
+    monkeypatch.setattr(segmenter, "_MIN_DOCS_PER_JOB", 500)
+    pools = []
+
+    class SpyParallel(joblib.Parallel):
+        def __call__(self, tasks):
+            tasks = list(tasks)
+            pools.append(len(tasks))
+            return super().__call__(tasks)
+
+    monkeypatch.setattr(segmenter, "Parallel", SpyParallel)
+    docs = [f"第{i}号文档讲的是北京" for i in range(1200)]
+    clear_segmentation_cache()
+    expected = seg(docs)
     clear_segmentation_cache()
     parallel = seg(docs, n_jobs=2)
+    assert pools == [2] and parallel == expected
     clear_segmentation_cache()
-    assert parallel == seg(docs)
+    assert seg(docs[:700], n_jobs=2) == expected[:700]
+    assert pools == [2], "under 2 x 500 documents no pool is started"
+    clear_segmentation_cache()
 
 
 def test_output_carries_its_segmenter_settings():

@@ -1,0 +1,77 @@
+"""GridSearchCV over the full pipeline on a Dask cluster (joblib's dask backend)."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+distributed = pytest.importorskip("distributed")
+
+from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, Word2VecVectorizer  # noqa: E402
+
+GRID = {"jiebasegmenter__granularity": ["word", "char"],
+        "lstmattentionclassifier__hidden_size": [8, 16]}
+
+
+def pipeline():
+    return make_pipeline(
+        JiebaSegmenter(),
+        Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0),
+        LSTMAttentionClassifier(embedding_dim=8, attention_size=4, max_epochs=3,
+                                bag_ngrams=0, random_state=0),
+    )
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=40) as lc, Client(lc) as client:
+        yield lc, client
+
+
+def search(X, y, backend=None):
+    import joblib
+
+    grid = GridSearchCV(pipeline(), GRID, cv=2, n_jobs=-1 if backend else None)
+    if backend:
+        with joblib.parallel_backend(backend):
+            grid.fit(X, y)
+    else:
+        grid.fit(X, y)
+    return grid
+
+
+def test_dask_search_equals_local_search(cluster, toy_sentiment):
+    X, y = toy_sentiment
+    local = search(X, y)
+    remote = search(X, y, backend="dask")
+    np.testing.assert_allclose(remote.cv_results_["mean_test_score"],
+                               local.cv_results_["mean_test_score"])
+    assert remote.best_params_ == local.best_params_
+    np.testing.assert_array_equal(remote.predict(X), local.predict(X))
+
+
+def test_search_survives_a_killed_worker(cluster, toy_sentiment):
+    lc, client = cluster
+    X, y = toy_sentiment
+    pids = client.run(os.getpid)
+    victim = next(iter(pids.values()))
+
+    def kill_soon():
+        time.sleep(3)
+        os.kill(victim, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_soon)
+    killer.start()
+    grid = search(X * 2, list(y) * 2, backend="dask")
+    killer.join()
+    assert victim not in client.run(os.getpid).values(), "the worker was really killed"
+    assert len(grid.cv_results_["mean_test_score"]) == 4
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()

@@ -1,0 +1,283 @@
+"""Bad input everywhere, safe persistence, streaming and cross-process reproducibility."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.pipeline import make_pipeline
+
+from sk_slm import (
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    UnsafeModelError,
+    Word2VecVectorizer,
+    load_model,
+    predict_file,
+    predict_stream,
+    save_model,
+)
+
+
+@pytest.fixture(scope="module")
+def pipe(toy_sentiment):
+    X, y = toy_sentiment
+    p = make_pipeline(
+        JiebaSegmenter(),
+        Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0),
+        LSTMAttentionClassifier(hidden_size=8, attention_size=4, max_epochs=4,
+                                ngram_buckets=500, ngram_dim=4, random_state=0),
+    )
+    return p.fit(X, y)
+
+
+# Documents that are odd but valid: each must get exactly one prediction.
+ODD_DOCUMENTS = {
+    "empty document": [""],
+    "whitespace only": ["   \t\n  "],
+    "1 MB document": ["好吃" * 500_000],
+    "control characters": ["\x00\x01\x07好\x7f\x1b[31m"],
+    "lone surrogates": ["\ud800好\udfff"],
+    "emoji": ["😀👍🏻🍜"],
+    "traditional Chinese": ["這個產品質量很好，物流也很快"],
+    "mixed scripts": ["Pythonは最高 😀 très bien 好吃 ١٢٣"],
+    "full-width and digits": ["ＡＢＣ１２３，很好"],
+    "only punctuation": ["。。。！！！？？"],
+    "only unknown words": ["魑魅魍魉饕餮"],
+    "many empty documents": [""] * 50,
+    "generator input": lambda: (d for d in ["好吃", "难吃"]),
+    "tuple input": ("好吃", "难吃"),
+    "numpy array": np.array(["好吃", "难吃"]),
+    "pandas Series": pd.Series(["好吃", "难吃"], index=[10, 3]),
+    "one-column DataFrame": pd.DataFrame({"t": ["好吃", "难吃"]}),
+    "zero-width characters": ["好\u200b吃\ufeff"],
+    "right-to-left marks": ["\u202e好吃\u202c"],
+    "newlines inside": ["第一行\n第二行\r\n第三行"],
+}
+
+# Bad input: (documents, error type, text the message must contain).
+BAD_DOCUMENTS = {
+    "None among documents": (["好", None], ValueError, "X[1]"),
+    "NaN among documents": (["好", math.nan], ValueError, "X[1]"),
+    "bytes among documents": ([b"\xe5\xa5\xbd"], ValueError, "X[0]"),
+    "int among documents": (["好", 3], ValueError, "X[1]"),
+    "float among documents": ([2.5], ValueError, "X[0]"),
+    "bare string": ("好吃", TypeError, "list of documents"),
+    "bare bytes": (b"abc", TypeError, "list of documents"),
+    "nested lists": ([["好", "吃"]], ValueError, "X[0]"),
+    "dict of documents": ({"a": "好"}, TypeError, "mapping"),
+    "set of documents": ({"好", "坏"}, TypeError, "unordered"),
+    "not iterable": (42, TypeError, "iterable"),
+    "2-D array": (np.array([["a", "b"], ["c", "d"]]), ValueError, "1-D"),
+    "two-column DataFrame": (pd.DataFrame({"a": ["x"], "b": ["y"]}), ValueError, "columns"),
+    "Series with a missing value": (pd.Series(["好", None]), ValueError, "X[1]"),
+    "pandas NA": (["好", pd.NA], ValueError, "X[1]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_DOCUMENTS))
+def test_odd_documents_get_one_prediction_each(pipe, case):
+    docs = ODD_DOCUMENTS[case]
+    docs = docs() if callable(docs) else docs
+    n = len(docs) if hasattr(docs, "__len__") else 2
+    pred = pipe.predict(docs)
+    assert len(pred) == n
+    assert set(pred) <= set(pipe.classes_)
+
+
+@pytest.mark.parametrize("case", sorted(ODD_DOCUMENTS))
+def test_odd_documents_through_the_segmenter_keep_every_row(case):
+    docs = ODD_DOCUMENTS[case]
+    docs = docs() if callable(docs) else docs
+    n = len(docs) if hasattr(docs, "__len__") else 2
+    assert len(JiebaSegmenter().fit_transform(docs)) == n
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DOCUMENTS))
+@pytest.mark.parametrize("method", ["segment", "predict", "fit"])
+def test_bad_documents_get_a_clear_error(pipe, case, method, toy_sentiment):
+    docs, error, message = BAD_DOCUMENTS[case]
+    with pytest.raises(error, match=__import__("re").escape(message)):
+        if method == "segment":
+            JiebaSegmenter().fit_transform(docs)
+        elif method == "predict":
+            pipe.predict(docs)
+        else:
+            n = len(docs) if hasattr(docs, "__len__") and not isinstance(docs, (str, bytes)) else 2
+            pipe.fit(docs, (["a", "b"] * n)[:n])
+
+
+def test_empty_input():
+    assert JiebaSegmenter().fit_transform([]) == []
+
+
+def test_empty_input_to_a_fitted_pipeline(pipe):
+    assert len(pipe.predict([])) == 0
+    assert pipe.predict_proba([]).shape == (0, 2)
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (["a"] * 240, "single class"),
+        (["a", "b"] * 60, "240 documents but y has 120"),
+        ([None] * 240, "class labels"),
+        (np.linspace(0, 1, 240), "continuous"),
+        (np.zeros((240, 2)), "1-D"),
+        ([1, "a"] * 120, "mixes"),
+    ],
+)
+def test_bad_labels(toy_sentiment, y, message):
+    X, _ = toy_sentiment
+    clf = make_pipeline(JiebaSegmenter(), LSTMAttentionClassifier(max_epochs=1))
+    with pytest.raises((ValueError, TypeError), match=message):
+        clf.fit(X, y)
+
+
+def test_unseen_labels_in_score_count_as_wrong(pipe, toy_sentiment):
+    X, y = toy_sentiment
+    assert pipe.score(X[:10], ["never seen"] * 10) == 0.0
+
+
+def test_raw_text_given_to_the_vectorizer_points_to_the_segmenter():
+    with pytest.raises(TypeError, match="JiebaSegmenter"):
+        Word2VecVectorizer().fit(["好吃", "难吃"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=60), min_size=1, max_size=8))
+def test_random_unicode_through_the_whole_pipeline(pipe, docs):
+    proba = pipe.predict_proba(docs)
+    assert proba.shape == (len(docs), 2)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+
+
+# ------------------------------------------------------------------ safe persistence
+def test_safe_save_load_round_trip(pipe, toy_sentiment, tmp_path):
+    X, _ = toy_sentiment
+    path = tmp_path / "model.slm"
+    save_model(pipe, path)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    assert list(loaded.classes_) == list(pipe.classes_)
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["arrays.safetensors", "manifest.json"]
+
+
+def test_safe_round_trip_with_own_vocabulary_int_labels_and_user_words(tmp_path):
+    X = ["江大桥好", "江大桥坏", "好好好", "坏坏坏"] * 10
+    y = [3, 7, 3, 7] * 10
+    pipe = make_pipeline(JiebaSegmenter(user_dict=[("江大桥", 100)], stop_words={"的"}),
+                         LSTMAttentionClassifier(hidden_size=4, embedding_dim=4, max_epochs=2,
+                                                 class_weight="balanced", random_state=0))
+    pipe.fit(X, y)
+    save_model(pipe, tmp_path / "m.slm")
+    loaded = load_model(tmp_path / "m.slm")
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    assert loaded.predict(X).dtype.kind == "i"
+    assert loaded[0].transform(["江大桥"]) == [["江大桥"]]
+
+
+def _rewrite(path, manifest=None, arrays=None):
+    with zipfile.ZipFile(path) as zf:
+        m = json.loads(zf.read("manifest.json"))
+        blob = zf.read("arrays.safetensors")
+    m = manifest(m) if manifest else m
+    blob = arrays(blob) if arrays else blob
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("manifest.json", json.dumps(m))
+        zf.writestr("arrays.safetensors", blob)
+
+
+def _set_class(m, name):
+    m["steps"][0]["class"] = name
+    return m
+
+
+def _set_optimizer(m, name):
+    m["steps"][-1]["params"]["optimizer"] = {"__object__": name}
+    return m
+
+
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        (dict(arrays=lambda b: b[:-8] + b"\x00" * 8), "checksum"),
+        (dict(manifest=lambda m: _set_class(m, "os.system")), "not allowed"),
+        (dict(manifest=lambda m: _set_optimizer(m, "builtins.eval")), "not allowed"),
+        (dict(manifest=lambda m: {**m, "format": "pickle"}), "not an sk_slm safe model"),
+    ],
+)
+def test_tampered_safe_file_is_refused(pipe, tmp_path, tamper, message):
+    path = tmp_path / "model.slm"
+    save_model(pipe, path)
+    _rewrite(path, **tamper)
+    with pytest.raises(UnsafeModelError, match=message):
+        load_model(path)
+
+
+def test_corrupt_or_foreign_files_are_refused(tmp_path):
+    bad = tmp_path / "x.slm"
+    bad.write_bytes(b"\x80\x04\x95 definitely a pickle")
+    with pytest.raises(UnsafeModelError):
+        load_model(bad)
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.slm")
+
+
+def test_safe_format_refuses_what_it_cannot_hold(toy_sentiment, tmp_path):
+    from sk_slm import make_baseline
+
+    with pytest.raises(TypeError, match="skops"):
+        save_model(make_baseline("svm_char_tfidf"), tmp_path / "m.slm")
+
+
+def test_plain_pickle_still_works(pipe, toy_sentiment):
+    import pickle
+
+    X, _ = toy_sentiment
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(pipe)).predict_proba(X),
+                                  pipe.predict_proba(X))
+
+
+# ------------------------------------------------------------------ streaming
+def test_predict_stream_and_file_match_predict(pipe, toy_sentiment, tmp_path):
+    X, _ = toy_sentiment
+    expected = pipe.predict(X)
+    streamed = np.concatenate(list(predict_stream(pipe, iter(X), batch_size=37)))
+    np.testing.assert_array_equal(streamed, expected)
+    path = tmp_path / "docs.txt"
+    path.write_text("\n".join(X) + "\n", encoding="utf-8")
+    from_file = np.concatenate(list(predict_file(pipe, path, batch_size=100)))
+    np.testing.assert_array_equal(from_file, expected)
+    with pytest.raises(ValueError, match="batch_size"):
+        next(predict_stream(pipe, X, batch_size=0))
+
+
+# ------------------------------------------------------------------ reproducibility
+def test_full_pipeline_identical_in_two_processes(tmp_path):
+    code = textwrap.dedent(
+        """
+        import sys, numpy as np
+        from sk_slm import load_reviews, make_lstm_pipeline
+        X, y = load_reviews(return_X_y=True)
+        X, y = X[:300] + X[-300:], np.r_[y[:300], y[-300:]]
+        pipe = make_lstm_pipeline(max_epochs=2, hidden_size=16, random_state=3).fit(X, y)
+        np.save(sys.argv[1], pipe.predict_proba(X))
+        """
+    )
+    outs = []
+    for seed in ("0", "4242"):
+        out = tmp_path / f"p{seed}.npy"
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-c", code, str(out)], env=env, check=True)
+        outs.append(np.load(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
