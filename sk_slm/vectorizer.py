@@ -132,6 +132,34 @@ def _known_per_doc(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.bincount(doc[ids >= 0], minlength=n_docs)
 
 
+def _max_pool(padded: np.ndarray, ids: np.ndarray, doc: np.ndarray, n_docs: int) -> np.ndarray:
+    """Per-document max of ``padded[ids]`` (tokens grouped by ``doc``), zeros for empty docs.
+
+    Documents are grouped into power-of-two length buckets; each bucket is gathered as
+    one (docs, length, dim) block padded with the -inf last row of ``padded`` and
+    reduced along the token axis, so padding wastes at most half of the work and the
+    only Python loop is over buckets.
+    """
+    out = np.zeros((n_docs, padded.shape[1]), dtype=np.float32)
+    counts = np.bincount(doc, minlength=n_docs)
+    first = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    pos = np.arange(len(ids)) - first[doc]
+    bucket = np.zeros(n_docs, dtype=np.int64)
+    nonempty = counts > 0
+    bucket[nonempty] = np.ceil(np.log2(counts[nonempty])).astype(np.int64)
+    sentinel = len(padded) - 1
+    for b in np.unique(bucket[nonempty]):
+        members = np.flatnonzero(nonempty & (bucket == b))
+        row = np.full(n_docs, -1, dtype=np.int64)
+        row[members] = np.arange(len(members))
+        sel = row[doc] >= 0
+        idx = np.full((len(members), int(counts[members].max())), sentinel, dtype=np.int64)
+        idx[row[doc[sel]], pos[sel]] = ids[sel]
+        out[members] = padded[idx].max(axis=1)
+    return out
+
+
 def _read_corpus_file(path: str, segmenter: JiebaSegmenter) -> list[list[str]]:
     with open(path, encoding="utf-8-sig") as fh:
         lines = [line.strip() for line in fh]
@@ -355,6 +383,10 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         vectors = self.wv_.vectors
         n_docs, dim = len(offsets) - 1, vectors.shape[1]
         out = np.zeros((n_docs, 2 * dim if mode == "mean_max" else dim), dtype=np.float32)
+        padded = None
+        if mode in ("max", "mean_max"):
+            # The table plus a -inf row that padding positions point to.
+            padded = np.vstack([vectors, np.full((1, dim), -np.inf, dtype=np.float32)])
         for start in range(0, n_docs, _CHUNK_DOCS):
             stop = min(start + _CHUNK_DOCS, n_docs)
             lo, hi = offsets[start], offsets[stop]
@@ -381,13 +413,9 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
                 ).astype(np.float32)
                 sums[has] /= denom[has, None]
                 out[start:stop, :dim] = sums
-            if mode in ("max", "mean_max"):
-                if has.any():
-                    # Tokens are grouped by document; reduceat over each group's start.
-                    starts = np.searchsorted(doc, np.flatnonzero(has))
-                    maxed = np.maximum.reduceat(vectors[chunk_ids], starts, axis=0)
-                    col = slice(dim, 2 * dim) if mode == "mean_max" else slice(0, dim)
-                    out[start:stop][has, col] = maxed
+            if mode in ("max", "mean_max") and has.any():
+                col = slice(dim, 2 * dim) if mode == "mean_max" else slice(0, dim)
+                out[start:stop, col] = _max_pool(padded, chunk_ids, doc, stop - start)
         if mode == "sif":
             u = self.sif_component_
             out -= np.outer(out @ u, u).astype(np.float32)

@@ -70,8 +70,11 @@ def test_search_survives_a_killed_worker(cluster, toy_sentiment):
 
     killer = threading.Thread(target=kill_soon)
     killer.start()
+    start = time.perf_counter()
     grid = search(X * 2, list(y) * 2, backend="dask")
+    elapsed = time.perf_counter() - start
     killer.join()
+    assert elapsed > 3.5, "the search ended before the worker was killed"
     assert victim not in client.run(os.getpid).values(), "the worker was really killed"
     assert len(grid.cv_results_["mean_test_score"]) == 4
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
