@@ -203,10 +203,11 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         Format of ``pretrained``.
     limit : int, default=None
         Read at most this many pretrained vectors.
-    corpus : iterable of token lists or str path, default=None
-        Extra unlabeled text for Word2Vec training. A path is read as UTF-8, one
-        document per line, and segmented with the same settings as the documents
-        (taken from the JiebaSegmenter before this step; default settings otherwise).
+    corpus : iterable of token lists, iterable of str, or str path, default=None
+        Extra unlabeled text for Word2Vec training. Raw documents, or a path read as
+        UTF-8 with one document per line, are segmented with the same settings as the
+        documents (taken from the JiebaSegmenter before this step; default settings
+        otherwise).
 
     Attributes
     ----------
@@ -287,12 +288,15 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         corpus = self.corpus
         if corpus is None:
             return []
+        segmenter = getattr(X, "segmenter", None) or JiebaSegmenter()
         if isinstance(corpus, (str, os.PathLike)):
             path = os.fspath(corpus)
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"corpus: no such file {path!r}.")
-            segmenter = getattr(X, "segmenter", None) or JiebaSegmenter()
             return _read_corpus_file(path, segmenter)
+        corpus = list(corpus)
+        if corpus and all(isinstance(doc, str) for doc in corpus):
+            return segmenter.transform(corpus)  # raw documents: segmented like X
         return check_token_lists(corpus, name="corpus")
 
     def fit(self, X: Any, y: Any = None) -> Word2VecVectorizer:

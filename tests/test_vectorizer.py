@@ -105,6 +105,8 @@ def test_corpus_adds_vocabulary_and_file_is_segmented_like_x(tmp_path):
     docs = JiebaSegmenter(granularity="char").fit_transform(["北京很大", "我爱北京"] * 4)
     v = vec(corpus=str(path)).fit(docs)
     assert {"火", "星", "探", "测"} <= set(v.wv_.key_to_index)  # char settings reused
+    v = vec(corpus=["火星探测", "火星探测器"]).fit(docs)  # raw documents, segmented like X
+    assert {"火", "星", "探", "测"} <= set(v.wv_.key_to_index)
     with pytest.raises(FileNotFoundError, match="corpus"):
         vec(corpus=str(tmp_path / "nope.txt")).fit(DOCS)
 
