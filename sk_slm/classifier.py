@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from itertools import chain, repeat
+from itertools import chain
 from numbers import Integral, Real
 from typing import Any
 
@@ -29,7 +29,7 @@ from torch import nn
 from torch.utils.data import Dataset, Subset
 
 from .module import PAD, UNK, AttentionRNN
-from .sequences import TokenSequences
+from .sequences import TokenSequences, encode_tokens
 from .vectorizer import check_token_lists
 
 __all__ = ["LSTMAttentionClassifier"]
@@ -448,10 +448,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def check_data(self, X, y):
         pass  # done in fit, on the raw token lists, with clearer messages
 
-    def get_dataset(self, X, y=None):
+    def get_dataset(self, X, y=None, validated: bool = False):
         if isinstance(X, Dataset):
             return X
-        ids, offsets = self._encode(X)
+        ids, offsets = self._encode(X, validated=validated)
         ids, offsets, _ = _truncate(ids, offsets, self.max_len, self.truncation)
         return self._dataset(ids, offsets, y)
 
@@ -517,8 +517,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             self.n_vocab_ = len(vectors) + 2
             self.embedding_dim_ = vectors.shape[1]
             return
-        docs = check_token_lists(X)
-        counts = Counter(chain.from_iterable(docs))
+        counts = Counter(chain.from_iterable(X))  # X was validated by fit
         kept = [t for t, c in counts.most_common(self.max_vocab) if c >= self.min_count]
         self.vocabulary_ = {t: i + 2 for i, t in enumerate(kept)}
         self.sequence_vocabulary_ = None
@@ -526,7 +525,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.n_vocab_ = len(kept) + 2
         self.embedding_dim_ = self.embedding_dim
 
-    def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def _encode(self, X, validated: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Documents -> (flat ids in this model's id space, offsets)."""
         if isinstance(X, TokenSequences):
             if self.sequence_vocabulary_ is None:
@@ -545,15 +544,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 "This classifier was fitted on TokenSequences (Word2VecVectorizer "
                 "output='sequence'); pass the same kind of input."
             )
-        docs = check_token_lists(X)
-        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        ids = np.fromiter(
-            map(self.vocabulary_.get, chain.from_iterable(docs), repeat(UNK)),
-            dtype=np.int64, count=int(offsets[-1]),
-        )
-        return ids, offsets
+        docs = X if validated else check_token_lists(X)
+        return encode_tokens(docs, self.vocabulary_, UNK)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "label_encoder_") or not self.initialized_:
@@ -612,10 +604,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")
-        n_docs = len(X) if isinstance(X, TokenSequences) else len(check_token_lists(X))
-        if n_docs != len(y):
+        if not isinstance(X, TokenSequences):
+            X = check_token_lists(X)  # once: the steps below reuse the validated list
+        if len(X) != len(y):
             raise ValueError(
-                f"X has {n_docs} documents but y has {len(y)} labels; they must match."
+                f"X has {len(X)} documents but y has {len(y)} labels; they must match."
             )
         if type_of_target(y) not in ("binary", "multiclass"):
             raise ValueError(
@@ -633,7 +626,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             )
         self._build_vocabulary(X)
         with self._seeded():
-            dataset = self.get_dataset(X, y_enc)
+            dataset = self.get_dataset(X, y_enc, validated=True)
             super().fit(dataset, y_enc, **fit_params)
         del self.init_embeddings_  # the module holds the table now; don't pickle it twice
         return self

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TokenSequences"]
+__all__ = ["TokenSequences", "encode_tokens"]
+
+
+def encode_tokens(
+    docs: Sequence[Sequence[str]], index: Mapping[str, int], unknown: int, dtype: Any = np.int64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Token lists -> (flat ids, offsets), ``unknown`` for tokens not in ``index``.
+
+    Document ``i`` is ``ids[offsets[i]:offsets[i + 1]]``. The lookups run in C
+    (``map`` over ``dict.get``), not in a Python loop per token.
+    """
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    ids = np.fromiter(
+        map(index.get, chain.from_iterable(docs), repeat(unknown)),
+        dtype=dtype, count=int(offsets[-1]),
+    )
+    return ids, offsets
 
 
 class TokenSequences:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable
-from itertools import chain, repeat
 from numbers import Integral, Real
 from typing import Any
 
@@ -16,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .segmenter import JiebaSegmenter
-from .sequences import TokenSequences
+from .sequences import TokenSequences, encode_tokens
 
 __all__ = ["Word2VecVectorizer", "EmptyDocumentWarning", "check_token_lists", "load_vectors"]
 
@@ -373,15 +372,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
 
     def _encode(self, docs: list) -> tuple[np.ndarray, np.ndarray]:
         """Token lists -> (flat int32 ids with -1 for unknown tokens, offsets)."""
-        key_to_index = self.wv_.key_to_index
-        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        flat = chain.from_iterable(docs)
-        ids = np.fromiter(
-            map(key_to_index.get, flat, repeat(-1)), dtype=np.int32, count=int(offsets[-1])
-        )
-        return ids, offsets
+        return encode_tokens(docs, self.wv_.key_to_index, -1, dtype=np.int32)
 
     def _pool(self, ids: np.ndarray, offsets: np.ndarray, mode: str) -> np.ndarray:
         vectors = self.wv_.vectors
