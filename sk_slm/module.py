@@ -106,6 +106,9 @@ class AttentionRNN(nn.Module):
         tokens, at least 1 (empty documents are fed as a single UNK). ``ngrams`` is
         (batch, n_grams): hashed n-gram ids padded with PAD, which the mean ignores.
         """
+        # After unpickling on a GPU, cuDNN wants the weights in one chunk again (no-op
+        # on the CPU and when they already are).
+        self.rnn.flatten_parameters()
         emb = self.dropout(self.embedding(ids))
         packed = pack_padded_sequence(
             emb, lengths.cpu(), batch_first=True, enforce_sorted=False

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 import zipfile
 from typing import Any
 
@@ -214,8 +215,34 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     return est
 
 
-def load(path: str | os.PathLike) -> Any:
+def _usable_device(saved: Any, requested: str | None) -> str:
+    if requested is not None:
+        return requested
+    if str(saved).startswith("cuda") and not torch.cuda.is_available():
+        warnings.warn(
+            f"the model was saved with device={saved!r} but CUDA is not available; "
+            "it is loaded on the CPU.", UserWarning, stacklevel=3,
+        )
+        return "cpu"
+    return saved
+
+
+def load(path: str | os.PathLike, *, device: str | None = None) -> Any:
     """Load a model written by :func:`save`; no code from the file is ever run.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+    device : str, default=None
+        Torch device of the loaded classifier, e.g. "cpu". By default the device it
+        was saved with; a model saved from "cuda" loads on "cpu" (with a warning) where
+        no GPU is available, as skorch does when unpickling.
+
+    Returns
+    -------
+    Pipeline or estimator
+        What was saved, fitted.
 
     Raises
     ------
@@ -246,6 +273,8 @@ def load(path: str | os.PathLike) -> Any:
         if cls is None:
             raise UnsafeModelError(f"the file names class {step.get('class')!r}, which is not allowed.")
         params = {k: _decode_value(v) for k, v in step.get("params", {}).items()}
+        if cls is LSTMAttentionClassifier:
+            params["device"] = _usable_device(params.get("device", "cpu"), device)
         try:
             steps.append((step["name"], _restore(cls, params, step.get("state", {}), arrays, f"{i}.")))
         except (KeyError, TypeError, ValueError) as exc:

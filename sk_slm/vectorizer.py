@@ -131,31 +131,31 @@ def _known_per_doc(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.bincount(doc[ids >= 0], minlength=n_docs)
 
 
-def _max_pool(padded: np.ndarray, ids: np.ndarray, doc: np.ndarray, n_docs: int) -> np.ndarray:
-    """Per-document max of ``padded[ids]`` (tokens grouped by ``doc``), zeros for empty docs.
+def _max_pool(vectors: np.ndarray, ids: np.ndarray, doc: np.ndarray, n_docs: int) -> np.ndarray:
+    """Per-document max of ``vectors[ids]`` (tokens grouped by ``doc``), zeros for empty docs.
 
-    Documents are grouped into power-of-two length buckets; each bucket is gathered as
-    one (docs, length, dim) block padded with the -inf last row of ``padded`` and
-    reduced along the token axis, so padding wastes at most half of the work and the
-    only Python loop is over buckets.
+    Documents are sorted by length, longest first, so that the documents that still have
+    a j-th token are a prefix of that order: one vectorised ``np.maximum`` per token
+    position updates them all, without padding and with a Python loop only over
+    positions (the length of the longest document).
     """
-    out = np.zeros((n_docs, padded.shape[1]), dtype=np.float32)
+    dim = vectors.shape[1]
+    out = np.zeros((n_docs, dim), dtype=np.float32)
     counts = np.bincount(doc, minlength=n_docs)
     first = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(counts, out=first[1:])
-    pos = np.arange(len(ids)) - first[doc]
-    bucket = np.zeros(n_docs, dtype=np.int64)
-    nonempty = counts > 0
-    bucket[nonempty] = np.ceil(np.log2(counts[nonempty])).astype(np.int64)
-    sentinel = len(padded) - 1
-    for b in np.unique(bucket[nonempty]):
-        members = np.flatnonzero(nonempty & (bucket == b))
-        row = np.full(n_docs, -1, dtype=np.int64)
-        row[members] = np.arange(len(members))
-        sel = row[doc] >= 0
-        idx = np.full((len(members), int(counts[members].max())), sentinel, dtype=np.int64)
-        idx[row[doc[sel]], pos[sel]] = ids[sel]
-        out[members] = padded[idx].max(axis=1)
+    order = np.argsort(-counts, kind="stable")
+    sorted_counts = counts[order]
+    if not len(ids):
+        return out
+    base = first[order]
+    # active[j]: how many documents have more than j tokens.
+    active = np.searchsorted(-sorted_counts, -np.arange(sorted_counts[0]), side="left")
+    acc = vectors[ids[base[: active[0]]]]
+    for j in range(1, len(active)):
+        n = active[j]
+        np.maximum(acc[:n], vectors[ids[base[:n] + j]], out=acc[:n])
+    out[order[: active[0]]] = acc
     return out
 
 
@@ -378,10 +378,6 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         vectors = self.wv_.vectors
         n_docs, dim = len(offsets) - 1, vectors.shape[1]
         out = np.zeros((n_docs, 2 * dim if mode == "mean_max" else dim), dtype=np.float32)
-        padded = None
-        if mode in ("max", "mean_max"):
-            # The table plus a -inf row that padding positions point to.
-            padded = np.vstack([vectors, np.full((1, dim), -np.inf, dtype=np.float32)])
         for start in range(0, n_docs, _CHUNK_DOCS):
             stop = min(start + _CHUNK_DOCS, n_docs)
             lo, hi = offsets[start], offsets[stop]
@@ -410,7 +406,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
                 out[start:stop, :dim] = sums
             if mode in ("max", "mean_max") and has.any():
                 col = slice(dim, 2 * dim) if mode == "mean_max" else slice(0, dim)
-                out[start:stop, col] = _max_pool(padded, chunk_ids, doc, stop - start)
+                out[start:stop, col] = _max_pool(vectors, chunk_ids, doc, stop - start)
         if mode == "sif":
             u = self.sif_component_
             out -= np.outer(out @ u, u).astype(np.float32)

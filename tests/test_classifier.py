@@ -269,13 +269,3 @@ def test_grid_search_over_classifier_parameters(toy_sentiment):
     assert grid.best_params_["lstmattentionclassifier__lr"] == 1e-2
     assert len(grid.predict(X)) == len(X)
     assert len(cross_val_score(pipe, X, y, cv=2)) == 2
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_training_and_cpu_loading(tokens):
-    X, y = tokens
-    clf = tiny(device="cuda").fit(X, y)
-    assert next(clf.module_.parameters()).is_cuda
-    restored = pickle.loads(pickle.dumps(clf))
-    restored.set_params(device="cpu")
-    np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X), atol=1e-5)

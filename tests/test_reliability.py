@@ -172,6 +172,33 @@ def test_safe_save_load_round_trip(pipe, toy_sentiment, tmp_path):
         assert sorted(zf.namelist()) == ["arrays.safetensors", "manifest.json"]
 
 
+def _with_device(path, device, out):
+    """Copy of a safe file whose classifier says it was saved from ``device``."""
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        blob = zf.read("arrays.safetensors")
+    manifest["steps"][-1]["params"]["device"] = device
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("manifest.json", json.dumps(manifest))
+        zf.writestr("arrays.safetensors", blob)
+    return out
+
+
+def test_safe_file_saved_from_cuda_loads_on_the_cpu_without_a_gpu(
+    pipe, toy_sentiment, tmp_path, monkeypatch
+):
+    X, _ = toy_sentiment
+    save_model(pipe, tmp_path / "cpu.slm")
+    path = _with_device(tmp_path / "cpu.slm", "cuda", tmp_path / "cuda.slm")
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        loaded = load_model(path)
+    assert loaded[-1].device == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    # An explicit device wins and does not warn.
+    assert load_model(path, device="cpu")[-1].device == "cpu"
+
+
 def test_safe_round_trip_with_own_vocabulary_int_labels_and_user_words(tmp_path):
     X = ["江大桥好", "江大桥坏", "好好好", "坏坏坏"] * 10
     y = [3, 7, 3, 7] * 10

@@ -133,6 +133,31 @@ def test_normalize_folds_full_width_and_case():
     assert seg(["ＡＢＣ 好"], stop_words=["ABC"])[0] == ["好"]
 
 
+# Full-width forms, the ideographic space, other compatibility characters (circled
+# digits, ligatures, roman numerals, ellipsis), combining marks and anything else.
+_NFKC_PRONE = st.lists(
+    st.text(
+        st.one_of(
+            st.characters(min_codepoint=0xFF00, max_codepoint=0xFFEF),
+            st.sampled_from("\u3000①Ⅻﬁ…℃\u0301\u0308İǅ"),
+            st.characters(blacklist_characters="\x1e"),
+        ),
+        max_size=12,
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NFKC_PRONE)
+def test_fast_normalization_equals_nfkc_then_lower(docs):
+    import unicodedata
+
+    from sk_slm.segmenter import _normalize_many
+
+    assert _normalize_many(docs) == [unicodedata.normalize("NFKC", d).lower() for d in docs]
+
+
 def test_drop_whitespace_and_punctuation():
     doc = ["你好， 世界！ 😀"]
     assert " " in seg(doc, drop_whitespace=False)[0]

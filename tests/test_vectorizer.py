@@ -49,6 +49,23 @@ def test_mean_and_max_equal_the_naive_computation():
         np.testing.assert_allclose(X[i, 8:], naive_pool(v.wv_, doc, "max"), rtol=1e-6)
 
 
+def test_max_pooling_equals_the_naive_computation_on_ragged_documents():
+    # Lengths 0..40, unknown tokens, documents of only unknown tokens: the pooled max
+    # walks token positions over length-sorted documents, so ragged input matters.
+    v = vec(output="max").fit(DOCS)
+    rng = np.random.default_rng(0)
+    pool = [*v.wv_.index_to_key, "未知", "也未知"]
+    docs = [list(rng.choice(pool, size=n)) for n in rng.integers(0, 41, size=200)]
+    docs += [[], ["未知"], ["未知", "北京"]]
+    with pytest.warns(EmptyDocumentWarning):
+        X = v.transform(docs)
+    for i, doc in enumerate(docs):
+        if any(t in v.wv_.key_to_index for t in doc):
+            np.testing.assert_array_equal(X[i], naive_pool(v.wv_, doc, "max"))
+        else:
+            np.testing.assert_array_equal(X[i], 0)
+
+
 def test_tfidf_weights_rare_tokens_more():
     v = vec(output="tfidf").fit(DOCS)
     idf = dict(zip(v.wv_.index_to_key, v.idf_, strict=True))

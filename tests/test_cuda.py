@@ -1,0 +1,117 @@
+"""device="cuda": training, prediction, explanations, and loading a GPU model on a CPU.
+
+Every test here needs a CUDA GPU and skips without one (CI has none); they were run on
+an H200 lent to the project (see the README). Loading on a CPU-only machine is checked
+in a subprocess that hides the GPU with CUDA_VISIBLE_DEVICES="".
+"""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.pipeline import make_pipeline
+
+from sk_slm import (
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    Word2VecVectorizer,
+    explain,
+    load_model,
+    save_model,
+)
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+TINY = dict(hidden_size=16, attention_size=8, max_epochs=12, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def cuda_pipeline(toy_sentiment):
+    X, y = toy_sentiment
+    pipe = make_pipeline(
+        JiebaSegmenter(),
+        Word2VecVectorizer(output="sequence", vector_size=16, min_count=1, random_state=0),
+        LSTMAttentionClassifier(device="cuda", **TINY),
+    )
+    return pipe.fit(X, y)
+
+
+def test_trains_and_predicts_on_the_gpu(cuda_pipeline, toy_sentiment):
+    X, y = toy_sentiment
+    clf = cuda_pipeline[-1]
+    assert all(p.is_cuda for p in clf.module_.parameters())
+    assert cuda_pipeline.score(X, y) > 0.9
+    proba = cuda_pipeline.predict_proba(X)
+    assert isinstance(proba, np.ndarray) and proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    assert len(cuda_pipeline.predict(X + ["", "   "])) == len(X) + 2
+
+
+def test_explanations_on_the_gpu(cuda_pipeline, toy_sentiment):
+    X, _ = toy_sentiment
+    explained = explain(cuda_pipeline, X[:5])
+    assert len(explained) == 5
+    for pairs in explained:
+        assert pairs and all(isinstance(t, str) for t, _ in pairs)
+        assert abs(sum(w for _, w in pairs) - 1) < 1e-4
+
+
+def test_random_state_leaves_the_callers_cuda_rng_alone(toy_sentiment):
+    X, y = toy_sentiment
+    tokens = JiebaSegmenter().fit_transform(X)
+    before = torch.cuda.get_rng_state()
+    LSTMAttentionClassifier(device="cuda", **{**TINY, "max_epochs": 2}).fit(tokens, y)
+    assert torch.equal(torch.cuda.get_rng_state(), before)
+
+
+def test_pickled_gpu_model_reloads_on_the_gpu(cuda_pipeline, toy_sentiment):
+    X, _ = toy_sentiment
+    restored = pickle.loads(pickle.dumps(cuda_pipeline))
+    assert next(restored[-1].module_.parameters()).is_cuda
+    np.testing.assert_allclose(restored.predict_proba(X), cuda_pipeline.predict_proba(X),
+                               atol=1e-6)
+
+
+def _predict_without_gpu(loader: str, path, texts) -> np.ndarray:
+    code = textwrap.dedent(f"""
+        import sys, warnings, numpy as np, torch
+        assert not torch.cuda.is_available()
+        import joblib
+        from sk_slm import load_model
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = {loader}({str(path)!r})
+        assert any("CUDA" in str(w.message) or "cuda" in str(w.message) for w in caught), \\
+            [str(w.message) for w in caught]
+        clf = model[-1]
+        assert not any(p.is_cuda for p in clf.module_.parameters())
+        np.save(sys.argv[1], model.predict_proba({texts!r}))
+    """)
+    out = path.with_suffix(".npy")
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env)
+    return np.load(out)
+
+
+def test_gpu_model_joblib_file_loads_on_a_cpu_only_machine(cuda_pipeline, toy_sentiment, tmp_path):
+    X, _ = toy_sentiment
+    path = tmp_path / "model.joblib"
+    joblib.dump(cuda_pipeline, path)
+    proba = _predict_without_gpu("joblib.load", path, X)
+    np.testing.assert_allclose(proba, cuda_pipeline.predict_proba(X), atol=1e-4)
+
+
+def test_gpu_model_safe_file_loads_on_a_cpu_only_machine(cuda_pipeline, toy_sentiment, tmp_path):
+    X, _ = toy_sentiment
+    path = tmp_path / "model.slm"
+    save_model(cuda_pipeline, path)
+    np.testing.assert_allclose(load_model(path).predict_proba(X),
+                               cuda_pipeline.predict_proba(X), atol=1e-6)
+    proba = _predict_without_gpu("load_model", path, X)
+    np.testing.assert_allclose(proba, cuda_pipeline.predict_proba(X), atol=1e-4)
