@@ -8,6 +8,7 @@ from .baselines import BASELINES, make_baseline, make_lstm_pipeline
 from .classifier import LSTMAttentionClassifier
 from .compare import compare, plot_comparison
 from .datasets import load_reviews
+from .distributed import dask_backend
 from .explain import AttentionHTML, explain, render_attention_html
 from .module import AttentionRNN
 from .persistence import UnsafeModelError
@@ -42,6 +43,7 @@ __all__ = [
     "iter_batches",
     "predict_stream",
     "predict_file",
+    "dask_backend",
     "LSTMAttentionClassifier",
     "AttentionRNN",
     "JiebaSegmenter",

@@ -65,26 +65,54 @@ def _ngram_hashes(ids: np.ndarray, offsets: np.ndarray, n: int, buckets: int):
     return flat[order], new_offsets
 
 
+def _ngram_tfidf(grams: np.ndarray, offsets: np.ndarray, idf: np.ndarray):
+    """Hashed n-grams -> (unique n-grams per document, L2-normalised sublinear TF-IDF
+    weights, offsets), the features of scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``."""
+    n_docs, buckets = len(offsets) - 1, len(idf)
+    owner = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
+    keys, counts = np.unique(owner * buckets + grams, return_counts=True)
+    owner, grams = keys // buckets, keys % buckets
+    weights = ((1.0 + np.log(counts)) * idf[grams]).astype(np.float32)
+    norms = np.sqrt(np.bincount(owner, weights=weights.astype(np.float64) ** 2, minlength=n_docs))
+    weights /= np.maximum(norms, 1e-12)[owner].astype(np.float32)
+    new_offsets = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n_docs), out=new_offsets[1:])
+    return grams, weights, new_offsets
+
+
+def _smooth_idf(grams: np.ndarray, offsets: np.ndarray, buckets: int) -> np.ndarray:
+    """scikit-learn's smoothed IDF of each hashed n-gram bucket over the documents."""
+    n_docs = len(offsets) - 1
+    owner = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
+    df = np.bincount(np.unique(owner * buckets + grams) % buckets, minlength=buckets)
+    return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+
+
 class _SequenceDataset(Dataset):
     """Documents as flat int64 ids + offsets (and optional hashed n-grams)."""
 
-    def __init__(self, ids, offsets, y=None, ngrams=None, ngram_offsets=None):
+    def __init__(self, ids, offsets, y=None, ngrams=None, ngram_offsets=None,
+                 ngram_weights=None):
         self.ids = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64))
         self.offsets = offsets
         self.lengths = np.diff(offsets)
         self.y = None if y is None else torch.as_tensor(y, dtype=torch.long)
         self.ngrams = None if ngrams is None else torch.from_numpy(ngrams)
         self.ngram_offsets = ngram_offsets
+        self.ngram_weights = None if ngram_weights is None else torch.from_numpy(ngram_weights)
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     def __getitem__(self, i: int):
         item = self.ids[self.offsets[i] : self.offsets[i + 1]]
-        grams = None
+        grams = weights = None
         if self.ngrams is not None:
-            grams = self.ngrams[self.ngram_offsets[i] : self.ngram_offsets[i + 1]]
-        return (item, grams), (self.y[i] if self.y is not None else 0)
+            lo, hi = self.ngram_offsets[i], self.ngram_offsets[i + 1]
+            grams = self.ngrams[lo:hi]
+            if self.ngram_weights is not None:
+                weights = self.ngram_weights[lo:hi]
+        return (item, grams, weights), (self.y[i] if self.y is not None else 0)
 
 
 def _collate(batch):
@@ -100,9 +128,14 @@ def _collate(batch):
     X = {"ids": ids, "lengths": lengths}
     if xs[0][1] is not None:
         grams = [x[1] for x in xs]
-        X["ngrams"] = torch.full((len(grams), max(1, max(map(len, grams)))), PAD, dtype=torch.long)
+        width = max(1, max(map(len, grams)))
+        X["ngrams"] = torch.full((len(grams), width), PAD, dtype=torch.long)
         for row, g in enumerate(grams):
             X["ngrams"][row, : len(g)] = g
+        if xs[0][2] is not None:
+            X["ngram_weights"] = torch.zeros((len(grams), width), dtype=torch.float32)
+            for row, x in enumerate(xs):
+                X["ngram_weights"][row, : len(x[2])] = x[2]
     return X, torch.as_tensor(ys, dtype=torch.long)
 
 
@@ -448,18 +481,23 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def check_data(self, X, y):
         pass  # done in fit, on the raw token lists, with clearer messages
 
-    def get_dataset(self, X, y=None, validated: bool = False):
+    def get_dataset(self, X, y=None, validated: bool = False, fit_idf: bool = False):
         if isinstance(X, Dataset):
             return X
         ids, offsets = self._encode(X, validated=validated)
         ids, offsets, _ = _truncate(ids, offsets, self.max_len, self.truncation)
-        return self._dataset(ids, offsets, y)
+        return self._dataset(ids, offsets, y, fit_idf=fit_idf)
 
-    def _dataset(self, ids, offsets, y=None) -> _SequenceDataset:
+    def _dataset(self, ids, offsets, y=None, fit_idf: bool = False) -> _SequenceDataset:
         if not self.bag_ngrams:
             return _SequenceDataset(ids, offsets, y)
         grams, gram_offsets = _ngram_hashes(ids, offsets, self.bag_ngrams, self.ngram_buckets)
-        return _SequenceDataset(ids, offsets, y, grams, gram_offsets)
+        if self.ngram_dim is not None:
+            return _SequenceDataset(ids, offsets, y, grams, gram_offsets)
+        if fit_idf:
+            self.ngram_idf_ = _smooth_idf(grams, gram_offsets, self.ngram_buckets)
+        grams, weights, gram_offsets = _ngram_tfidf(grams, gram_offsets, self.ngram_idf_)
+        return _SequenceDataset(ids, offsets, y, grams, gram_offsets, weights)
 
     # ------------------------------------------------------------------ validation
     def _check_own_params(self):
@@ -475,13 +513,17 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             ("patience", self.patience, Integral, 1),
             ("bag_ngrams", self.bag_ngrams, Integral, 0),
             ("ngram_buckets", self.ngram_buckets, Integral, 2),
-            ("ngram_dim", self.ngram_dim, Integral, 1),
             ("lr", self.lr, Real, 0),
             ("weight_decay", self.weight_decay, Real, 0),
         ]
         for name, value, kind, low in checks:
             if isinstance(value, bool) or not isinstance(value, kind) or value < low:
                 raise ValueError(f"{name} must be a number >= {low}, got {value!r}.")
+        if self.ngram_dim is not None and (
+            isinstance(self.ngram_dim, bool) or not isinstance(self.ngram_dim, Integral)
+            or self.ngram_dim < 1
+        ):
+            raise ValueError(f"ngram_dim must be None or an int >= 1, got {self.ngram_dim!r}.")
         if self.cell not in ("lstm", "gru"):
             raise ValueError(f"cell={self.cell!r} is not one of ['lstm', 'gru'].")
         if self.truncation not in _TRUNCATIONS:
@@ -626,7 +668,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             )
         self._build_vocabulary(X)
         with self._seeded():
-            dataset = self.get_dataset(X, y_enc, validated=True)
+            dataset = self.get_dataset(X, y_enc, validated=True, fit_idf=True)
             super().fit(dataset, y_enc, **fit_params)
         del self.init_embeddings_  # the module holds the table now; don't pickle it twice
         return self

@@ -81,9 +81,16 @@ class AttentionRNN(nn.Module):
             nn.Linear(out_dim, attention_size), nn.Tanh(), nn.Linear(attention_size, 1, bias=False)
         )
         self.dropout = nn.Dropout(dropout)
-        self.ngram_embedding = None
-        if ngram_buckets:
-            ngram_dim = ngram_dim or embedding_dim
+        self.ngram_embedding = self.ngram_logits = None
+        if ngram_buckets and ngram_dim is None:
+            # "Wide" part: a linear model on TF-IDF weighted n-grams, its logits added to
+            # the network's; starts at zero, so training begins from the network alone.
+            self.ngram_logits = nn.EmbeddingBag(
+                ngram_buckets, n_classes, mode="sum", padding_idx=PAD
+            )
+            with torch.no_grad():
+                self.ngram_logits.weight.zero_()
+        elif ngram_buckets:
             self.ngram_embedding = nn.EmbeddingBag(
                 ngram_buckets, ngram_dim, mode="mean", padding_idx=PAD
             )
@@ -98,6 +105,7 @@ class AttentionRNN(nn.Module):
         ids: torch.Tensor,
         lengths: torch.Tensor,
         ngrams: torch.Tensor | None = None,
+        ngram_weights: torch.Tensor | None = None,
         return_attention: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Logits of shape (batch, n_classes); with ``return_attention`` also the weights.
@@ -125,6 +133,10 @@ class AttentionRNN(nn.Module):
                 raise ValueError("this module has an n-gram branch: pass ngrams")
             context = torch.cat([context, self.ngram_embedding(ngrams)], dim=1)
         logits = self.output(self.dropout(context))
+        if self.ngram_logits is not None:
+            if ngrams is None or ngram_weights is None:
+                raise ValueError("this module has a wide n-gram part: pass ngrams and ngram_weights")
+            logits = logits + self.ngram_logits(ngrams, per_sample_weights=ngram_weights)
         if return_attention:
             return logits, weights
         return logits

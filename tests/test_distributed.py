@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 distributed = pytest.importorskip("distributed")
 
 from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, Word2VecVectorizer  # noqa: E402
+from sk_slm.distributed import dask_backend  # noqa: E402
 
 GRID = {"jiebasegmenter__granularity": ["word", "char"],
         "lstmattentionclassifier__hidden_size": [8, 16]}
@@ -36,11 +37,14 @@ def cluster():
         yield lc, client
 
 
-def search(X, y, backend=None):
+def search(X, y, backend=None, client=None):
     import joblib
 
     grid = GridSearchCV(pipeline(), GRID, cv=2, n_jobs=-1 if backend else None)
-    if backend:
+    if backend == "resilient":
+        with dask_backend(client, scatter=[X, y]):
+            grid.fit(X, y)
+    elif backend:
         with joblib.parallel_backend(backend):
             grid.fit(X, y)
     else:
@@ -48,23 +52,17 @@ def search(X, y, backend=None):
     return grid
 
 
-def test_dask_search_equals_local_search(cluster, toy_sentiment):
+@pytest.mark.parametrize("backend", ["dask", "resilient"])
+def test_dask_search_equals_local_search(cluster, toy_sentiment, backend):
     X, y = toy_sentiment
     local = search(X, y)
-    remote = search(X, y, backend="dask")
+    remote = search(X, y, backend=backend, client=cluster[1])
     np.testing.assert_allclose(remote.cv_results_["mean_test_score"],
                                local.cv_results_["mean_test_score"])
     assert remote.best_params_ == local.best_params_
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason="known gap (issue 6 left open): with joblib's dask backend a worker killed "
-    "mid-search makes the search fail with FutureCancelledError ('already forgotten'), "
-    "also with pre-scattered (broadcast) data and retries=3",
-)
 def test_search_survives_a_killed_worker(cluster, toy_sentiment):
     lc, client = cluster
     X, y = toy_sentiment
@@ -78,19 +76,19 @@ def test_search_survives_a_killed_worker(cluster, toy_sentiment):
         killed_mid_search.append(not finished.is_set())
         os.kill(victim, signal.SIGKILL)
 
-    import joblib
-
     Xb, yb = X * 4, np.asarray(list(y) * 4)
     grid = GridSearchCV(pipeline(), GRID, cv=2, n_jobs=-1)
     killer = threading.Thread(target=kill_soon)
     killer.start()
-    # Broadcast the data to every worker and let dask retry lost tasks: the best we
-    # found, and still not enough (see the xfail reason).
-    with joblib.parallel_backend("dask", scatter=[Xb, yb], retries=3):
+    # The data is broadcast to every worker; the tasks the dead worker held run again.
+    with dask_backend(client, scatter=[Xb, yb]):
         grid.fit(Xb, yb)
     finished.set()
     killer.join()
     assert killed_mid_search == [True], "the search ended before the worker was killed"
     assert victim not in client.run(os.getpid).values(), "the worker was really killed"
-    assert len(grid.cv_results_["mean_test_score"]) == 4
-    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+    # The re-run tasks give what an undisturbed local search gives.
+    local = search(Xb, yb)
+    np.testing.assert_allclose(grid.cv_results_["mean_test_score"],
+                               local.cv_results_["mean_test_score"])
+    assert grid.best_params_ == local.best_params_
