@@ -17,7 +17,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["ResilientDaskBackend", "dask_backend"]
+__all__ = ["dask_backend"]  # ResilientDaskBackend is built on first access (dask is optional)
 
 BACKEND_NAME = "sk_slm_dask"
 
