@@ -37,10 +37,12 @@ class AttentionRNN(nn.Module):
     freeze_embeddings : bool, default=False
         Keep the embedding table fixed during training.
     ngram_buckets : int, default=0
-        Size of the hashed bag-of-n-grams table (fastText-style); 0 disables the branch.
-        Its mean n-gram embedding is concatenated with the attention context.
+        Size of the hashed n-gram table; 0 disables the n-gram part.
     ngram_dim : int, default=None
-        Width of the n-gram embeddings (default: the token embedding width).
+        None: the n-gram part is linear, a weighted sum of per-class weights of the
+        document's n-grams (``ngram_weights``, e.g. TF-IDF) added to the logits. An int:
+        fastText-style mean n-gram embedding of that width, concatenated with the
+        attention context.
     """
 
     def __init__(
@@ -99,6 +101,12 @@ class AttentionRNN(nn.Module):
                 self.ngram_embedding.weight[PAD].zero_()
             out_dim += ngram_dim
         self.output = nn.Linear(out_dim, n_classes)
+        if self.ngram_logits is not None:
+            # The network starts as a zero residual on the linear part, so that while it
+            # is frozen (warm-up) its random initial logits do not blur the linear model.
+            with torch.no_grad():
+                self.output.weight.zero_()
+                self.output.bias.zero_()
 
     def forward(
         self,

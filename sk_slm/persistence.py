@@ -134,6 +134,11 @@ def _state(est, prefix: str, arrays: dict) -> dict:
         state["classes"] = [str(c) for c in classes]
     if hasattr(clf, "class_weight_"):
         arrays[f"{prefix}class_weight_"] = np.asarray(clf.class_weight_, dtype=np.float64)
+    if hasattr(clf, "ngram_idf_"):
+        arrays[f"{prefix}ngram_idf_"] = np.ascontiguousarray(clf.ngram_idf_, dtype=np.float32)
+    if hasattr(clf, "ngram_vocabulary_"):
+        arrays[f"{prefix}ngram_vocabulary_"] = np.ascontiguousarray(clf.ngram_vocabulary_,
+                                                                    dtype=np.int64)
     return state
 
 
@@ -204,6 +209,10 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     est.sequence_vocabulary_ = None if seq is None else (seq[0], tuple(seq[1]))
     if f"{prefix}class_weight_" in arrays:
         est.class_weight_ = arrays[f"{prefix}class_weight_"]
+    if f"{prefix}ngram_idf_" in arrays:
+        est.ngram_idf_ = arrays[f"{prefix}ngram_idf_"]
+    if f"{prefix}ngram_vocabulary_" in arrays:
+        est.ngram_vocabulary_ = arrays[f"{prefix}ngram_vocabulary_"]
     est.initialize()
     module_state = {k[len(prefix) + len("module."):]: torch.from_numpy(v.copy())
                     for k, v in arrays.items() if k.startswith(prefix + "module.")}

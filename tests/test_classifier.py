@@ -126,8 +126,78 @@ def test_bag_of_ngrams_branch(tokens):
     X, y = tokens
     clf = tiny(max_epochs=1, bag_ngrams=2, ngram_buckets=1000, ngram_dim=4).fit(X, y)
     assert clf.module_.ngram_embedding.weight.shape == (1000, 4)
+    assert clf.module_.ngram_logits is None
     assert clf.module_.output.in_features == 2 * 16 + 4
-    assert tiny(max_epochs=1, bag_ngrams=0).fit(X, y).module_.ngram_embedding is None
+    plain = tiny(max_epochs=1, bag_ngrams=0).fit(X, y).module_
+    assert plain.ngram_embedding is None and plain.ngram_logits is None
+
+
+def test_wide_ngram_part_is_linear_logits_with_its_own_learning_rate(tokens):
+    X, y = tokens
+    clf = tiny(max_epochs=2, bag_ngrams=2, ngram_lr=0.1, ngram_warmup=0).fit(X, y)
+    # One row per distinct 1- and 2-gram of the training documents, plus padding.
+    n_grams = len({tuple(d[i : i + n]) for d in X for n in (1, 2) for i in range(len(d) - n + 1)})
+    assert len(clf.ngram_vocabulary_) == n_grams
+    assert clf.module_.ngram_logits.weight.shape == (n_grams + 1, 2)
+    assert clf.module_.ngram_embedding is None
+    assert clf.module_.ngram_logits.weight.abs().sum() > 0  # it was trained
+    groups = clf.optimizer_.param_groups
+    assert [g["lr"] for g in groups] == [clf.lr, 0.1]
+    assert groups[1]["params"] == [clf.module_.ngram_logits.weight]
+    assert clf.ngram_idf_.shape == (n_grams + 1,)
+    # A user's own param_groups replace the default split.
+    custom = tiny(max_epochs=1, optimizer__param_groups=[("output.*", {"lr": 0.5})]).fit(X, y)
+    assert [g["lr"] for g in custom.optimizer_.param_groups] == [0.5, custom.lr]
+
+
+def test_ngram_warmup_trains_the_linear_part_alone_first(tokens):
+    X, y = tokens
+    params = dict(bag_ngrams=2, early_stopping=False)
+    untrained = tiny(max_epochs=0, **params).fit(X, y).module_.state_dict()
+    warm = tiny(max_epochs=2, ngram_warmup=2, **params).fit(X, y)
+    state = warm.module_.state_dict()
+    for name, value in state.items():
+        if name.startswith("ngram_logits."):
+            assert not torch.equal(value, untrained[name]), name  # trained
+        else:
+            assert torch.equal(value, untrained[name]), name  # frozen
+    # After the warm-up the network trains too and nothing stays frozen.
+    later = tiny(max_epochs=3, ngram_warmup=2, **params).fit(X, y).module_
+    assert not torch.equal(later.rnn.weight_hh_l0, untrained["rnn.weight_hh_l0"])
+    assert all(p.requires_grad for p in later.parameters())
+
+
+def test_ngram_warmup_keeps_frozen_embeddings_frozen(tokens):
+    X, y = tokens
+    seqs = Word2VecVectorizer(output="sequence", vector_size=12, min_count=1,
+                              random_state=0).fit_transform(X)
+    clf = tiny(max_epochs=3, ngram_warmup=1, freeze_embeddings=True, bag_ngrams=2,
+               early_stopping=False).fit(seqs, y)
+    assert not clf.module_.embedding.weight.requires_grad
+    np.testing.assert_array_equal(clf.module_.embedding.weight.detach().numpy()[2:],
+                                  seqs.vectors)
+
+
+def test_ngram_tfidf_equals_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from sk_slm.classifier import _ngram_hashes, _ngram_tfidf, _smooth_idf
+    from sk_slm.sequences import encode_tokens
+
+    docs = [list("今天天气很好"), list("天气不好"), list("今天很好很好"), list("好")]
+    vocab = {t: i + 2 for i, t in enumerate(sorted({t for d in docs for t in d}))}
+    ids, offsets = encode_tokens(docs, vocab, 1)
+    codes, gram_offsets = _ngram_hashes(ids.astype(np.int64), offsets, 2, None,
+                                        base=len(vocab) + 3)
+    grams = np.unique(codes, return_inverse=True)[1].ravel() + 1
+    idf = _smooth_idf(grams, gram_offsets, int(grams.max()) + 1)
+    _, weights, w_offsets = _ngram_tfidf(grams, gram_offsets, idf)
+    reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+    expected = reference.fit_transform(["".join(d) for d in docs]).toarray()
+    for i in range(len(docs)):
+        ours = np.sort(weights[w_offsets[i] : w_offsets[i + 1]])
+        theirs = np.sort(expected[i][expected[i] > 0])
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
 
 
 def test_ngram_hashes_stay_inside_each_document():

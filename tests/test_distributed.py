@@ -66,19 +66,22 @@ def test_dask_search_equals_local_search(cluster, toy_sentiment, backend):
 def test_search_survives_a_killed_worker(cluster, toy_sentiment):
     lc, client = cluster
     X, y = toy_sentiment
-    pids = client.run(os.getpid)
-    victim = next(iter(pids.values()))
+    victim_address, victim = next(iter(client.run(os.getpid).items()))
     finished = threading.Event()
     killed_mid_search = []
 
-    def kill_soon():
-        time.sleep(1.5)
+    def kill_while_it_works():
+        # Deterministic: wait until the scheduler has a task of the search running on
+        # the victim, then kill it with SIGKILL (no clean shutdown, data on it is lost).
+        deadline = time.monotonic() + 60
+        while not client.processing().get(victim_address) and time.monotonic() < deadline:
+            time.sleep(0.01)
         killed_mid_search.append(not finished.is_set())
         os.kill(victim, signal.SIGKILL)
 
     Xb, yb = X * 4, np.asarray(list(y) * 4)
     grid = GridSearchCV(pipeline(), GRID, cv=2, n_jobs=-1)
-    killer = threading.Thread(target=kill_soon)
+    killer = threading.Thread(target=kill_while_it_works)
     killer.start()
     # The data is broadcast to every worker; the tasks the dead worker held run again.
     with dask_backend(client, scatter=[Xb, yb]):
