@@ -90,7 +90,8 @@ def plain_torch_epoch(clf, dataset, epochs: int, pad_to: int | None = None) -> f
         "vocab_size": clf.n_vocab_, "n_classes": len(clf.classes_),
         "embedding_dim": clf.module_.embedding.embedding_dim, "hidden_size": clf.hidden_size,
         "attention_size": clf.attention_size, "dropout": clf.dropout,
-        "ngram_buckets": clf.ngram_buckets if clf.bag_ngrams else 0,
+        "ngram_buckets": (clf.module_.ngram_logits or clf.module_.ngram_embedding).num_embeddings
+        if clf.bag_ngrams else 0,
         "ngram_dim": clf.ngram_dim,
     })
     # The same parameter groups as the classifier: the linear n-gram part has its own lr.
