@@ -25,6 +25,7 @@ BACKEND_NAME = "sk_slm_dask"
 @functools.cache
 def _backend_class():
     try:
+        import distributed  # noqa: F401  (joblib's module imports without it)
         from joblib._dask import DaskDistributedBackend
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
