@@ -1,6 +1,7 @@
 """LSTMAttentionClassifier: training speed, prediction speed, accuracy, faithfulness.
 
 Usage: python benchmarks/classifier.py [DATA_DIR] [--quick] [--speed-only] [--thucnews-only]
+       [--skip-ablation]
 (default DATA_DIR: ../shared/data; --speed-only runs section 1 alone; --thucnews-only
 skips the two review sets in section 2, whose figures compare_real.py also prints)
 
@@ -170,7 +171,8 @@ def evaluate(pipe, train, test) -> tuple[float, float]:
     return f1_score(test[1], pipe.predict(test[0]), average="macro"), secs
 
 
-def accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only=False):
+def accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only=False,
+                     skip_ablation=False):
     lines += ["\n## Accuracy: test macro-F1, default pipeline against the baseline\n",
               "Default pipeline: `make_lstm_pipeline()` = JiebaSegmenter(granularity='char') "
               "-> Word2VecVectorizer(output='sequence') trained on the training split -> "
@@ -209,6 +211,9 @@ def accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only=False
         ("char", "Word2Vec, + unlabeled corpus", wide, lambda: make_lstm_pipeline(corpus=corpus)),
         ("word", "Word2Vec, training split", wide, lambda: make_lstm_pipeline(granularity="word")),
     ]
+    if skip_ablation:
+        lines.append("| (not rerun: `--skip-ablation`) | | | | |")
+        variants = []
     for seg, emb, bag, build in variants[:2] if quick else variants:
         f1, secs = evaluate(build(), train, test)
         lines.append(f"| {seg} | {emb} | {bag} | {f1:.4f} | {secs:.0f}s |")
@@ -247,7 +252,8 @@ def faithfulness_section(thuc, lines, quick):
         print(lines[-1], flush=True)
 
 
-def main(data: Path, quick: bool, speed_only: bool = False, thucnews_only: bool = False) -> None:
+def main(data: Path, quick: bool, speed_only: bool = False, thucnews_only: bool = False,
+         skip_ablation: bool = False) -> None:
     torch.manual_seed(0)
     thuc = read_thucnews(data)
     waimai = split_80_20(*read_waimai(data))
@@ -261,14 +267,15 @@ def main(data: Path, quick: bool, speed_only: bool = False, thucnews_only: bool 
         print(text)
         write_result("classifier_speed.md", text)
         return
-    accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only)
+    accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only, skip_ablation)
     faithfulness_section(thuc, lines, quick)
     text = "\n".join(lines) + "\n"
     print(text)
-    write_result("classifier_quick.md" if quick else "classifier.md", text)
+    name = "classifier_quick.md" if quick else "classifier.md"
+    write_result("classifier_no_ablation.md" if skip_ablation else name, text)
 
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     main(Path(args[0]) if args else DEFAULT_DATA, "--quick" in sys.argv, "--speed-only" in sys.argv,
-         "--thucnews-only" in sys.argv)
+         "--thucnews-only" in sys.argv, "--skip-ablation" in sys.argv)

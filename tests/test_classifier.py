@@ -178,6 +178,20 @@ def test_ngram_warmup_keeps_frozen_embeddings_frozen(tokens):
                                   seqs.vectors)
 
 
+def test_refit_trains_again_on_all_data_for_the_chosen_epochs(tokens):
+    X, y = tokens
+    chosen = tiny(max_epochs=8, refit=False, patience=2, lr=0.05, batch_size=16).fit(X, y)
+    assert "valid_loss" in chosen.history[-1]
+    assert 1 <= chosen.best_epoch_ <= len(chosen.history)
+    refitted = tiny(max_epochs=8, patience=2, lr=0.05, batch_size=16).fit(X, y)
+    assert refitted.best_epoch_ == chosen.best_epoch_  # same seed, same selection run
+    assert len(refitted.history) == refitted.best_epoch_
+    assert "valid_loss" not in refitted.history[-1]
+    # The refit saw every training document: 10% more batches per epoch.
+    assert refitted.history[-1]["train_batch_count"] > chosen.history[-1]["train_batch_count"]
+    assert refitted.score(X, y) > 0.9
+
+
 def test_ngram_tfidf_equals_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -240,7 +254,7 @@ def test_class_weight_reaches_the_loss(tokens):
 
 def test_early_stopping_stops_and_history_records_validation(tokens):
     X, y = tokens
-    clf = tiny(max_epochs=200, patience=2, lr=0.05).fit(X, y)
+    clf = tiny(max_epochs=200, patience=2, lr=0.05, refit=False).fit(X, y)
     assert len(clf.history) < 200
     assert "valid_loss" in clf.history[-1]
     no_es = tiny(max_epochs=3, early_stopping=False).fit(X, y)
