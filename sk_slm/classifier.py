@@ -43,6 +43,18 @@ _TRUNCATIONS = ("head", "tail", "head_tail")
 _HASH_PRIME = 1_000_003
 
 
+def _owners(offsets: np.ndarray) -> np.ndarray:
+    """The document of each flat item, given the documents' offsets."""
+    return np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
+
+
+def _offsets_of(owner: np.ndarray, n_docs: int) -> np.ndarray:
+    """Offsets of flat items grouped by their (sorted) document numbers ``owner``."""
+    offsets = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n_docs), out=offsets[1:])
+    return offsets
+
+
 def _ngram_hashes(
     ids: np.ndarray, offsets: np.ndarray, n: int, buckets: int | None, base: int = 0
 ):
@@ -54,7 +66,7 @@ def _ngram_hashes(
     ``base ** n`` fits in int64.
     """
     n_docs = len(offsets) - 1
-    doc = np.repeat(np.arange(n_docs), np.diff(offsets))
+    doc = _owners(offsets)
     hashes, owners = [], []
     for k in range(1, n + 1):
         m = len(ids) - k + 1
@@ -76,40 +88,35 @@ def _ngram_hashes(
         return np.zeros(0, np.int64), np.zeros(n_docs + 1, np.int64)
     flat, owner = np.concatenate(hashes), np.concatenate(owners)
     order = np.argsort(owner, kind="stable")
-    new_offsets = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_docs), out=new_offsets[1:])
-    return flat[order], new_offsets
+    return flat[order], _offsets_of(owner, n_docs)
 
 
 def _select(codes: np.ndarray, offsets: np.ndarray, keep: np.ndarray):
     """Keep ``codes[keep]``, with offsets recomputed per document."""
-    owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    new_offsets = np.zeros(len(offsets), dtype=np.int64)
-    np.cumsum(np.bincount(owner[keep], minlength=len(offsets) - 1), out=new_offsets[1:])
-    return codes[keep], new_offsets
+    return codes[keep], _offsets_of(_owners(offsets)[keep], len(offsets) - 1)
 
 
-def _ngram_tfidf(grams: np.ndarray, offsets: np.ndarray, idf: np.ndarray):
-    """Hashed n-grams -> (unique n-grams per document, L2-normalised sublinear TF-IDF
-    weights, offsets), the features of scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``."""
-    n_docs, buckets = len(offsets) - 1, len(idf)
-    owner = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
-    keys, counts = np.unique(owner * buckets + grams, return_counts=True)
-    owner, grams = keys // buckets, keys % buckets
-    weights = ((1.0 + np.log(counts)) * idf[grams]).astype(np.float32)
+def _count_per_document(rows: np.ndarray, offsets: np.ndarray, size: int):
+    """Distinct rows (< ``size``) of each document and how often each occurs there
+    -> (owner, rows, counts), grouped by document."""
+    keys, counts = np.unique(_owners(offsets) * size + rows, return_counts=True)
+    return keys // size, keys % size, counts
+
+
+def _smooth_idf(rows: np.ndarray, n_docs: int, size: int) -> np.ndarray:
+    """scikit-learn's smoothed IDF of each row, given every document's distinct rows."""
+    df = np.bincount(rows, minlength=size)
+    return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+
+
+def _ngram_tfidf(owner: np.ndarray, rows: np.ndarray, counts: np.ndarray, idf: np.ndarray,
+                 n_docs: int):
+    """Distinct rows per document with their counts -> (rows, L2-normalised sublinear
+    TF-IDF weights, offsets), the features of ``TfidfVectorizer(sublinear_tf=True)``."""
+    weights = ((1.0 + np.log(counts)) * idf[rows]).astype(np.float32)
     norms = np.sqrt(np.bincount(owner, weights=weights.astype(np.float64) ** 2, minlength=n_docs))
     weights /= np.maximum(norms, 1e-12)[owner].astype(np.float32)
-    new_offsets = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_docs), out=new_offsets[1:])
-    return grams, weights, new_offsets
-
-
-def _smooth_idf(grams: np.ndarray, offsets: np.ndarray, buckets: int) -> np.ndarray:
-    """scikit-learn's smoothed IDF of each hashed n-gram bucket over the documents."""
-    n_docs = len(offsets) - 1
-    owner = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
-    df = np.bincount(np.unique(owner * buckets + grams) % buckets, minlength=buckets)
-    return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+    return rows, weights, _offsets_of(owner, n_docs)
 
 
 def _network_params(name: str) -> bool:
@@ -557,11 +564,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if prefix != "optimizer":
             return args, kwargs
         kwargs.setdefault("weight_decay", self.weight_decay)
-        wide = [p for name, p in named_parameters if name.startswith("ngram_logits.")]
+        wide = [p for name, p in named_parameters if not _network_params(name)]
         if wide and "param_groups" not in self.get_params_for("optimizer"):
             # The linear n-gram part converges only with a larger step than the network.
-            rest = [p for name, p in named_parameters if not name.startswith("ngram_logits.")]
-            args = ([{"params": rest}, {"params": wide, "lr": self.ngram_lr}],)
+            network = [p for name, p in named_parameters if _network_params(name)]
+            args = ([{"params": network}, {"params": wide, "lr": self.ngram_lr}],)
         return args, kwargs
 
     def check_data(self, X, y):
@@ -598,9 +605,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         known = rows < len(vocab)
         known[known] = vocab[rows[known]] == codes[known]
         rows, row_offsets = _select(rows + 1, code_offsets, known)  # row 0 is padding
+        n_docs = len(offsets) - 1
+        owner, rows, counts = _count_per_document(rows, row_offsets, len(vocab) + 1)
         if fit_idf:
-            self.ngram_idf_ = _smooth_idf(rows, row_offsets, len(vocab) + 1)
-        rows, weights, row_offsets = _ngram_tfidf(rows, row_offsets, self.ngram_idf_)
+            self.ngram_idf_ = _smooth_idf(rows, n_docs, len(vocab) + 1)
+        rows, weights, row_offsets = _ngram_tfidf(owner, rows, counts, self.ngram_idf_, n_docs)
         return _SequenceDataset(ids, offsets, y, rows, row_offsets, weights)
 
     # ------------------------------------------------------------------ validation

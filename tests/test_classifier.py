@@ -195,7 +195,7 @@ def test_refit_trains_again_on_all_data_for_the_chosen_epochs(tokens):
 def test_ngram_tfidf_equals_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from sk_slm.classifier import _ngram_hashes, _ngram_tfidf, _smooth_idf
+    from sk_slm.classifier import _count_per_document, _ngram_hashes, _ngram_tfidf, _smooth_idf
     from sk_slm.sequences import encode_tokens
 
     docs = [list("今天天气很好"), list("天气不好"), list("今天很好很好"), list("好")]
@@ -204,8 +204,10 @@ def test_ngram_tfidf_equals_scikit_learn():
     codes, gram_offsets = _ngram_hashes(ids.astype(np.int64), offsets, 2, None,
                                         base=len(vocab) + 3)
     grams = np.unique(codes, return_inverse=True)[1].ravel() + 1
-    idf = _smooth_idf(grams, gram_offsets, int(grams.max()) + 1)
-    _, weights, w_offsets = _ngram_tfidf(grams, gram_offsets, idf)
+    size = int(grams.max()) + 1
+    owner, rows, counts = _count_per_document(grams, gram_offsets, size)
+    idf = _smooth_idf(rows, len(docs), size)
+    _, weights, w_offsets = _ngram_tfidf(owner, rows, counts, idf, len(docs))
     reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
     expected = reference.fit_transform(["".join(d) for d in docs]).toarray()
     for i in range(len(docs)):
