@@ -173,9 +173,10 @@ def _normalize_many(docs: list[str]) -> list[str]:
 def _to_half_width(text: str) -> str:
     """What NFKC does to full-width ASCII (U+FF01-FF5E) and the ideographic space.
 
-    On the code points as a numpy array: 6x faster than a regex over the runs.
+    On the code points as a numpy array: 6x faster than a regex over the runs. Lone
+    surrogates (valid in a Python str) pass through.
     """
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     full = (codes >= 0xFF01) & (codes <= 0xFF5E)
     space = codes == 0x3000
     if not (full.any() or space.any()):
@@ -183,7 +184,7 @@ def _to_half_width(text: str) -> str:
     codes = codes.copy()
     codes[full] -= 0xFEE0
     codes[space] = 0x20
-    return codes.tobytes().decode("utf-32-le")
+    return codes.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def _is_punctuation(token: str) -> bool:
