@@ -124,6 +124,7 @@ def _state(est, prefix: str, arrays: dict) -> dict:
     classes = clf.classes_
     state = {"n_vocab_": clf.n_vocab_, "embedding_dim_": clf.embedding_dim_,
              "best_epoch_": getattr(clf, "best_epoch_", None),
+             "ngram_lr_": getattr(clf, "ngram_lr_", None),
              "vocabulary_": clf.vocabulary_,
              "sequence_vocabulary_": (None if clf.sequence_vocabulary_ is None
                                       else [clf.sequence_vocabulary_[0],
@@ -204,8 +205,9 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     est.label_encoder_ = LabelEncoder()
     est.label_encoder_.classes_ = classes
     est.n_vocab_ = state["n_vocab_"]
-    if state.get("best_epoch_") is not None:
-        est.best_epoch_ = state["best_epoch_"]
+    for name in ("best_epoch_", "ngram_lr_"):
+        if state.get(name) is not None:
+            setattr(est, name, state[name])
     est.embedding_dim_ = state["embedding_dim_"]
     est.vocabulary_ = state["vocabulary_"]
     seq = state["sequence_vocabulary_"]

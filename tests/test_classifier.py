@@ -216,6 +216,25 @@ def test_ngram_tfidf_equals_scikit_learn():
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
 
 
+def test_ngram_min_df_matches_scikit_learn_min_df():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = ["今天天气很好", "天气不好", "今天很好很好", "好", "很好的天气", ""]
+    X = [list(d) for d in docs]
+    y = [0, 1, 0, 1, 0, 1]
+    for min_df in (1, 2, 3):
+        clf = tiny(max_epochs=0, bag_ngrams=2, ngram_min_df=min_df, early_stopping=False).fit(X, y)
+        reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
+                                    min_df=min_df)
+        expected = reference.fit_transform(docs).toarray()
+        assert len(clf.ngram_vocabulary_) == len(reference.vocabulary_)
+        data = clf.get_dataset(X)
+        for i in range(len(docs)):
+            lo, hi = data.ngram_offsets[i], data.ngram_offsets[i + 1]
+            np.testing.assert_allclose(np.sort(data.ngram_weights[lo:hi].numpy()),
+                                       np.sort(expected[i][expected[i] > 0]), rtol=1e-5)
+
+
 def test_ngram_hashes_stay_inside_each_document():
     from sk_slm.classifier import _ngram_hashes
 
@@ -295,6 +314,17 @@ def test_max_len_and_explanations_zero_for_cut_tokens(fitted, tokens):
         clf.set_params(max_len=256)
 
 
+def test_ngram_part_reads_tokens_beyond_max_len():
+    # The label shows only after 6 filler tokens: the RNN, cut to 4 tokens, cannot see
+    # it, the linear n-gram part reads the whole document and can.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 80)
+    X = [["填"] * 6 + (["好"] if label else ["坏"]) for label in y]
+    params = dict(max_len=4, early_stopping=False, max_epochs=6, ngram_warmup=6)
+    assert tiny(bag_ngrams=1, **params).fit(X, y).score(X, y) == 1.0
+    assert tiny(bag_ngrams=0, **params).fit(X, y).score(X, y) < 0.7
+
+
 def test_explain_weights_sum_to_one_and_empty_docs(fitted, tokens):
     X, _ = tokens
     expl = fitted.explain(X[:5] + [[]])
@@ -327,6 +357,8 @@ def test_errors(tokens):
 
 
 @pytest.mark.parametrize("param, value", [("cell", "rnn"), ("truncation", "middle"), ("dropout", 1.5),
+                                          ("ngram_lr", 0), ("ngram_lr", "fast"),
+                                          ("ngram_min_df", 0),
                                           ("hidden_size", 0), ("validation_fraction", 1.0),
                                           ("class_weight", "auto"), ("max_len", 0)])
 def test_bad_parameters_are_named(tokens, param, value):
@@ -355,3 +387,17 @@ def test_grid_search_over_classifier_parameters(toy_sentiment):
     assert grid.best_params_["lstmattentionclassifier__lr"] == 1e-2
     assert len(grid.predict(X)) == len(X)
     assert len(cross_val_score(pipe, X, y, cv=2)) == 2
+
+
+
+def test_auto_ngram_lr_shrinks_with_the_number_of_ngrams_per_document(tokens):
+    X, y = tokens
+    params = dict(max_epochs=1, bag_ngrams=2, early_stopping=False)
+    clf = tiny(**params).fit(X, y)
+    distinct = [len({tuple(d[i : i + n]) for n in (1, 2) for i in range(len(d) - n + 1)})
+                for d in X]
+    assert clf.ngram_lr_ == pytest.approx(2.5 / np.mean(distinct), rel=1e-6)
+    assert clf.optimizer_.param_groups[1]["lr"] == clf.ngram_lr_
+    longer = tiny(**params).fit([d * 3 for d in X], y)
+    assert longer.ngram_lr_ < clf.ngram_lr_
+    assert tiny(ngram_lr=0.2, **params).fit(X, y).ngram_lr_ == 0.2
