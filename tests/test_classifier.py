@@ -401,3 +401,28 @@ def test_auto_ngram_lr_shrinks_with_the_number_of_ngrams_per_document(tokens):
     longer = tiny(**params).fit([d * 3 for d in X], y)
     assert longer.ngram_lr_ < clf.ngram_lr_
     assert tiny(ngram_lr=0.2, **params).fit(X, y).ngram_lr_ == 0.2
+
+
+def test_early_stopping_cannot_stop_during_the_ngram_warmup():
+    from skorch.callbacks import EarlyStopping
+    from skorch.history import History
+
+    from sk_slm.classifier import _EarlyStoppingAfterWarmup
+
+    def stop_epoch(callback):
+        net = type("Net", (), {"verbose": 0, "history": History(),
+                               "module_": torch.nn.Linear(1, 1)})()
+        callback.initialize().on_train_begin(net)
+        for epoch in range(1, 10):  # the validation loss only worsens after epoch 1
+            net.history.new_epoch()
+            net.history.record("epoch", epoch)
+            net.history.record("valid_loss", float(epoch))
+            try:
+                callback.on_epoch_end(net)
+            except KeyboardInterrupt:
+                return epoch, callback.best_epoch_
+        return None, callback.best_epoch_
+
+    assert stop_epoch(EarlyStopping(patience=2)) == (3, 1)
+    assert stop_epoch(_EarlyStoppingAfterWarmup(warmup=3, patience=2, load_best=True)) == (5, 1)
+    assert stop_epoch(_EarlyStoppingAfterWarmup(warmup=0, patience=2)) == (3, 1)
