@@ -99,7 +99,7 @@ def plain_torch_epoch(clf, dataset, epochs: int, pad_to: int | None = None) -> f
     named = list(module.named_parameters())
     wide = [p for n, p in named if n.startswith("ngram_logits.")]
     rest = [p for n, p in named if not n.startswith("ngram_logits.")]
-    groups = [{"params": rest}] + ([{"params": wide, "lr": clf.ngram_lr}] if wide else [])
+    groups = [{"params": rest}] + ([{"params": wide, "lr": clf.ngram_lr_}] if wide else [])
     opt = torch.optim.Adam(groups, lr=clf.lr)
     loss_fn = torch.nn.CrossEntropyLoss()
 
