@@ -653,8 +653,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                                             base=self.n_vocab_ + 1)
         if fit_idf:
             vocab, inverse = np.unique(codes, return_inverse=True)
-            # An n-gram of a single training document only lets the linear part memorise
-            # that document (and, under Adam, within an epoch): keep those in min_df.
+            # Document frequency of each n-gram (distinct document/n-gram pairs), for
+            # ngram_min_df.
             pairs = np.unique(_owners(code_offsets) * len(vocab) + inverse.ravel())
             df = np.bincount(pairs % max(len(vocab), 1), minlength=len(vocab))
             self.ngram_vocabulary_ = vocab[df >= self.ngram_min_df]
