@@ -208,6 +208,8 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     for name in ("best_epoch_", "ngram_lr_"):
         if state.get(name) is not None:
             setattr(est, name, state[name])
+    if not hasattr(est, "ngram_lr_") and est.ngram_lr != "auto":
+        est.ngram_lr_ = est.ngram_lr  # a file written before ngram_lr="auto" existed
     est.embedding_dim_ = state["embedding_dim_"]
     est.vocabulary_ = state["vocabulary_"]
     seq = state["sequence_vocabulary_"]

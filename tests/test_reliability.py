@@ -199,6 +199,22 @@ def test_safe_file_saved_from_cuda_loads_on_the_cpu_without_a_gpu(
     assert load_model(path, device="cpu")[-1].device == "cpu"
 
 
+def test_safe_file_from_before_auto_ngram_lr_still_loads(pipe, toy_sentiment, tmp_path):
+    X, _ = toy_sentiment
+    path = tmp_path / "old.slm"
+    save_model(pipe, path)
+
+    def older(m):  # what the previous version wrote: a number, no resolved ngram_lr_
+        m["steps"][-1]["params"]["ngram_lr"] = 0.05
+        m["steps"][-1]["state"].pop("ngram_lr_")
+        return m
+
+    _rewrite(path, manifest=older)
+    loaded = load_model(path)
+    assert loaded[-1].ngram_lr_ == 0.05
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
 def test_safe_round_trip_with_own_vocabulary_int_labels_and_user_words(tmp_path):
     X = ["江大桥好", "江大桥坏", "好好好", "坏坏坏"] * 10
     y = [3, 7, 3, 7] * 10
