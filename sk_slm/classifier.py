@@ -651,13 +651,15 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             )
         codes, code_offsets = _ngram_hashes(full_ids, full_offsets, self.bag_ngrams, None,
                                             base=self.n_vocab_ + 1)
-        if fit_idf:
+        if fit_idf and self.ngram_min_df > 1:
+            # Document frequency: distinct (document, n-gram) pairs. Only when needed:
+            # the TF-IDF below counts the pairs again over the kept n-grams.
             vocab, inverse = np.unique(codes, return_inverse=True)
-            # Document frequency of each n-gram (distinct document/n-gram pairs), for
-            # ngram_min_df.
             pairs = np.unique(_owners(code_offsets) * len(vocab) + inverse.ravel())
             df = np.bincount(pairs % max(len(vocab), 1), minlength=len(vocab))
             self.ngram_vocabulary_ = vocab[df >= self.ngram_min_df]
+        elif fit_idf:
+            self.ngram_vocabulary_ = np.unique(codes)
         vocab = self.ngram_vocabulary_
         rows = np.searchsorted(vocab, codes)
         known = rows < len(vocab)
