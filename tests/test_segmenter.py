@@ -1,3 +1,4 @@
+import functools
 import os
 import pickle
 import stat
@@ -156,6 +157,41 @@ def test_fast_normalization_equals_nfkc_then_lower(docs):
     from sk_slm.segmenter import _normalize_many
 
     assert _normalize_many(docs) == [unicodedata.normalize("NFKC", d).lower() for d in docs]
+
+
+# Chinese words and names, Latin, digits, punctuation, every kind of whitespace (jieba
+# treats "\r\n" as one token) and the separator the segmenter joins documents with.
+_JIEBA_PRONE = st.lists(
+    st.text(
+        st.one_of(
+            st.sampled_from(list("我爱北京天安门工信处女干事每月经过下属科室年的了")),
+            st.sampled_from(["\r", "\n", " ", "\t", "\u3000", "\x1e", "\x1f", ".", "%",
+                             "-", "。", "，", "Ａ", "１"]),
+            st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+            st.characters(),
+        ),
+        max_size=15,
+    ),
+    max_size=8,
+)
+
+
+@functools.cache
+def _reference_tokenizer():
+    import jieba
+
+    return jieba.Tokenizer()
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JIEBA_PRONE, st.sampled_from(["accurate", "search"]), st.booleans())
+def test_batched_jieba_calls_equal_one_call_per_document(docs, mode, hmm):
+    clear_segmentation_cache()
+    tok = _reference_tokenizer()
+    cut = tok.lcut if mode == "accurate" else tok.lcut_for_search
+    expected = [cut(d, HMM=hmm) for d in docs]
+    got = seg(docs, mode=mode, hmm=hmm, normalize=False, drop_whitespace=False)
+    assert got == expected
 
 
 def test_drop_whitespace_and_punctuation():
