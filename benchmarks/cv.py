@@ -57,7 +57,7 @@ def report(dataset: str) -> str:
         rows[row["fold"]] = row  # a re-run fold replaces the earlier line
     rows = [rows[k] for k in sorted(rows)]
     diffs = [r["lstm"] - r["baseline"] for r in rows]
-    out = [header(f"5-fold cross-validation on {dataset}"), "",
+    out = [header(f"5-fold cross-validation on {dataset}"),
            "Macro-F1 per fold (stratified 5-fold, shuffled, random_state=0; each model "
            "trained on the other four folds, default settings, nothing tuned): "
            "`make_lstm_pipeline()` against character 1-3-gram TF-IDF + LinearSVC.", "",
