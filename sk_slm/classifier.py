@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections import Counter
 from itertools import chain
 from numbers import Integral, Real
@@ -393,7 +394,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     history_ : skorch History
         Per-epoch losses and timings (of the refit, when ``refit`` ran).
     best_epoch_ : int
-        The epoch early stopping chose (the number of epochs trained without it).
+        The epoch early stopping chose (the number of epochs trained without it). When
+        it falls inside the n-gram warm-up, the network never improved on the linear
+        part and ``fit`` warns that the model is a linear one (on the waimai reviews this
+        happens with every fold: a linear baseline is the better choice there).
     ngram_vocabulary_, ngram_idf_ : ndarray
         The linear n-gram part's n-gram codes and IDF (``bag_ngrams`` with
         ``ngram_dim=None``).
@@ -501,10 +505,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("gradient_clipping", GradientNormClipping(gradient_clip_value=5.0)),
         ]
-        own_module = isinstance(self.module, type) and issubclass(self.module, AttentionRNN)
-        warmup = 0
-        if own_module and self.bag_ngrams and self.ngram_dim is None and self.ngram_warmup:
-            warmup = self.ngram_warmup
+        warmup = self._warmup_epochs()
+        if warmup:
             # The linear n-gram part trains alone first, then the network joins in.
             network = _network_params_but_embedding if self.freeze_embeddings else _network_params
             callbacks += [
@@ -520,6 +522,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             callbacks.append(("progress_bar", ProgressBar()))
         callbacks.append(("print_log", PrintLog()))
         return callbacks
+
+    def _warmup_epochs(self) -> int:
+        own_module = isinstance(self.module, type) and issubclass(self.module, AttentionRNN)
+        if own_module and self.bag_ngrams and self.ngram_dim is None:
+            return self.ngram_warmup
+        return 0
 
     def _log(self, msg: str) -> None:
         if self.verbose:
@@ -863,6 +871,16 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if self._uses_validation():
             best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
             self.best_epoch_ = best[-1] if best else len(self.history)
+            if self.best_epoch_ <= self._warmup_epochs():
+                warnings.warn(
+                    f"Early stopping chose epoch {self.best_epoch_}, inside the "
+                    f"{self._warmup_epochs()}-epoch warm-up of the linear n-gram part: on "
+                    "this data the recurrent network never improved on its linear part, so "
+                    "the fitted model is a linear model on n-gram TF-IDF. A linear baseline "
+                    "(sk_slm.make_baseline('svm_char_tfidf')) may do as well at a fraction "
+                    "of the cost; sk_slm.compare() measures both.",
+                    UserWarning, stacklevel=2,
+                )
             if self.refit:
                 # The held-out part was only needed to choose the number of epochs: train
                 # again from the same initialisation on all of it (GridSearchCV's refit).

@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -426,3 +427,16 @@ def test_early_stopping_cannot_stop_during_the_ngram_warmup():
     assert stop_epoch(EarlyStopping(patience=2)) == (3, 1)
     assert stop_epoch(_EarlyStoppingAfterWarmup(warmup=3, patience=2, load_best=True)) == (5, 1)
     assert stop_epoch(_EarlyStoppingAfterWarmup(warmup=0, patience=2)) == (3, 1)
+
+
+def test_warns_when_early_stopping_keeps_only_the_linear_part(tokens):
+    X, y = tokens
+    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2)
+    # A huge step fits the linear part in the first epoch; the network cannot improve on it.
+    with pytest.warns(UserWarning, match="network never improved on its linear part") as rec:
+        clf = tiny(ngram_lr=5.0, **params).fit(X, y)
+    assert clf.best_epoch_ <= 3
+    assert f"chose epoch {clf.best_epoch_}, inside the 3-epoch warm-up" in str(rec[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert tiny(ngram_lr=1.0, **params).fit(X, y).best_epoch_ > 3
