@@ -53,30 +53,42 @@ _SEGMENTATION_CACHE = LRUCache(maxsize=200_000)
 _SETTINGS_IDS: dict[tuple, int] = {}
 
 
-def _joined_calls(cut, chunk: int = 256):
+def _joined_calls(cut, max_docs: int = 256, max_chars: int = 1 << 16):
     """``cut`` (jieba's accurate or search mode) over many documents in few calls.
 
     Documents are joined by ``_SEPARATOR``, which jieba always emits as a token of its
     own (it is whitespace, outside jieba's word-character class, so no word spans it),
     and the token list is split there again: the tokens are those of one call per
-    document, minus jieba's per-call set-up (1-2% of its time on news sentences). A
-    chunk in which a document holds the separator itself is cut one document at a time.
+    document, minus jieba's per-call set-up (1-2% of its time on news sentences). A call
+    takes up to ``max_docs`` documents and stops after ``max_chars`` characters, so the
+    joined token list stays small for long documents. A group in which a document holds
+    the separator itself is cut one document at a time.
     """
+    def cut_group(part: list[str], out: list[list[str]]) -> None:
+        joined = _SEPARATOR.join(part)
+        if joined.count(_SEPARATOR) != len(part) - 1:
+            out.extend(cut(d) for d in part)
+            return
+        tokens = cut(joined)
+        i = 0
+        for _ in range(len(part) - 1):
+            j = tokens.index(_SEPARATOR, i)
+            out.append(tokens[i:j])
+            i = j + 1
+        out.append(tokens[i:])
+
     def cut_many(docs: list[str]) -> list[list[str]]:
         out: list[list[str]] = []
-        for start in range(0, len(docs), chunk):
-            part = docs[start : start + chunk]
-            joined = _SEPARATOR.join(part)
-            if joined.count(_SEPARATOR) != len(part) - 1:
-                out.extend(cut(d) for d in part)
-                continue
-            tokens = cut(joined)
-            i = 0
-            for _ in range(len(part) - 1):
-                j = tokens.index(_SEPARATOR, i)
-                out.append(tokens[i:j])
-                i = j + 1
-            out.append(tokens[i:])
+        part: list[str] = []
+        chars = 0
+        for d in docs:
+            part.append(d)
+            chars += len(d)
+            if len(part) == max_docs or chars >= max_chars:
+                cut_group(part, out)
+                part, chars = [], 0
+        if part:
+            cut_group(part, out)
         return out
 
     return cut_many

@@ -194,6 +194,25 @@ def test_batched_jieba_calls_equal_one_call_per_document(docs, mode, hmm):
     assert got == expected
 
 
+def test_joined_calls_group_documents_by_count_and_length():
+    from sk_slm.segmenter import _joined_calls
+
+    tok = _reference_tokenizer()
+    calls = []
+
+    def cut(s):
+        calls.append(s)
+        return tok.lcut(s)
+
+    docs = ["我爱北京", "天安门", "", "工信处女干事每月经过下属科室", "好", "年的了", "\x1e分隔", "a b"]
+    cut_many = _joined_calls(cut, max_docs=3, max_chars=10)
+    assert cut_many(docs) == [tok.lcut(d) for d in docs]
+    # Groups close at 3 documents or once 10 characters are reached; the group holding
+    # the separator itself is cut one document at a time.
+    assert calls == ["我爱北京\x1e天安门\x1e", "工信处女干事每月经过下属科室",
+                     "好", "年的了", "\x1e分隔", "a b"]
+
+
 def test_drop_whitespace_and_punctuation():
     doc = ["你好， 世界！ 😀"]
     assert " " in seg(doc, drop_whitespace=False)[0]
