@@ -677,7 +677,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         owner, rows, counts = _count_per_document(rows, row_offsets, len(vocab) + 1)
         if fit_idf:
             self.ngram_idf_ = _smooth_idf(rows, n_docs, len(vocab) + 1)
-        if fit_idf:
             self.ngram_lr_ = self.ngram_lr
             if self.ngram_lr == "auto":
                 # Adam moves every n-gram weight a document holds by about the learning
@@ -871,10 +870,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if self._uses_validation():
             best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
             self.best_epoch_ = best[-1] if best else len(self.history)
-            if self.best_epoch_ <= self._warmup_epochs():
+            warmup = self._warmup_epochs()
+            if self.best_epoch_ <= warmup:
                 warnings.warn(
                     f"Early stopping chose epoch {self.best_epoch_}, inside the "
-                    f"{self._warmup_epochs()}-epoch warm-up of the linear n-gram part: on "
+                    f"{warmup}-epoch warm-up of the linear n-gram part: on "
                     "this data the recurrent network never improved on its linear part, so "
                     "the fitted model is a linear model on n-gram TF-IDF. A linear baseline "
                     "(sk_slm.make_baseline('svm_char_tfidf')) may do as well at a fraction "
