@@ -871,7 +871,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
             self.best_epoch_ = best[-1] if best else len(self.history)
             warmup = self._warmup_epochs()
-            if self.best_epoch_ <= warmup:
+            # Only a verdict when the network had epochs to try (not max_epochs <= warm-up).
+            if len(self.history) > warmup >= self.best_epoch_:
                 warnings.warn(
                     f"Early stopping chose epoch {self.best_epoch_}, inside the "
                     f"{warmup}-epoch warm-up of the linear n-gram part: on "
