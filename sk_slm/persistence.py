@@ -125,6 +125,9 @@ def _state(est, prefix: str, arrays: dict) -> dict:
     state = {"n_vocab_": clf.n_vocab_, "embedding_dim_": clf.embedding_dim_,
              "best_epoch_": getattr(clf, "best_epoch_", None),
              "ngram_lr_": getattr(clf, "ngram_lr_", None),
+             "selected_": getattr(clf, "selected_", "network"),
+             "validation_scores_": getattr(clf, "validation_scores_", None),
+             "linear_C_": getattr(clf, "linear_C_", None),
              "vocabulary_": clf.vocabulary_,
              "sequence_vocabulary_": (None if clf.sequence_vocabulary_ is None
                                       else [clf.sequence_vocabulary_[0],
@@ -210,6 +213,12 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
             setattr(est, name, state[name])
     if not hasattr(est, "ngram_lr_") and est.ngram_lr != "auto":
         est.ngram_lr_ = est.ngram_lr  # a file written before ngram_lr="auto" existed
+    # Files written before linear_fallback existed predict with the network.
+    if state.get("selected_", "network") not in ("network", "linear"):
+        raise UnsafeModelError(f"unknown selected_ {state['selected_']!r}.")
+    est.selected_ = state.get("selected_", "network")
+    est.validation_scores_ = state.get("validation_scores_")
+    est.linear_C_ = state.get("linear_C_")
     est.embedding_dim_ = state["embedding_dim_"]
     est.vocabulary_ = state["vocabulary_"]
     seq = state["sequence_vocabulary_"]

@@ -12,7 +12,10 @@ from sklearn.pipeline import make_pipeline
 from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word2VecVectorizer
 from sk_slm.classifier import _BucketBatchSampler, _truncate
 
-TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0)
+# The network itself is under test: linear_fallback (tested on its own below) would swap
+# in a logistic regression wherever a few tiny epochs leave the network behind.
+TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0,
+            linear_fallback=False)
 
 
 def tiny(**params):
@@ -442,3 +445,81 @@ def test_warns_when_early_stopping_keeps_only_the_linear_part(tokens):
         assert tiny(ngram_lr=1.0, **params).fit(X, y).best_epoch_ > 3
         # Training that ends within the warm-up gave the network no chance: no verdict.
         tiny(ngram_lr=5.0, max_epochs=3, **params).fit(X, y)
+
+
+def _three_topics(n=240):
+    rng = np.random.default_rng(0)
+    words = {3: "猫狗鱼鸟", 10: "车船路桥", 42: "书笔纸墨"}
+    y = rng.choice([3, 10, 42], size=n)
+    docs = ["".join(rng.choice(list(words[c]), 3)) + "的了" for c in y]
+    return docs, y
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_linear_fallback_replaces_a_network_that_loses_on_held_out_data(task, toy_sentiment):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    docs, y = toy_sentiment if task == "binary" else _three_topics()
+    X = [list(d) for d in docs]
+    # A vanishing step: after one epoch the network and its linear part are still ~0.
+    clf = tiny(max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9, linear_fallback=True)
+    with pytest.warns(UserWarning, match="replaces the model"):
+        clf.fit(X, y)
+    assert clf.selected_ == "linear"
+    assert clf.validation_scores_["linear"] > clf.validation_scores_["network"]
+    assert clf.linear_C_ in (1.0, 10.0, 100.0)
+    # The fitted model is scikit-learn's logistic regression on the same TF-IDF features.
+    tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+    reference = LogisticRegression(C=clf.linear_C_, class_weight="balanced", max_iter=1000)
+    reference.fit(tfidf.fit_transform(docs), y)
+    new = docs[:20] + ["好吃推荐", "猫车书", "", "没见过的字"]
+    expected = reference.predict_proba(tfidf.transform(new))
+    np.testing.assert_allclose(clf.predict_proba([list(d) for d in new]), expected, atol=1e-4)
+    assert list(clf.predict([list(d) for d in new])) == list(reference.predict(tfidf.transform(new)))
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    with pytest.warns(UserWarning, match="does not contribute to its predictions"):
+        clf.explain(X[:2])
+
+
+def test_linear_fallback_keeps_a_network_that_wins_and_trains_it_as_without(tokens, monkeypatch):
+    from sklearn.dummy import DummyClassifier
+
+    X, y = tokens
+    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2)
+    # A huge step fits the linear part in the first epoch: the network cannot improve on
+    # it, so the two are compared; a linear model that predicts one class loses.
+    without = tiny(ngram_lr=5.0, **params)
+    with pytest.warns(UserWarning, match="network never improved"):
+        without.fit(X, y)
+    monkeypatch.setattr(LSTMAttentionClassifier, "_linear_model",
+                        lambda self, C: DummyClassifier(strategy="most_frequent"))
+    with pytest.warns(UserWarning, match="network never improved") as record:
+        clf = tiny(ngram_lr=5.0, linear_fallback=True, **params).fit(X, y)
+    assert not any("replaces the model" in str(w.message) for w in record)
+    assert clf.selected_ == "network" and clf.best_epoch_ <= 3
+    assert clf.validation_scores_["network"] > clf.validation_scores_["linear"]
+    # Scoring on the held-out part drew no random numbers: the refit is the same.
+    assert clf.best_epoch_ == without.best_epoch_
+    np.testing.assert_array_equal(clf.predict_proba(X), without.predict_proba(X))
+
+
+def test_linear_fallback_leaves_a_network_that_trained_past_the_warmup_alone(tokens):
+    X, y = tokens
+    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2, ngram_lr=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf = tiny(linear_fallback=True, **params).fit(X, y)
+    assert clf.best_epoch_ > 3
+    assert clf.selected_ == "network" and clf.validation_scores_ is None
+    without = tiny(**params).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), without.predict_proba(X))
+
+
+@pytest.mark.parametrize("params", [dict(early_stopping=False), dict(bag_ngrams=0),
+                                    dict(bag_ngrams=2, ngram_dim=4), dict(ngram_warmup=0)])
+def test_linear_fallback_needs_a_held_out_part_the_linear_part_and_its_warmup(tokens, params):
+    X, y = tokens
+    clf = tiny(max_epochs=1, lr=1e-9, ngram_lr=1e-9, linear_fallback=True, **params).fit(X, y)
+    assert clf.selected_ == "network" and clf.validation_scores_ is None

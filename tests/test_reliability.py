@@ -215,6 +215,33 @@ def test_safe_file_from_before_auto_ngram_lr_still_loads(pipe, toy_sentiment, tm
     np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
 
 
+def test_safe_round_trip_of_a_linear_fallback_model(toy_sentiment, tmp_path):
+    X, y = toy_sentiment
+    tokens = [list(d) for d in X]
+    # A vanishing step leaves the network at ~0, so the logistic regression replaces it.
+    clf = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
+                                  max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9,
+                                  random_state=0)
+    with pytest.warns(UserWarning, match="replaces the model"):
+        clf.fit(tokens, y)
+    assert clf.selected_ == "linear"
+    path = tmp_path / "linear.slm"
+    save_model(clf, path)
+    loaded = load_model(path)
+    assert (loaded.selected_, loaded.linear_C_) == ("linear", clf.linear_C_)
+    assert loaded.validation_scores_ == clf.validation_scores_
+    np.testing.assert_array_equal(loaded.predict_proba(tokens), clf.predict_proba(tokens))
+
+    def older(m):  # written before linear_fallback existed
+        for key in ("selected_", "validation_scores_", "linear_C_"):
+            m["steps"][-1]["state"].pop(key)
+        m["steps"][-1]["params"].pop("linear_fallback")
+        return m
+
+    _rewrite(path, manifest=older)
+    assert load_model(path).selected_ == "network"
+
+
 def test_safe_round_trip_with_own_vocabulary_int_labels_and_user_words(tmp_path):
     X = ["江大桥好", "江大桥坏", "好好好", "坏坏坏"] * 10
     y = [3, 7, 3, 7] * 10
