@@ -39,6 +39,15 @@ def _resolve_models(models: Any, random_state: int | None) -> dict[str, Any]:
     return out
 
 
+def _linear_fallback_folds(fitted: list) -> float:
+    """Folds whose sk_slm classifier predicts with its linear fallback; NaN if none has one."""
+    final = [est.steps[-1][1] if hasattr(est, "steps") else est for est in fitted]
+    kept = [getattr(est, "selected_", None) for est in final]
+    if all(k is None for k in kept):
+        return float("nan")
+    return float(sum(k == "linear" for k in kept))
+
+
 def compare(
     X: Any,
     y: Any,
@@ -77,7 +86,10 @@ def compare(
     -------
     pandas.DataFrame
         One row per model (sorted by the first score, best first) with the mean and std
-        of each score, ``fit_seconds`` (mean per fold) and ``predict_docs_per_s``.
+        of each score, ``fit_seconds`` (mean per fold), ``predict_docs_per_s`` and
+        ``linear_fallback_folds``: in how many folds an sk_slm classifier predicted with
+        its logistic regression instead of its network (``selected_ == "linear"``, see
+        ``LSTMAttentionClassifier(linear_fallback=...)``); NaN for other models.
 
     Notes
     -----
@@ -100,13 +112,14 @@ def compare(
     for i, (name, est) in enumerate(estimators.items(), 1):
         start = time.perf_counter()
         res = cross_validate(clone(est), docs, y, cv=folds, scoring=scoring, n_jobs=n_jobs,
-                             error_score="raise")
+                             error_score="raise", return_estimator=True)
         row = {"model": name}
         for s in scoring:
             row[f"{s}_mean"] = float(np.mean(res[f"test_{s}"]))
             row[f"{s}_std"] = float(np.std(res[f"test_{s}"]))
         row["fit_seconds"] = float(np.mean(res["fit_time"]))
         row["predict_docs_per_s"] = float(np.mean(n_test / np.maximum(res["score_time"], 1e-9)))
+        row["linear_fallback_folds"] = _linear_fallback_folds(res.pop("estimator"))
         rows.append(row)
         if verbose:
             print(

@@ -4,9 +4,17 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 
-from sk_slm import BASELINES, compare, load_reviews, make_baseline, plot_comparison
+from sk_slm import (
+    BASELINES,
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    compare,
+    load_reviews,
+    make_baseline,
+    plot_comparison,
+)
 from sk_slm.cli import main
 
 
@@ -65,6 +73,26 @@ def test_compare_uses_same_folds_and_reports_every_column(toy_sentiment):
     assert again.loc["mine", "accuracy_mean"] == df.loc["svm_char_tfidf", "accuracy_mean"]
     with pytest.raises(ValueError, match="labels"):
         compare(X, y[:5])
+    assert df["linear_fallback_folds"].isna().all()  # no sk_slm classifier among them
+
+
+def test_compare_counts_the_folds_where_the_linear_fallback_predicted(toy_sentiment):
+    X, y = toy_sentiment
+
+    def lstm(lr):
+        return make_pipeline(
+            JiebaSegmenter(granularity="char"),
+            LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
+                                    bag_ngrams=2, max_epochs=1, lr=lr, ngram_lr=lr,
+                                    random_state=0))
+
+    # After one epoch at a vanishing step the network loses to the logistic regression;
+    # with no early stopping nothing is compared.
+    df = compare(X, y, cv=3, models={"crippled": lstm(1e-9),
+                                     "no_early_stopping": lstm(1e-9).set_params(
+                                         lstmattentionclassifier__early_stopping=False)})
+    assert df.loc["crippled", "linear_fallback_folds"] == 3
+    assert df.loc["no_early_stopping", "linear_fallback_folds"] == 0
 
 
 def test_plot_comparison_draws_a_point_per_model(toy_sentiment, tmp_path):
