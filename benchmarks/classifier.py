@@ -183,7 +183,9 @@ def accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only=False
     for name, (train, test) in sets[:1] if (quick or thucnews_only) else sets:
         base = baseline_f1(train, test)
         ours, secs = evaluate(make_lstm_pipeline(), train, test)
-        lines.append(f"| {name} | {base:.4f} | **{ours:.4f}** | {secs:.0f}s |")
+        # The better of the two in bold.
+        b, o = (f"**{v:.4f}**" if v == max(base, ours) else f"{v:.4f}" for v in (base, ours))
+        lines.append(f"| {name} | {b} | {o} | {secs:.0f}s |")
         print(lines[-1], flush=True)
 
     train, test = thuc
