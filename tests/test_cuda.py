@@ -115,3 +115,17 @@ def test_gpu_model_safe_file_loads_on_a_cpu_only_machine(cuda_pipeline, toy_sent
                                cuda_pipeline.predict_proba(X), atol=1e-6)
     proba = _predict_without_gpu("load_model", path, X)
     np.testing.assert_allclose(proba, cuda_pipeline.predict_proba(X), atol=1e-4)
+
+
+def test_linear_fallback_installs_its_weights_on_the_gpu(toy_sentiment):
+    X, y = toy_sentiment
+    tokens = [list(d) for d in X]
+    # A vanishing step: the network stays at ~0 and the logistic regression replaces it.
+    params = dict(TINY, max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9)
+    with pytest.warns(UserWarning, match="replaces the model"):
+        gpu = LSTMAttentionClassifier(device="cuda", **params).fit(tokens, y)
+    with pytest.warns(UserWarning, match="replaces the model"):
+        cpu = LSTMAttentionClassifier(device="cpu", **params).fit(tokens, y)
+    assert gpu.selected_ == cpu.selected_ == "linear"
+    assert all(p.is_cuda for p in gpu.module_.parameters())
+    np.testing.assert_allclose(gpu.predict_proba(tokens), cpu.predict_proba(tokens), atol=1e-4)
