@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
 
 from .baselines import make_baseline
@@ -39,13 +40,20 @@ def _resolve_models(models: Any, random_state: int | None) -> dict[str, Any]:
     return out
 
 
-def _linear_fallback_folds(fitted: list) -> float:
-    """Folds whose sk_slm classifier predicts with its linear fallback; NaN if none has one."""
-    final = [est.steps[-1][1] if hasattr(est, "steps") else est for est in fitted]
-    kept = [getattr(est, "selected_", None) for est in final]
-    if all(k is None for k in kept):
-        return float("nan")
-    return float(sum(k == "linear" for k in kept))
+def _scores_and_fallback(scoring: list[str], estimator: Any):
+    """A cross_validate scorer: the named scores (sharing one prediction per fold, as a
+    list of names does) plus ``_linear_fallback``: 1 where an sk_slm classifier predicts
+    with its linear fallback, 0 where with its network, NaN for other models."""
+    scorers = check_scoring(estimator, scoring=scoring)
+
+    def score(fitted, X, y) -> dict[str, float]:
+        scores = scorers(fitted, X, y)
+        final = fitted.steps[-1][1] if hasattr(fitted, "steps") else fitted
+        kept = getattr(final, "selected_", None)
+        scores["_linear_fallback"] = float("nan") if kept is None else float(kept == "linear")
+        return scores
+
+    return score
 
 
 def compare(
@@ -111,15 +119,17 @@ def compare(
     estimators = _resolve_models(models, random_state)
     for i, (name, est) in enumerate(estimators.items(), 1):
         start = time.perf_counter()
-        res = cross_validate(clone(est), docs, y, cv=folds, scoring=scoring, n_jobs=n_jobs,
-                             error_score="raise", return_estimator=True)
+        res = cross_validate(clone(est), docs, y, cv=folds, n_jobs=n_jobs, error_score="raise",
+                             scoring=_scores_and_fallback(scoring, est))
         row = {"model": name}
         for s in scoring:
             row[f"{s}_mean"] = float(np.mean(res[f"test_{s}"]))
             row[f"{s}_std"] = float(np.std(res[f"test_{s}"]))
         row["fit_seconds"] = float(np.mean(res["fit_time"]))
         row["predict_docs_per_s"] = float(np.mean(n_test / np.maximum(res["score_time"], 1e-9)))
-        row["linear_fallback_folds"] = _linear_fallback_folds(res.pop("estimator"))
+        fallback = res["test__linear_fallback"]
+        row["linear_fallback_folds"] = (float("nan") if np.isnan(fallback).all()
+                                        else float(np.nansum(fallback)))
         rows.append(row)
         if verbose:
             print(
