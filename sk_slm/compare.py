@@ -81,8 +81,8 @@ def compare(
     cv : int or CV splitter, default=5
         An int means StratifiedKFold(cv, shuffle=True, random_state=random_state), so
         every model sees exactly the same folds.
-    scoring : iterable of str, default=("accuracy", "f1_macro")
-        scikit-learn scorer names.
+    scoring : str or iterable of str, default=("accuracy", "f1_macro")
+        scikit-learn scorer names; the first one sorts the table.
     n_jobs : int, default=None
         Folds fitted in parallel (per model).
     random_state : int or None, default=0
@@ -109,7 +109,7 @@ def compare(
     y = np.asarray(y)
     if len(docs) != len(y):
         raise ValueError(f"X has {len(docs)} documents but y has {len(y)} labels.")
-    scoring = list(scoring)
+    scoring = [scoring] if isinstance(scoring, str) else list(scoring)
     if isinstance(cv, int):
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     cv = check_cv(cv, y, classifier=True)

@@ -74,6 +74,10 @@ def test_compare_uses_same_folds_and_reports_every_column(toy_sentiment):
     with pytest.raises(ValueError, match="labels"):
         compare(X, y[:5])
     assert df["linear_fallback_folds"].isna().all()  # no sk_slm classifier among them
+    one = compare(X, y, models=["svm_char_tfidf"], cv=3, scoring="f1_macro")
+    assert {"f1_macro_mean", "f1_macro_std"} <= set(one.columns)
+    assert "accuracy_mean" not in one.columns
+    assert one.loc["svm_char_tfidf", "f1_macro_mean"] == df.loc["svm_char_tfidf", "f1_macro_mean"]
 
 
 def test_compare_counts_the_folds_where_the_linear_fallback_predicted(toy_sentiment):
