@@ -930,7 +930,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                     UserWarning, stacklevel=2,
                 )
             if self.selected_ == "linear":
-                self._install_linear(dataset, y_enc)
                 warnings.warn(
                     f"Early stopping chose epoch {self.best_epoch_}, inside the "
                     f"{warmup}-epoch warm-up of the linear n-gram part, so the network "
@@ -959,7 +958,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
     def _compare_with_linear(self, dataset: _SequenceDataset, y: np.ndarray) -> None:
         """Score the network (at its best epoch) and a logistic regression on the held-out
-        part; set ``selected_``, ``validation_scores_`` and ``linear_C_``."""
+        part; set ``selected_``, ``validation_scores_`` and ``linear_C_``, and install the
+        logistic regression when it wins."""
         train, valid = self._split_indices_
         network = f1_score(y[valid], self.predict_proba(Subset(dataset, valid)).argmax(1),
                            average="macro")
@@ -973,15 +973,16 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                                    "linear": float(scores[self.linear_C_])}
         if scores[self.linear_C_] > network:
             self.selected_ = "linear"
+            self._install_linear(X, y)
 
     def _linear_model(self, C: float) -> LogisticRegression:
         # Balanced weights: the choice is scored by macro-F1, which weighs classes equally.
         return LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
 
-    def _install_linear(self, dataset: _SequenceDataset, y: np.ndarray) -> None:
-        """Refit the logistic regression on all the data and make it the whole model: its
-        weights become the linear part, the network's output is zeroed."""
-        X = _tfidf_matrix(dataset, len(self.ngram_vocabulary_) + 1)
+    def _install_linear(self, X: sparse.csr_matrix, y: np.ndarray) -> None:
+        """Refit the logistic regression on all the data (``X``, the linear part's TF-IDF)
+        and make it the whole model: its weights become the linear part, the network's
+        output is zeroed."""
         model = self._linear_model(self.linear_C_).fit(X, y)
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:  # binary: one logit for classes_[1], softmax([0, z]) = sigmoid(z)

@@ -214,9 +214,9 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     if not hasattr(est, "ngram_lr_") and est.ngram_lr != "auto":
         est.ngram_lr_ = est.ngram_lr  # a file written before ngram_lr="auto" existed
     # Files written before linear_fallback existed predict with the network.
-    if state.get("selected_", "network") not in ("network", "linear"):
-        raise UnsafeModelError(f"unknown selected_ {state['selected_']!r}.")
     est.selected_ = state.get("selected_", "network")
+    if est.selected_ not in ("network", "linear"):
+        raise UnsafeModelError(f"unknown selected_ {est.selected_!r}.")
     est.validation_scores_ = state.get("validation_scores_")
     est.linear_C_ = state.get("linear_C_")
     est.embedding_dim_ = state["embedding_dim_"]
