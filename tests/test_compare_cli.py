@@ -73,30 +73,30 @@ def test_compare_uses_same_folds_and_reports_every_column(toy_sentiment):
     assert again.loc["mine", "accuracy_mean"] == df.loc["svm_char_tfidf", "accuracy_mean"]
     with pytest.raises(ValueError, match="labels"):
         compare(X, y[:5])
-    assert df["linear_fallback_folds"].isna().all()  # no sk_slm classifier among them
+    assert df["linear_weight"].isna().all()  # no sk_slm classifier among them
     one = compare(X, y, models=["svm_char_tfidf"], cv=3, scoring="f1_macro")
     assert {"f1_macro_mean", "f1_macro_std"} <= set(one.columns)
     assert "accuracy_mean" not in one.columns
     assert one.loc["svm_char_tfidf", "f1_macro_mean"] == df.loc["svm_char_tfidf", "f1_macro_mean"]
 
 
-def test_compare_counts_the_folds_where_the_linear_fallback_predicted(toy_sentiment):
+def test_compare_reports_the_mean_linear_weight_of_sk_slm_classifiers(toy_sentiment):
     X, y = toy_sentiment
 
-    def lstm(lr):
+    def lstm(weights):
         return make_pipeline(
             JiebaSegmenter(granularity="char"),
             LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
-                                    bag_ngrams=2, max_epochs=1, lr=lr, ngram_lr=lr,
+                                    bag_ngrams=2, max_epochs=1, linear_blend=weights,
                                     random_state=0))
 
-    # After one epoch at a vanishing step the network loses to the logistic regression;
-    # with no early stopping nothing is compared.
-    df = compare(X, y, cv=3, models={"crippled": lstm(1e-9),
-                                     "no_early_stopping": lstm(1e-9).set_params(
-                                         lstmattentionclassifier__early_stopping=False)})
-    assert df.loc["crippled", "linear_fallback_folds"] == 3
-    assert df.loc["no_early_stopping", "linear_fallback_folds"] == 0
+    df = compare(X, y, cv=3, models={"regression": lstm((1.0,)), "blend": lstm((0.25,)),
+                                     "network": lstm(None),
+                                     "svm": make_baseline("svm_char_tfidf")})
+    assert df.loc["regression", "linear_weight"] == 1.0
+    assert df.loc["blend", "linear_weight"] == 0.25
+    assert df.loc["network", "linear_weight"] == 0.0
+    assert np.isnan(df.loc["svm", "linear_weight"])
 
 
 def test_plot_comparison_draws_a_point_per_model(toy_sentiment, tmp_path):

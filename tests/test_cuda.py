@@ -10,6 +10,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import joblib
 import numpy as np
@@ -117,15 +118,17 @@ def test_gpu_model_safe_file_loads_on_a_cpu_only_machine(cuda_pipeline, toy_sent
     np.testing.assert_allclose(proba, cuda_pipeline.predict_proba(X), atol=1e-4)
 
 
-def test_linear_fallback_installs_its_weights_on_the_gpu(toy_sentiment):
+@pytest.mark.parametrize("weights", [(1.0,), (0.5,)])
+def test_linear_blend_installs_its_weights_on_the_gpu(toy_sentiment, weights):
     X, y = toy_sentiment
     tokens = [list(d) for d in X]
-    # A vanishing step: the network stays at ~0 and the logistic regression replaces it.
-    params = dict(TINY, max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9)
-    with pytest.warns(UserWarning, match="replaces the model"):
+    # A vanishing step: the network stays at ~0; the blend weight is forced.
+    params = dict(TINY, max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9,
+                  linear_blend=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # weight 1 replaces the network
         gpu = LSTMAttentionClassifier(device="cuda", **params).fit(tokens, y)
-    with pytest.warns(UserWarning, match="replaces the model"):
         cpu = LSTMAttentionClassifier(device="cpu", **params).fit(tokens, y)
-    assert gpu.selected_ == cpu.selected_ == "linear"
+    assert gpu.linear_weight_ == cpu.linear_weight_ == weights[0]
     assert all(p.is_cuda for p in gpu.module_.parameters())
     np.testing.assert_allclose(gpu.predict_proba(tokens), cpu.predict_proba(tokens), atol=1e-4)

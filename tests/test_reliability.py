@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 import zipfile
 
 import numpy as np
@@ -215,31 +216,52 @@ def test_safe_file_from_before_auto_ngram_lr_still_loads(pipe, toy_sentiment, tm
     np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
 
 
-def test_safe_round_trip_of_a_linear_fallback_model(toy_sentiment, tmp_path):
+@pytest.mark.parametrize("weights", [(1.0,), (0.5,)])
+def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weights):
     X, y = toy_sentiment
     tokens = [list(d) for d in X]
-    # A vanishing step leaves the network at ~0, so the logistic regression replaces it.
     clf = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
-                                  max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9,
+                                  max_epochs=2, bag_ngrams=2, linear_blend=weights,
                                   random_state=0)
-    with pytest.warns(UserWarning, match="replaces the model"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # weight 1 replaces the network
         clf.fit(tokens, y)
-    assert clf.selected_ == "linear"
-    path = tmp_path / "linear.slm"
+    assert clf.linear_weight_ == weights[0]
+    path = tmp_path / "blend.slm"
     save_model(clf, path)
     loaded = load_model(path)
-    assert (loaded.selected_, loaded.linear_C_) == ("linear", clf.linear_C_)
-    assert loaded.validation_scores_ == clf.validation_scores_
+    assert loaded.linear_blend == weights
+    assert (loaded.selected_, loaded.linear_weight_, loaded.linear_C_) == (
+        clf.selected_, clf.linear_weight_, clf.linear_C_)
+    assert loaded.validation_log_loss_ == clf.validation_log_loss_
     np.testing.assert_array_equal(loaded.predict_proba(tokens), clf.predict_proba(tokens))
 
-    def older(m):  # written before linear_fallback existed
+    def fallback_era(m):  # written when linear_fallback chose the network or the regression
+        state = m["steps"][-1]["state"]
+        for key in ("linear_weight_", "validation_log_loss_"):
+            state.pop(key)
+        state["selected_"] = "linear"
+        state["validation_scores_"] = {"network": 0.5, "linear": 0.9}
+        m["steps"][-1]["params"].pop("linear_blend")
+        m["steps"][-1]["params"]["linear_fallback"] = True
+        return m
+
+    _rewrite(path, manifest=fallback_era)
+    loaded = load_model(path)
+    assert (loaded.selected_, loaded.linear_weight_, loaded.linear_blend) == (
+        "linear", 1.0, (0.0, 1.0))
+
+    def older(m):  # written before either existed
+        state = m["steps"][-1]["state"]
         for key in ("selected_", "validation_scores_", "linear_C_"):
-            m["steps"][-1]["state"].pop(key)
+            state.pop(key)
         m["steps"][-1]["params"].pop("linear_fallback")
         return m
 
     _rewrite(path, manifest=older)
-    assert load_model(path).selected_ == "network"
+    loaded = load_model(path)
+    assert (loaded.selected_, loaded.linear_weight_) == ("network", 0.0)
+    assert loaded.linear_blend == (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def test_safe_round_trip_with_own_vocabulary_int_labels_and_user_words(tmp_path):
