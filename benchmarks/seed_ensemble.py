@@ -59,8 +59,11 @@ def main(data: Path, only: list[str]) -> None:
         classes = pipes[0].classes_
         scores = [f1_score(yte, classes[p.argmax(1)], average="macro") for p in probas]
         ens = f1_score(yte, classes[np.mean(probas, axis=0).argmax(1)], average="macro")
-        lines.append(f"| {name} | {base:.4f} | " + " | ".join(f"{s:.4f}" for s in scores)
-                     + f" | {np.mean(scores):.4f} ± {np.std(scores):.4f} | **{ens:.4f}** | "
+        # Bold the better of the baseline and the ensemble.
+        base_cell, ens_cell = (f"**{base:.4f}**", f"{ens:.4f}") if base > ens else (
+            f"{base:.4f}", f"**{ens:.4f}**")
+        lines.append(f"| {name} | {base_cell} | " + " | ".join(f"{s:.4f}" for s in scores)
+                     + f" | {np.mean(scores):.4f} ± {np.std(scores):.4f} | {ens_cell} | "
                      + ", ".join(f"{p[-1].linear_weight_:g}" for p in pipes) + f" | {secs:.0f}s |")
         print(lines[-1], flush=True)
     if len(sets) < len(NAMES):  # keep the rows of the sets not run this time
