@@ -975,9 +975,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         return self
 
     def _blends(self) -> bool:
-        return bool(self.linear_blend) and any(w > 0 for w in self.linear_blend) and (
-            self._has_linear_part()
-        )
+        weights = () if self.linear_blend is None else self.linear_blend
+        return any(w > 0 for w in weights) and self._has_linear_part()
 
     def _choose_blend(self, dataset: _SequenceDataset, X: sparse.csr_matrix,
                       y: np.ndarray) -> None:
@@ -1041,7 +1040,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         )
 
     def partial_fit(self, X, y, classes=None, **fit_params):
-        """Train further on (X, y) with the existing vocabulary and classes."""
+        """Train further on (X, y) with the existing vocabulary and classes.
+
+        A model blended by ``linear_blend`` trains on from its blended weights.
+        """
         if isinstance(X, Dataset):  # skorch's own fit() lands here with prepared data
             return super().partial_fit(X, y, classes, **fit_params)
         if not hasattr(self, "label_encoder_"):

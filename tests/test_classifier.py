@@ -524,6 +524,8 @@ def test_linear_blend_chooses_the_lowest_held_out_log_loss(tokens):
     assert clf.selected_ == {0.0: "network", 1.0: "linear"}.get(clf.linear_weight_, "blend")
     assert (clf.linear_C_ is None) == (clf.linear_weight_ == 0)
     assert LSTMAttentionClassifier().linear_blend == (0.0, 0.25, 0.5, 0.75, 1.0)
+    as_array = tiny(bag_ngrams=2, max_epochs=6, linear_blend=np.array([0.0, 0.5])).fit(X, y)
+    assert as_array.linear_weight_ in (0.0, 0.5)
 
 
 def test_linear_blend_keeps_a_network_that_wins_and_trains_it_as_without(tokens, monkeypatch):
