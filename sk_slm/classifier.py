@@ -53,6 +53,11 @@ _BLEND_CS = (1.0, 10.0, 100.0)
 _DEFAULT_BLEND = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
+def _selected(linear_weight: float) -> str:
+    """``selected_`` of a classifier whose blend gives the regression this weight."""
+    return "network" if linear_weight == 0 else "linear" if linear_weight == 1 else "blend"
+
+
 def _owners(offsets: np.ndarray) -> np.ndarray:
     """The document of each flat item, given the documents' offsets."""
     return np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
@@ -369,7 +374,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ``w = 1`` replaces it by the regression (``fit`` warns). The network and a
         convex fit of the same n-gram model make different errors: on validation splits
         of the three training sets the blend of lowest log loss scored 0.03-0.43 points of
-        macro-F1 above the network alone (``benchmarks/results/blend_probe.md``). None
+        macro-F1 above the network alone (chosen and scored on the same split;
+        ``benchmarks/results/blend_probe.md``). None
         (or ``(0,)``) keeps the network.
     lr : float, default=2e-3
         Learning rate.
@@ -968,8 +974,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                     self._refitting_ = False
             if self.linear_weight_ > 0.0:
                 self._install_blend(ngram_tfidf, y_enc)
-        w = self.linear_weight_
-        self.selected_ = "network" if w == 0 else "linear" if w == 1 else "blend"
+        self.selected_ = _selected(self.linear_weight_)
         self.__dict__.pop("_split_indices_", None)
         del self.init_embeddings_  # the module holds the table now; don't pickle it twice
         return self

@@ -23,7 +23,7 @@ import torch
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 
-from .classifier import LSTMAttentionClassifier
+from .classifier import LSTMAttentionClassifier, _selected
 from .module import AttentionRNN
 from .segmenter import JiebaSegmenter
 from .vectorizer import Word2VecVectorizer
@@ -100,6 +100,8 @@ def _params(est) -> dict:
         raw = {k: v for k, v in raw.items() if k != "_params_to_validate"}
         if raw.get("callbacks"):
             raise TypeError("custom skorch callbacks cannot be saved safely; use joblib.")
+        if isinstance(raw.get("linear_blend"), np.ndarray):
+            raw["linear_blend"] = [float(w) for w in raw["linear_blend"]]
     if isinstance(est, Word2VecVectorizer) and not isinstance(raw.get("corpus"), (str, type(None))):
         raw["corpus"] = None  # the training text is not needed to transform
     return {k: _encode_value(k, v) for k, v in raw.items()}
@@ -216,10 +218,10 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     # Files written before linear_blend store which model linear_fallback kept, or nothing
     # (the network).
     weight = state.get("linear_weight_", 1.0 if state.get("selected_") == "linear" else 0.0)
-    if not (isinstance(weight, (int, float)) and 0 <= weight <= 1):
+    if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and 0 <= weight <= 1):
         raise UnsafeModelError(f"linear_weight_ must be in [0, 1], got {weight!r}.")
     est.linear_weight_ = float(weight)
-    est.selected_ = "network" if weight == 0 else "linear" if weight == 1 else "blend"
+    est.selected_ = _selected(est.linear_weight_)
     est.linear_C_ = state.get("linear_C_")
     est.validation_log_loss_ = state.get("validation_log_loss_")
     est.embedding_dim_ = state["embedding_dim_"]

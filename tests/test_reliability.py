@@ -236,6 +236,10 @@ def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weight
     assert loaded.validation_log_loss_ == clf.validation_log_loss_
     np.testing.assert_array_equal(loaded.predict_proba(tokens), clf.predict_proba(tokens))
 
+    as_array = clf.set_params(linear_blend=np.array(weights))  # saved as plain numbers
+    save_model(as_array, path)
+    assert load_model(path).linear_blend == weights
+
     def fallback_era(m):  # written when linear_fallback chose the network or the regression
         state = m["steps"][-1]["state"]
         for key in ("linear_weight_", "validation_log_loss_"):
