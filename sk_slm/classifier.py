@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 from scipy import sparse
+from scipy.special import softmax
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -993,15 +994,14 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         # per row, so blending them blends the logits.
         proba = self.predict_proba(Subset(dataset, valid))
         network = np.log(np.clip(proba, 1e-12, None))
+        weights = sorted(set(self.linear_blend))
         alone, blends = {}, {}
         for C in _BLEND_CS:
             linear_proba = self._linear_model(C).fit(X[train], y[train]).predict_proba(X[valid])
             alone[C] = log_loss(y[valid], linear_proba, labels=labels)
             linear = np.log(np.clip(linear_proba, 1e-12, None))  # finite: 0 * log(0) is nan
-            for w in sorted(set(self.linear_blend)):
-                logits = (1 - w) * network + w * linear
-                blend = np.exp(logits - logits.max(1, keepdims=True))
-                blends[C, w] = log_loss(y[valid], blend / blend.sum(1, keepdims=True),
+            for w in weights:
+                blends[C, w] = log_loss(y[valid], softmax((1 - w) * network + w * linear, axis=1),
                                         labels=labels)
         # Ties go to the smaller weight, then the smaller C.
         C, w = min(blends, key=lambda k: (blends[k], k[1], k[0]))
