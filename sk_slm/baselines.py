@@ -30,16 +30,50 @@ BASELINES: dict[str, str] = {
 
 
 def make_lstm_pipeline(
-    *, granularity: str = "char", corpus: Any = None, random_state: int | None = 0, **clf_params: Any
+    *,
+    granularity: str = "char",
+    corpus: Any = None,
+    pretrained: Any = None,
+    pretrained_format: str = "word2vec",
+    pretrained_limit: int | None = None,
+    random_state: int | None = 0,
+    **clf_params: Any,
 ) -> Pipeline:
     """The sk_slm pipeline: JiebaSegmenter -> Word2VecVectorizer(sequence) -> LSTM-attention.
 
     Defaults are the ones that measured best in ``benchmarks/classifier.py``: character
     granularity and Word2Vec initialisation (with ``corpus`` when unlabeled text exists).
+
+    Parameters
+    ----------
+    granularity : {"char", "word"}, default="char"
+        The segmenter's tokens (``JiebaSegmenter(granularity=...)``); "word" for word
+        vectors in ``pretrained``.
+    corpus : iterable of str, iterable of token lists or path, default=None
+        Unlabeled text Word2Vec also trains on (``Word2VecVectorizer(corpus=...)``; a
+        path is read as UTF-8, one document per line).
+    pretrained : path, default=None
+        Load these vectors instead of training Word2Vec; they must match
+        ``granularity``.
+    pretrained_format : {"word2vec", "word2vec_binary", "glove"}, default="word2vec"
+    pretrained_limit : int or None, default=None
+        Read at most this many vectors of ``pretrained`` (the whole table becomes the
+        classifier's embedding layer, so limit large files).
+    random_state : int or None, default=0
+        Seed of Word2Vec and of the classifier.
+    **clf_params
+        Parameters of :class:`~sk_slm.LSTMAttentionClassifier`.
+
+    Returns
+    -------
+    Pipeline
+        Unfitted.
     """
     return make_pipeline(
         JiebaSegmenter(granularity=granularity),
-        Word2VecVectorizer(output="sequence", corpus=corpus, random_state=random_state),
+        Word2VecVectorizer(output="sequence", corpus=corpus, pretrained=pretrained,
+                           pretrained_format=pretrained_format, limit=pretrained_limit,
+                           random_state=random_state),
         LSTMAttentionClassifier(random_state=random_state, **clf_params),
     )
 

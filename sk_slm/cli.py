@@ -62,6 +62,7 @@ def read_csv(path: str, text_column: str, label_column: str | None):
 
 
 def _cmd_compare(args) -> None:
+    from .baselines import make_baseline, make_lstm_pipeline
     from .compare import compare, plot_comparison
     from .datasets import load_reviews
 
@@ -69,6 +70,8 @@ def _cmd_compare(args) -> None:
     for m in models or []:
         if m not in BASELINES:
             raise CLIError(f"unknown model {m!r}; choose from {', '.join(BASELINES)}")
+    lstm_options = _lstm_options(args)
+    _check_lstm_options(lstm_options, models or _default_models())
     if args.data:
         X, y = read_csv(args.data, args.text_column, args.label_column)
         source = args.data
@@ -85,10 +88,9 @@ def _cmd_compare(args) -> None:
             X, _, y, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=0)
         if not args.data and not args.full:
             cv = args.cv if args.cv_given else QUICK_CV
-            from .baselines import make_baseline, make_lstm_pipeline
-
             resolved = {
-                m: (make_lstm_pipeline(**QUICK_LSTM) if m == "lstm_attention" else make_baseline(m))
+                m: (make_lstm_pipeline(**QUICK_LSTM, **lstm_options) if m == "lstm_attention"
+                    else make_baseline(m))
                 for m in (models or _default_models())
             }
             print(
@@ -98,6 +100,11 @@ def _cmd_compare(args) -> None:
                 "(pass --full for all data and default settings).",
                 file=sys.stderr,
             )
+    if lstm_options and resolved is None:
+        resolved = {
+            m: make_lstm_pipeline(**lstm_options) if m == "lstm_attention" else make_baseline(m)
+            for m in (models or _default_models())
+        }
     print(f"Comparing on {source}: {len(X)} documents, {len(set(y))} classes, {cv}-fold CV",
           file=sys.stderr, flush=True)
     start = time.perf_counter()
@@ -115,6 +122,36 @@ def _cmd_compare(args) -> None:
         ax.figure.savefig(args.plot, dpi=120)
 
 
+def _lstm_options(args) -> dict:
+    """``make_lstm_pipeline`` arguments from --granularity, --corpus and --vectors*."""
+    if args.corpus and args.vectors:
+        raise CLIError("--corpus (train Word2Vec on more text) and --vectors (load vectors "
+                       "instead of training) exclude each other; give one")
+    for flag, path in (("--corpus", args.corpus), ("--vectors", args.vectors)):
+        if path is not None and not Path(path).is_file():
+            raise CLIError(f"{flag} {path}: no such file")
+    if args.vectors_limit is not None and args.vectors_limit < 1:
+        raise CLIError(f"--vectors-limit must be >= 1, got {args.vectors_limit}")
+    if args.vectors is None and (args.vectors_limit is not None
+                                 or args.vectors_format != "word2vec"):
+        raise CLIError("--vectors-format and --vectors-limit need --vectors")
+    options = {}
+    if args.granularity:
+        options["granularity"] = args.granularity
+    if args.corpus:
+        options["corpus"] = args.corpus  # a path: the vectorizer reads one document per line
+    if args.vectors:
+        options.update(pretrained=args.vectors, pretrained_format=args.vectors_format,
+                       pretrained_limit=args.vectors_limit)
+    return options
+
+
+def _check_lstm_options(options: dict, models) -> None:
+    if options and "lstm_attention" not in models:
+        raise CLIError("--granularity, --corpus and --vectors set up lstm_attention, "
+                       f"which is not among the models ({', '.join(models)})")
+
+
 def _default_models():
     from .compare import DEFAULT_MODELS
 
@@ -124,14 +161,16 @@ def _default_models():
 def _cmd_train(args) -> None:
     import joblib
 
-    from .baselines import make_baseline
+    from .baselines import make_baseline, make_lstm_pipeline
 
     if args.model not in BASELINES:
         raise CLIError(f"unknown model {args.model!r}; choose from {', '.join(BASELINES)}")
+    lstm_options = _lstm_options(args)
+    _check_lstm_options(lstm_options, [args.model])
     X, y = read_csv(args.data, args.text_column, args.label_column)
     if len(set(y)) < 2:
         raise CLIError(f"{args.data}: the {args.label_column!r} column holds a single class")
-    pipe = make_baseline(args.model)
+    pipe = make_lstm_pipeline(**lstm_options) if lstm_options else make_baseline(args.model)
     start = time.perf_counter()
     pipe.fit(X, y)
     if str(args.out).endswith(".slm"):
@@ -181,6 +220,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data", required=required, help="CSV file (UTF-8) with a header row")
         p.add_argument("--text-column", default="text")
 
+    def lstm_args(p):
+        g = p.add_argument_group("lstm_attention options")
+        g.add_argument("--granularity", choices=("char", "word"),
+                       help="tokens of the network (default char; word for word vectors)")
+        g.add_argument("--corpus", metavar="FILE",
+                       help="unlabeled text (UTF-8, one document per line) that Word2Vec "
+                            "also trains on")
+        g.add_argument("--vectors", metavar="FILE",
+                       help="pretrained vectors to load instead of training Word2Vec")
+        g.add_argument("--vectors-format", default="word2vec",
+                       choices=("word2vec", "word2vec_binary", "glove"))
+        g.add_argument("--vectors-limit", type=int, metavar="N",
+                       help="read only the first N vectors (they all become model weights)")
+
     p = sub.add_parser("compare", help="cross-validate classifiers and print a table")
     data_args(p, False)
     p.add_argument("--label-column", default="label")
@@ -190,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="bundled data: no subsample, defaults")
     p.add_argument("--out", help="write the table as CSV")
     p.add_argument("--plot", help="write score-vs-fit-time plot (PNG)")
+    lstm_args(p)
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("train", help="fit a pipeline to a CSV and save it")
@@ -197,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-column", default="label")
     p.add_argument("--model", default="lstm_attention", help=", ".join(BASELINES))
     p.add_argument("--out", required=True, help="where to save: FILE.slm for the safe format (sk_slm pipelines), else joblib")
+    lstm_args(p)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("predict", help="apply a saved pipeline to a CSV")

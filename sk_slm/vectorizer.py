@@ -203,7 +203,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
     limit : int, default=None
         Read at most this many pretrained vectors.
     corpus : iterable of token lists, iterable of str, or str path, default=None
-        Extra unlabeled text for Word2Vec training. Raw documents, or a path read as
+        Extra unlabeled text for Word2Vec training (not with ``pretrained``). Raw documents, or a path read as
         UTF-8 with one document per line, are segmented with the same settings as the
         documents (taken from the JiebaSegmenter before this step; default settings
         otherwise).
@@ -282,6 +282,12 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
             raise ValueError(f"sample must be a float >= 0, got {self.sample!r}.")
         if self.limit is not None and (not isinstance(self.limit, Integral) or self.limit < 1):
             raise ValueError(f"limit must be None or an int >= 1, got {self.limit!r}.")
+        if self.pretrained is not None and self.corpus is not None:
+            # Silently ignoring the corpus would hide that nothing was trained on it.
+            raise ValueError(
+                "corpus is text to train Word2Vec on, but pretrained vectors are loaded "
+                "instead of training: give one of corpus and pretrained."
+            )
 
     def _corpus_sentences(self, X: list) -> list:
         corpus = self.corpus

@@ -163,6 +163,107 @@ def test_cli_bad_csv_gives_one_line_and_non_zero_status(tmp_path, capsys, conten
     assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
 
 
+def test_make_lstm_pipeline_routes_vector_options(tmp_path):
+    from sk_slm import make_lstm_pipeline
+
+    pipe = make_lstm_pipeline(granularity="word", pretrained="v.bin",
+                              pretrained_format="word2vec_binary", pretrained_limit=5,
+                              random_state=3, hidden_size=8)
+    params = pipe.get_params()
+    assert params["jiebasegmenter__granularity"] == "word"
+    assert (params["word2vecvectorizer__pretrained"], params["word2vecvectorizer__limit"],
+            params["word2vecvectorizer__pretrained_format"]) == ("v.bin", 5, "word2vec_binary")
+    assert params["word2vecvectorizer__random_state"] == 3
+    assert params["lstmattentionclassifier__hidden_size"] == 8
+
+
+@pytest.fixture
+def short_lstm(monkeypatch):
+    """The CLI's lstm_attention pipeline, trained for 2 epochs (the options are the test)."""
+    from sk_slm import baselines
+
+    real = baselines.make_lstm_pipeline
+    calls = []
+
+    def short(**kw):
+        calls.append(kw)
+        return real(**kw, max_epochs=2, hidden_size=8)
+
+    monkeypatch.setattr(baselines, "make_lstm_pipeline", short)
+    return calls
+
+
+def test_cli_train_lstm_with_corpus_file_trains_word2vec_on_it(csv_file, tmp_path, short_lstm):
+    from sk_slm import load_model
+
+    corpus = tmp_path / "unlabeled.txt"
+    # Characters found only here: in the vocabulary only if Word2Vec read the file.
+    corpus.write_text("\n".join(["火星探测器发射"] * 5 + ["", "探测火星"] * 3), encoding="utf-8")
+    model = tmp_path / "m.slm"
+    assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--corpus", str(corpus),
+                 "--out", str(model)]) == 0
+    pipe = load_model(model)
+    vectorizer = pipe.named_steps["word2vecvectorizer"]
+    assert vectorizer.corpus == str(corpus)
+    assert {"火", "星", "探"} <= set(vectorizer.wv_.index_to_key)
+    assert pipe.named_steps["jiebasegmenter"].granularity == "char"
+
+
+def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_path, short_lstm):
+    import joblib
+
+    vectors = tmp_path / "vectors.txt"
+    words = ["好吃", "难吃", "外卖", "味道", "很棒"]
+    rows = [f"{w} " + " ".join(str(0.1 * (i + k)) for k in range(4)) for i, w in enumerate(words)]
+    vectors.write_text(f"{len(words)} 4\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    model = tmp_path / "m.joblib"
+    assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--granularity", "word",
+                 "--vectors", str(vectors), "--vectors-limit", "3",
+                 "--out", str(model)]) == 0
+    pipe = joblib.load(model)
+    assert pipe.named_steps["word2vecvectorizer"].wv_.index_to_key == words[:3]
+    assert pipe.named_steps["jiebasegmenter"].granularity == "word"
+    assert len(pipe.predict(["好吃", "难吃"])) == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "svm_char_tfidf", "--corpus", "{corpus}"], "not among the models"),
+        (["--corpus", "{corpus}", "--vectors", "{corpus}"], "exclude each other"),
+        (["--corpus", "{missing}"], "--corpus"),
+        (["--vectors-limit", "10"], "need --vectors"),
+        (["--vectors", "{corpus}", "--vectors-limit", "0"], "--vectors-limit must be >= 1"),
+    ],
+)
+def test_cli_lstm_options_errors(csv_file, tmp_path, capsys, args, message):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("火星\n", encoding="utf-8")
+    args = [a.format(corpus=corpus, missing=tmp_path / "missing.txt") for a in args]
+    code = main(["train", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--out", str(tmp_path / "m.joblib"), *args])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "m.joblib").exists()
+
+
+def test_cli_compare_passes_lstm_options_to_lstm_attention_only(csv_file, tmp_path, capsys,
+                                                               short_lstm):
+    corpus = tmp_path / "unlabeled.txt"
+    corpus.write_text("火星探测\n", encoding="utf-8")
+    code = main(["compare", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--models", "lstm_attention,nb_word_counts",
+                 "--cv", "2", "--corpus", str(corpus)])
+    assert code == 0 and short_lstm == [{"corpus": str(corpus)}]
+    assert "lstm_attention" in capsys.readouterr().out
+    code = main(["compare", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--models", "nb_word_counts",
+                 "--corpus", str(corpus)])
+    assert code == 2 and "not among the models" in capsys.readouterr().err
+
+
 def test_cli_predict_with_corrupt_model(tmp_path, csv_file, capsys):
     bad = tmp_path / "model.joblib"
     bad.write_bytes(b"not a model")

@@ -196,6 +196,13 @@ def test_pretrained_errors_name_file_and_line(tmp_path):
         vec(pretrained=str(glove_as_w2v), pretrained_format="word2vec").fit(DOCS)
 
 
+def test_corpus_with_pretrained_is_refused_not_ignored(tmp_path):
+    path = tmp_path / "vectors.txt"
+    write_vectors(path, ["北京", "我"], 4, "word2vec")
+    with pytest.raises(ValueError, match="one of corpus and pretrained"):
+        vec(pretrained=str(path), corpus=["火星探测"]).fit(DOCS)
+
+
 def test_keeps_only_keyed_vectors_and_pickles():
     from gensim.models import KeyedVectors
 
