@@ -57,6 +57,9 @@ def main(dataset: str, name: str, params: dict, data: Path) -> None:
         pipe = make_lstm_pipeline(**kwargs).fit(Xtr, ytr)
         clf = pipe[-1]
         extra = f" epochs {len(clf.history)} best {getattr(clf, 'best_epoch_', None)}"
+        if getattr(clf, "validation_log_loss_", None):
+            losses = ", ".join(f"{k} {v:.3f}" for k, v in clf.validation_log_loss_.items())
+            extra += f" linear_weight {clf.linear_weight_:g} (held-out log loss: {losses})"
     f1 = f1_score(yva, pipe.predict(Xva), average="macro")
     line = (f"{name} {json.dumps(params)} validation macro-F1 {f1:.4f}{extra} "
             f"{time.perf_counter() - start:.0f}s")
