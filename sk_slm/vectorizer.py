@@ -160,8 +160,13 @@ def _max_pool(vectors: np.ndarray, ids: np.ndarray, doc: np.ndarray, n_docs: int
 
 
 def _read_corpus_file(path: str, segmenter: JiebaSegmenter) -> list[list[str]]:
-    with open(path, encoding="utf-8-sig") as fh:
-        lines = [line.strip() for line in fh]
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            lines = [line.strip() for line in fh]
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"corpus file {path!r} is not UTF-8 (byte {exc.start}); re-save it as UTF-8."
+        ) from exc
     return segmenter.transform([line for line in lines if line])
 
 

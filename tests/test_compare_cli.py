@@ -236,12 +236,15 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
         (["--corpus", "{missing}"], "--corpus"),
         (["--vectors-limit", "10"], "need --vectors"),
         (["--vectors", "{corpus}", "--vectors-limit", "0"], "--vectors-limit must be >= 1"),
+        (["--corpus", "{gbk}"], "gbk.txt' is not UTF-8"),
     ],
 )
 def test_cli_lstm_options_errors(csv_file, tmp_path, capsys, args, message):
     corpus = tmp_path / "c.txt"
     corpus.write_text("火星\n", encoding="utf-8")
-    args = [a.format(corpus=corpus, missing=tmp_path / "missing.txt") for a in args]
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("火星探测\n".encode("gbk"))
+    args = [a.format(corpus=corpus, missing=tmp_path / "missing.txt", gbk=gbk) for a in args]
     code = main(["train", "--data", str(csv_file), "--text-column", "review",
                  "--label-column", "sentiment", "--out", str(tmp_path / "m.joblib"), *args])
     err = capsys.readouterr().err.strip()

@@ -126,6 +126,10 @@ def test_corpus_adds_vocabulary_and_file_is_segmented_like_x(tmp_path):
     assert {"火", "星", "探", "测"} <= set(v.wv_.key_to_index)
     with pytest.raises(FileNotFoundError, match="corpus"):
         vec(corpus=str(tmp_path / "nope.txt")).fit(DOCS)
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("火星探测\n".encode("gbk"))
+    with pytest.raises(ValueError, match=r"corpus file .*gbk\.txt.* not UTF-8"):
+        vec(corpus=str(gbk)).fit(DOCS)
 
 
 def test_raw_strings_point_to_the_segmenter():
