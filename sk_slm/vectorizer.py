@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import Any
@@ -207,6 +208,12 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         Format of ``pretrained``.
     limit : int, default=None
         Read at most this many pretrained vectors.
+    missing_tokens : {"add", "unknown"}, default="add"
+        With ``pretrained`` and ``output="sequence"``: what becomes of the fit
+        documents' tokens the vectors lack. "add" gives each one seen at least
+        ``min_count`` times a zero vector of its own, which the classifier fine-tunes
+        and whose n-grams its linear part keeps apart; "unknown" reads them all as the
+        one unknown token. Pooled outputs and trained vectors are unaffected.
     corpus : iterable of token lists, iterable of str, or str path, default=None
         Extra unlabeled text for Word2Vec training (not with ``pretrained``). Raw documents, or a path read as
         UTF-8 with one document per line, are segmented with the same settings as the
@@ -223,6 +230,8 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         ``a / (a + p(token))`` with token frequencies from the fit data.
     sif_component_ : ndarray of shape (dim,)
         The first principal component removed by ``output="sif"``.
+    n_added_tokens_ : int
+        Tokens added to ``wv_`` by ``missing_tokens="add"`` (0 otherwise).
     n_empty_docs_ : int
         Fit documents with no token in the vocabulary.
     n_features_out_ : int
@@ -253,6 +262,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         pretrained_format: str = "word2vec",
         limit: int | None = None,
         corpus: Any = None,
+        missing_tokens: str = "add",
     ):
         self.output = output
         self.vector_size = vector_size
@@ -268,6 +278,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self.pretrained_format = pretrained_format
         self.limit = limit
         self.corpus = corpus
+        self.missing_tokens = missing_tokens
 
     def _validate_params(self) -> None:
         if self.output not in _OUTPUTS:
@@ -287,6 +298,10 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
             raise ValueError(f"sample must be a float >= 0, got {self.sample!r}.")
         if self.limit is not None and (not isinstance(self.limit, Integral) or self.limit < 1):
             raise ValueError(f"limit must be None or an int >= 1, got {self.limit!r}.")
+        if self.missing_tokens not in ("add", "unknown"):
+            raise ValueError(
+                f"missing_tokens={self.missing_tokens!r} is not one of ['add', 'unknown']."
+            )
         if self.pretrained is not None and self.corpus is not None:
             # Silently ignoring the corpus would hide that nothing was trained on it.
             raise ValueError(
@@ -325,8 +340,11 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         docs = check_token_lists(X)
+        self.n_added_tokens_ = 0
         if self.pretrained is not None:
             self.wv_ = load_vectors(self.pretrained, self.pretrained_format, self.limit)
+            if self.output == "sequence" and self.missing_tokens == "add":
+                self._add_missing_tokens(docs)
         else:
             self.wv_ = self._train(docs + self._corpus_sentences(X))
         vectors = self.wv_.vectors
@@ -334,6 +352,18 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
             self.wv_.vectors = vectors.astype(np.float32)
         self._fit_weights(docs)
         return self
+
+    def _add_missing_tokens(self, docs: list) -> None:
+        """Give the fit documents' tokens that the pretrained vectors lack (seen at least
+        ``min_count`` times) zero vectors of their own: the classifier fine-tunes them,
+        and its n-gram part tells them apart instead of reading one unknown token."""
+        known = self.wv_.key_to_index
+        counts = Counter(token for doc in docs for token in doc if token not in known)
+        missing = [token for token, n in counts.items() if n >= self.min_count]
+        if missing:
+            self.wv_.add_vectors(missing, np.zeros((len(missing), self.wv_.vector_size),
+                                                   dtype=np.float32))
+        self.n_added_tokens_ = len(missing)
 
     def _train(self, sentences: list) -> Any:
         from gensim.models import Word2Vec

@@ -223,7 +223,10 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
                  "--vectors", str(vectors), "--vectors-limit", "3",
                  "--out", str(model)]) == 0
     pipe = joblib.load(model)
-    assert pipe.named_steps["word2vecvectorizer"].wv_.index_to_key == words[:3]
+    vectorizer = pipe.named_steps["word2vecvectorizer"]
+    # The first 3 vectors of the file, then the training words they lack (missing_tokens).
+    assert vectorizer.wv_.index_to_key[:3] == words[:3]
+    assert vectorizer.n_added_tokens_ == len(vectorizer.wv_) - 3 > 0
     assert pipe.named_steps["jiebasegmenter"].granularity == "word"
     assert len(pipe.predict(["好吃", "难吃"])) == 2
 

@@ -200,6 +200,25 @@ def test_pretrained_errors_name_file_and_line(tmp_path):
         vec(pretrained=str(glove_as_w2v), pretrained_format="word2vec").fit(DOCS)
 
 
+def test_pretrained_sequences_give_missing_tokens_their_own_ids(tmp_path):
+    path = tmp_path / "vectors.txt"
+    table = write_vectors(path, ["北京", "我"], 4, "word2vec")
+    docs = [["我", "爱", "北京"], ["我", "爱", "你"], ["火星"]]
+    added = vec(pretrained=str(path), output="sequence", min_count=2).fit(docs)
+    assert added.n_added_tokens_ == 1 and added.wv_.index_to_key == ["北京", "我", "爱"]
+    np.testing.assert_allclose(added.wv_.vectors[:2], table, atol=1e-5)
+    assert not added.wv_.vectors[2].any()  # a zero row, for the classifier to learn
+    seq = added.transform([["爱", "你", "北京"]])
+    assert list(seq.ids) == [2, -1, 0]
+    unknown = vec(pretrained=str(path), output="sequence", min_count=2,
+                  missing_tokens="unknown").fit(docs)
+    assert unknown.n_added_tokens_ == 0 and list(unknown.transform([["爱"]]).ids) == [-1]
+    pooled = vec(pretrained=str(path)).fit(docs)  # pooled outputs keep the file as it is
+    assert pooled.n_added_tokens_ == 0 and len(pooled.wv_) == 2
+    with pytest.raises(ValueError, match="missing_tokens"):
+        vec(pretrained=str(path), missing_tokens="zero").fit(docs)
+
+
 def test_corpus_with_pretrained_is_refused_not_ignored(tmp_path):
     path = tmp_path / "vectors.txt"
     write_vectors(path, ["北京", "我"], 4, "word2vec")
