@@ -119,7 +119,8 @@ def _state(est, prefix: str, arrays: dict) -> dict:
         for name in ("idf_", "sif_weights_", "sif_component_"):
             arrays[f"{prefix}{name}"] = np.ascontiguousarray(getattr(est, name))
         return {"vocabulary": list(est.wv_.index_to_key), "n_empty_docs_": est.n_empty_docs_,
-                "n_features_out_": est.n_features_out_}
+                "n_features_out_": est.n_features_out_,
+                "n_added_tokens_": getattr(est, "n_added_tokens_", 0)}
     clf: LSTMAttentionClassifier = est
     for name, tensor in clf.module_.state_dict().items():
         arrays[f"{prefix}module.{name}"] = tensor.detach().cpu().contiguous().numpy()
@@ -205,6 +206,7 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
             setattr(est, name, arrays[f"{prefix}{name}"])
         est.n_empty_docs_ = state["n_empty_docs_"]
         est.n_features_out_ = state["n_features_out_"]
+        est.n_added_tokens_ = int(state.get("n_added_tokens_", 0))  # absent before missing_tokens
         return est
     classes = arrays[f"{prefix}classes"] if state["classes"] is None else np.array(state["classes"])
     est.label_encoder_ = LabelEncoder()

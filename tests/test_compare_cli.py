@@ -213,22 +213,24 @@ def test_cli_train_lstm_with_corpus_file_trains_word2vec_on_it(csv_file, tmp_pat
 def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_path, short_lstm):
     import joblib
 
+    from sk_slm import load_model
+
     vectors = tmp_path / "vectors.txt"
     words = ["好吃", "难吃", "外卖", "味道", "很棒"]
     rows = [f"{w} " + " ".join(str(0.1 * (i + k)) for k in range(4)) for i, w in enumerate(words)]
     vectors.write_text(f"{len(words)} 4\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    model = tmp_path / "m.joblib"
-    assert main(["train", "--data", str(csv_file), "--text-column", "review",
-                 "--label-column", "sentiment", "--granularity", "word",
-                 "--vectors", str(vectors), "--vectors-limit", "3",
-                 "--out", str(model)]) == 0
-    pipe = joblib.load(model)
-    vectorizer = pipe.named_steps["word2vecvectorizer"]
-    # The first 3 vectors of the file, then the training words they lack (missing_tokens).
-    assert vectorizer.wv_.index_to_key[:3] == words[:3]
-    assert vectorizer.n_added_tokens_ == len(vectorizer.wv_) - 3 > 0
-    assert pipe.named_steps["jiebasegmenter"].granularity == "word"
-    assert len(pipe.predict(["好吃", "难吃"])) == 2
+    for model in (tmp_path / "m.joblib", tmp_path / "m.slm"):
+        assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                     "--label-column", "sentiment", "--granularity", "word",
+                     "--vectors", str(vectors), "--vectors-limit", "3",
+                     "--out", str(model)]) == 0
+        pipe = joblib.load(model) if model.suffix == ".joblib" else load_model(model)
+        vectorizer = pipe.named_steps["word2vecvectorizer"]
+        # The first 3 vectors of the file, then the training words they lack.
+        assert vectorizer.wv_.index_to_key[:3] == words[:3]
+        assert vectorizer.n_added_tokens_ == len(vectorizer.wv_) - 3 > 0
+        assert pipe.named_steps["jiebasegmenter"].granularity == "word"
+        assert len(pipe.predict(["好吃", "难吃"])) == 2
 
 
 @pytest.mark.parametrize(
