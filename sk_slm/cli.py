@@ -136,9 +136,11 @@ def _lstm_options(args) -> dict:
     if args.granularity:
         options["granularity"] = args.granularity
     if args.corpus:
-        options["corpus"] = args.corpus  # a path: the vectorizer reads one document per line
+        # An absolute path: the saved model stores it, and a clone refitted from another
+        # working directory must still find the file.
+        options["corpus"] = str(Path(args.corpus).resolve())
     if args.vectors:
-        options.update(pretrained=args.vectors, pretrained_format=args.vectors_format,
+        options.update(pretrained=str(Path(args.vectors).resolve()), pretrained_format=args.vectors_format,
                        pretrained_limit=args.vectors_limit)
     return options
 

@@ -193,19 +193,22 @@ def short_lstm(monkeypatch):
     return calls
 
 
-def test_cli_train_lstm_with_corpus_file_trains_word2vec_on_it(csv_file, tmp_path, short_lstm):
+def test_cli_train_lstm_with_corpus_file_trains_word2vec_on_it(
+    csv_file, tmp_path, short_lstm, monkeypatch
+):
     from sk_slm import load_model
 
     corpus = tmp_path / "unlabeled.txt"
     # Characters found only here: in the vocabulary only if Word2Vec read the file.
     corpus.write_text("\n".join(["火星探测器发射"] * 5 + ["", "探测火星"] * 3), encoding="utf-8")
     model = tmp_path / "m.slm"
+    monkeypatch.chdir(tmp_path)  # given relative, stored absolute (refits elsewhere find it)
     assert main(["train", "--data", str(csv_file), "--text-column", "review",
-                 "--label-column", "sentiment", "--corpus", str(corpus),
+                 "--label-column", "sentiment", "--corpus", "unlabeled.txt",
                  "--out", str(model)]) == 0
     pipe = load_model(model)
     vectorizer = pipe.named_steps["word2vecvectorizer"]
-    assert vectorizer.corpus == str(corpus)
+    assert vectorizer.corpus == str(corpus.resolve())
     assert {"火", "星", "探"} <= set(vectorizer.wv_.index_to_key)
     assert pipe.named_steps["jiebasegmenter"].granularity == "char"
 
@@ -226,6 +229,7 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
                      "--out", str(model)]) == 0
         pipe = joblib.load(model) if model.suffix == ".joblib" else load_model(model)
         vectorizer = pipe.named_steps["word2vecvectorizer"]
+        assert vectorizer.pretrained == str(vectors.resolve())
         # The first 3 vectors of the file, then the training words they lack.
         assert vectorizer.wv_.index_to_key[:3] == words[:3]
         assert vectorizer.n_added_tokens_ == len(vectorizer.wv_) - 3 > 0
