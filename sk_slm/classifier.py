@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import warnings
 from collections import Counter
 from itertools import chain
@@ -20,7 +21,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
-from skorch import NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import (
     EarlyStopping,
     EpochTimer,
@@ -35,7 +36,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
-from .module import PAD, UNK, AttentionRNN
+from .module import PAD, UNK, AttentionRNN, BiLanguageModel, language_model_targets
 from .sequences import TokenSequences, encode_tokens
 from .vectorizer import check_token_lists
 
@@ -284,6 +285,24 @@ def _truncate(ids, offsets, max_len, how):
     return ids[keep], new_offsets, keep
 
 
+class _LanguageModelNet(NeuralNet):
+    """skorch net training a :class:`~sk_slm.module.BiLanguageModel` (``pretrain_epochs``).
+
+    Batches come from the classifier's length buckets; the targets are the batch's own
+    tokens, shifted, so ``y`` is ignored.
+    """
+
+    def get_iterator(self, dataset, training=False):
+        sampler = _BucketBatchSampler(_dataset_lengths(dataset), self.batch_size, shuffle=training)
+        return self.iterator_train(dataset, batch_sampler=sampler, collate_fn=_collate,
+                                   generator=torch.Generator())
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        n_tokens, directions = y_pred.shape[-2:]
+        targets = language_model_targets(X["ids"].to(y_pred.device), directions)
+        return self.criterion_(y_pred.movedim(-2, -1).reshape(-1, n_tokens), targets.reshape(-1))
+
+
 # --------------------------------------------------------------------------- estimator
 class LSTMAttentionClassifier(NeuralNetClassifier):
     """A BiLSTM (or GRU) with attention pooling over token sequences, as a classifier.
@@ -378,6 +397,15 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         macro-F1 above the network alone (chosen and scored on the same split;
         ``benchmarks/results/blend_probe.md``). None
         (or ``(0,)``) keeps the network.
+    pretrain_epochs : int, default=0
+        Before the classifier trains, train its embedding and RNN this many epochs as a
+        language model on the training documents (the part early stopping trains on):
+        the forward direction predicts each next token, the backward direction each
+        previous one (:class:`~sk_slm.module.BiLanguageModel`, a skorch net with this
+        classifier's optimizer, ``lr`` and batches), so the network starts from what the
+        text itself teaches (Dai & Le 2015). The refit starts from the same pre-trained
+        weights. Needs ``num_layers=1`` when ``bidirectional``. See
+        ``benchmarks/pretraining.py`` for what it is worth.
     lr : float, default=2e-3
         Learning rate.
     batch_size : int, default=64
@@ -486,6 +514,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ngram_min_df: int = 1,
         ngram_warmup: int = 5,
         linear_blend: Any = _DEFAULT_BLEND,
+        pretrain_epochs: int = 0,
         lr: float = 2e-3,
         batch_size: int = 64,
         max_epochs: int = 20,
@@ -538,6 +567,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.ngram_min_df = ngram_min_df
         self.ngram_warmup = ngram_warmup
         self.linear_blend = linear_blend
+        self.pretrain_epochs = pretrain_epochs
         self.weight_decay = weight_decay
         self.class_weight = class_weight
         self.early_stopping = early_stopping
@@ -589,6 +619,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             return self.get_dataset(X, y), None
         if self._uses_validation():
             dataset = self.get_dataset(X, y)
+            if getattr(self, "_reuse_split_", False):
+                # Split already by pretrain_epochs: the same parts, also without a seed.
+                train, valid = self._split_indices_
+                return Subset(dataset, train), Subset(dataset, valid)
             split = ValidSplit(
                 self.validation_fraction, stratified=True, random_state=self._split_seed_
             )
@@ -756,6 +790,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             ("ngram_buckets", self.ngram_buckets, Integral, 2),
             ("ngram_warmup", self.ngram_warmup, Integral, 0),
             ("ngram_min_df", self.ngram_min_df, Integral, 1),
+            ("pretrain_epochs", self.pretrain_epochs, Integral, 0),
             ("lr", self.lr, Real, 0),
             ("ngram_weight_decay", self.ngram_weight_decay, Real, 0),
             ("weight_decay", self.weight_decay, Real, 0),
@@ -768,6 +803,18 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             or self.ngram_dim < 1
         ):
             raise ValueError(f"ngram_dim must be None or an int >= 1, got {self.ngram_dim!r}.")
+        if self.pretrain_epochs:
+            if not (isinstance(self.module, type) and issubclass(self.module, AttentionRNN)):
+                raise ValueError(
+                    "pretrain_epochs trains the embedding and RNN of the default module "
+                    f"(AttentionRNN); module={self.module!r} has none it knows of."
+                )
+            if self.bidirectional and self.num_layers > 1:
+                raise ValueError(
+                    f"pretrain_epochs={self.pretrain_epochs} needs num_layers=1 when "
+                    "bidirectional=True: a second layer reads both directions of the first, "
+                    "so the language model would see the token it predicts."
+                )
         if self.cell not in ("lstm", "gru"):
             raise ValueError(f"cell={self.cell!r} is not one of ['lstm', 'gru'].")
         if self.truncation not in _TRUNCATIONS:
@@ -927,9 +974,17 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             )
         self._build_vocabulary(X)
         self._refitting_ = False
+        self.pretrain_loss_, pretrained = None, None
         with self._seeded():
             dataset = self.get_dataset(X, y_enc, validated=True, fit_idf=True)
-            super().fit(dataset, y_enc, **fit_params)
+            if not self.warm_start or not self.initialized_:  # as skorch's fit
+                self.initialize()
+                pretrained = self._pretrain_language_model(dataset, y_enc)
+            self._reuse_split_ = pretrained is not None and self._uses_validation()
+            try:
+                super().partial_fit(dataset, y_enc, **fit_params)
+            finally:
+                self._reuse_split_ = False
         self.best_epoch_ = len(self.history)
         self.linear_weight_, self.linear_C_, self.validation_log_loss_ = 0.0, None, None
         if self._uses_validation():
@@ -969,6 +1024,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 try:
                     with self._seeded():
                         self.initialize()
+                        if pretrained is not None:
+                            self.module_.load_state_dict(pretrained)
                         super().partial_fit(dataset, y_enc, epochs=self.best_epoch_,
                                             **fit_params)
                 finally:
@@ -979,6 +1036,35 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.__dict__.pop("_split_indices_", None)
         del self.init_embeddings_  # the module holds the table now; don't pickle it twice
         return self
+
+    def _pretrain_language_model(self, dataset: _SequenceDataset, y: np.ndarray):
+        """Train the module's embedding and RNN as a language model (``pretrain_epochs``).
+
+        On the part of ``dataset`` the classifier trains on (the held-out part stays
+        unread), under the caller's seeding. Returns the module's state afterwards (for
+        the refit) or None when there is nothing to do.
+        """
+        if not self.pretrain_epochs:
+            return None
+        train = dataset
+        if self._uses_validation():
+            train, _ = self.get_split_datasets(dataset, y)
+        net = _LanguageModelNet(
+            BiLanguageModel(self.module_),
+            criterion=nn.CrossEntropyLoss,
+            criterion__ignore_index=PAD,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            max_epochs=self.pretrain_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            callbacks=[("gradient_clipping", GradientNormClipping(gradient_clip_value=5.0))],
+            device=self.device,
+            verbose=self.verbose,
+        )
+        net.fit(train, None)
+        self.pretrain_loss_ = [float(row["train_loss"]) for row in net.history]
+        return copy.deepcopy(self.module_.state_dict())
 
     def _blends(self) -> bool:
         weights = () if self.linear_blend is None else self.linear_blend

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["AttentionRNN", "PAD", "UNK"]
+__all__ = ["AttentionRNN", "BiLanguageModel", "PAD", "UNK"]
 
 PAD, UNK = 0, 1  # reserved ids: padding and out-of-vocabulary
 
@@ -108,6 +110,19 @@ class AttentionRNN(nn.Module):
                 self.output.weight.zero_()
                 self.output.bias.zero_()
 
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """RNN states of shape (batch, time, directions * hidden_size); zero on padding."""
+        # After unpickling on a GPU, cuDNN wants the weights in one chunk again (no-op
+        # on the CPU and when they already are).
+        self.rnn.flatten_parameters()
+        emb = self.dropout(self.embedding(ids))
+        packed = pack_padded_sequence(
+            emb, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        states, _ = self.rnn(packed)
+        states, _ = pad_packed_sequence(states, batch_first=True, total_length=ids.shape[1])
+        return states
+
     def forward(
         self,
         ids: torch.Tensor,
@@ -122,15 +137,7 @@ class AttentionRNN(nn.Module):
         tokens, at least 1 (empty documents are fed as a single UNK). ``ngrams`` is
         (batch, n_grams): hashed n-gram ids padded with PAD, which the mean ignores.
         """
-        # After unpickling on a GPU, cuDNN wants the weights in one chunk again (no-op
-        # on the CPU and when they already are).
-        self.rnn.flatten_parameters()
-        emb = self.dropout(self.embedding(ids))
-        packed = pack_padded_sequence(
-            emb, lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        states, _ = self.rnn(packed)
-        states, _ = pad_packed_sequence(states, batch_first=True, total_length=ids.shape[1])
+        states = self.encode(ids, lengths)
         scores = self.attention(states).squeeze(-1)
         mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
         scores = scores.masked_fill(~mask, float("-inf"))
@@ -148,3 +155,54 @@ class AttentionRNN(nn.Module):
         if return_attention:
             return logits, weights
         return logits
+
+
+class BiLanguageModel(nn.Module):
+    """Language-model heads on an :class:`AttentionRNN`'s embedding and RNN (shared).
+
+    The forward direction's state at each position predicts the next token, the
+    backward direction's the previous one (as in ELMo, Peters et al. 2018), so training
+    it teaches the RNN the text's own structure before any label is seen (Dai & Le
+    2015). Only a one-layer RNN, or a unidirectional one, can be trained so: a second
+    layer of a bidirectional RNN reads both directions of the first, which has seen the
+    token to predict.
+
+    Parameters
+    ----------
+    network : AttentionRNN
+        Trained in place: its embedding and RNN are this model's parameters too.
+    """
+
+    def __init__(self, network: AttentionRNN):
+        super().__init__()
+        rnn = network.rnn
+        if rnn.bidirectional and rnn.num_layers > 1:
+            raise ValueError(
+                "language-model pre-training needs num_layers=1 when bidirectional=True: "
+                "a second layer reads both directions of the first, so it would see the "
+                "token it predicts."
+            )
+        self.network = network
+        n_tokens = network.embedding.num_embeddings
+        self.next_token = nn.Linear(rnn.hidden_size, n_tokens)
+        self.previous_token = nn.Linear(rnn.hidden_size, n_tokens) if rnn.bidirectional else None
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, **_: Any) -> torch.Tensor:
+        """Logits of shape (batch, time, n_tokens, directions); n-gram inputs are ignored."""
+        states = self.network.dropout(self.network.encode(ids, lengths))
+        hidden = self.network.rnn.hidden_size
+        logits = [self.next_token(states[..., :hidden])]
+        if self.previous_token is not None:
+            logits.append(self.previous_token(states[..., hidden:]))
+        return torch.stack(logits, dim=-1)
+
+
+def language_model_targets(ids: torch.Tensor, directions: int) -> torch.Tensor:
+    """Targets for :class:`BiLanguageModel` logits: (batch, time, directions), PAD = none."""
+    nxt = torch.full_like(ids, PAD)
+    nxt[:, :-1] = ids[:, 1:]
+    if directions == 1:
+        return nxt.unsqueeze(-1)
+    prev = torch.full_like(ids, PAD)
+    prev[:, 1:] = ids[:, :-1]
+    return torch.stack([nxt, prev], dim=-1)

@@ -38,6 +38,9 @@ ESTIMATORS = [
     JiebaSegmenter(),
     Word2VecVectorizer(vector_size=8, min_count=1, random_state=0),
     LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, random_state=0),
+    # The language-model pre-training path (fit must still change no parameter, etc.).
+    LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, pretrain_epochs=1,
+                            random_state=0),
 ]
 
 
