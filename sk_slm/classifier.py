@@ -298,9 +298,7 @@ class _LanguageModelNet(NeuralNet):
                                    generator=torch.Generator())
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        n_tokens, directions = y_pred.shape[-2:]
-        targets = language_model_targets(X["ids"].to(y_pred.device), directions)
-        return self.criterion_(y_pred.movedim(-2, -1).reshape(-1, n_tokens), targets.reshape(-1))
+        return self.module_.loss(y_pred, X["ids"].to(y_pred.device))
 
 
 # --------------------------------------------------------------------------- estimator

@@ -132,3 +132,12 @@ def test_linear_blend_installs_its_weights_on_the_gpu(toy_sentiment, weights):
     assert gpu.linear_weight_ == cpu.linear_weight_ == weights[0]
     assert all(p.is_cuda for p in gpu.module_.parameters())
     np.testing.assert_allclose(gpu.predict_proba(tokens), cpu.predict_proba(tokens), atol=1e-4)
+
+
+def test_language_model_pretraining_on_the_gpu(toy_sentiment):
+    X, y = toy_sentiment
+    tokens = JiebaSegmenter(granularity="char").fit_transform(X)
+    clf = LSTMAttentionClassifier(device="cuda", pretrain_epochs=2, **TINY).fit(tokens, y)
+    assert len(clf.pretrain_loss_) == 2
+    assert all(p.is_cuda for p in clf.module_.parameters())
+    assert len(clf.predict(tokens)) == len(tokens)

@@ -30,6 +30,7 @@ def test_targets_are_the_next_and_previous_tokens():
     assert targets[0, :, 0].tolist() == [6, 7, PAD]  # next token
     assert targets[0, :, 1].tolist() == [PAD, 5, 6]  # previous token
     assert targets[1, :, 0].tolist() == [9, PAD, PAD]  # nothing follows the last token
+    assert targets[1, :, 1].tolist() == [PAD, 8, PAD]  # padding predicts nothing
     assert language_model_targets(ids, directions=1).shape == (2, 3, 1)
 
 
@@ -42,7 +43,7 @@ def test_language_model_never_reads_the_token_it_predicts(bidirectional):
     lengths = torch.tensor([6])
     changed = ids.clone()
     changed[0, 3] = 9  # position 3
-    a, b = lm(ids, lengths), lm(changed, lengths)
+    a, b = lm.log_prob(ids, lengths), lm.log_prob(changed, lengths)
     assert a.shape == (1, 6, 20, 2 if bidirectional else 1)
     # Next-token logits before position 3 do not see it; from position 3 on they do.
     torch.testing.assert_close(a[0, :3, :, 0], b[0, :3, :, 0])
@@ -50,6 +51,24 @@ def test_language_model_never_reads_the_token_it_predicts(bidirectional):
     if bidirectional:  # previous-token logits after position 3 do not see it
         torch.testing.assert_close(a[0, 4:, :, 1], b[0, 4:, :, 1])
         assert not torch.allclose(a[0, 3, :, 1], b[0, 3, :, 1])
+
+
+@pytest.mark.parametrize("n_tokens", [30, 5000])  # one cluster below the cutoffs; three
+def test_loss_is_the_mean_log_likelihood_of_the_real_neighbours(n_tokens):
+    torch.manual_seed(0)
+    lm = BiLanguageModel(AttentionRNN(n_tokens, 2, embedding_dim=6, hidden_size=5)).eval()
+    ids = torch.tensor([[2, 3, 4, n_tokens - 1], [5, 6, PAD, PAD], [7, PAD, PAD, PAD]])
+    lengths = torch.tensor([4, 2, 1])
+    logp = lm.log_prob(ids, lengths)
+    targets = language_model_targets(ids, 2)
+    per_direction = []
+    for d in range(2):
+        keep = targets[..., d] != PAD  # 3 + 1 + 0 targets each way
+        assert int(keep.sum()) == 4
+        picked = logp[..., d].gather(-1, targets[..., d].unsqueeze(-1)).squeeze(-1)
+        per_direction.append(-picked[keep].mean())
+    expected = torch.stack(per_direction).mean()
+    torch.testing.assert_close(lm.loss(lm(ids, lengths), ids), expected)
 
 
 def test_pretraining_lowers_the_language_model_loss_and_changes_the_start(tokens):
