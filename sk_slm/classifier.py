@@ -36,7 +36,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
-from .module import PAD, UNK, AttentionRNN, BiLanguageModel, language_model_targets
+from .module import PAD, UNK, AttentionRNN, BiLanguageModel
 from .sequences import TokenSequences, encode_tokens
 from .vectorizer import check_token_lists
 
