@@ -132,7 +132,11 @@ def _lstm_options(args) -> dict:
     if args.vectors is None and (args.vectors_limit is not None
                                  or args.vectors_format != "word2vec"):
         raise CLIError("--vectors-format and --vectors-limit need --vectors")
+    if args.pretrain_epochs is not None and args.pretrain_epochs < 0:
+        raise CLIError(f"--pretrain-epochs must be >= 0, got {args.pretrain_epochs}")
     options = {}
+    if args.pretrain_epochs:
+        options["pretrain_epochs"] = args.pretrain_epochs
     if args.granularity:
         options["granularity"] = args.granularity
     if args.corpus:
@@ -147,7 +151,8 @@ def _lstm_options(args) -> dict:
 
 def _check_lstm_options(options: dict, models) -> None:
     if options and "lstm_attention" not in models:
-        raise CLIError("--granularity, --corpus and --vectors set up lstm_attention, "
+        raise CLIError("--granularity, --corpus, --vectors and --pretrain-epochs set up "
+                       "lstm_attention, "
                        f"which is not among the models ({', '.join(models)})")
 
 
@@ -232,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=("word2vec", "word2vec_binary", "glove"))
         g.add_argument("--vectors-limit", type=int, metavar="N",
                        help="read only the first N vectors (they all become model weights)")
+        g.add_argument("--pretrain-epochs", type=int, metavar="N",
+                       help="first train the network as a language model on the training "
+                            "texts for N epochs (default 0)")
 
     p = sub.add_parser("compare", help="cross-validate classifiers and print a table")
     data_args(p, False)

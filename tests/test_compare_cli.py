@@ -213,6 +213,18 @@ def test_cli_train_lstm_with_corpus_file_trains_word2vec_on_it(
     assert pipe.named_steps["jiebasegmenter"].granularity == "char"
 
 
+def test_cli_train_lstm_with_pretrain_epochs(csv_file, tmp_path, short_lstm):
+    from sk_slm import load_model
+
+    model = tmp_path / "m.slm"
+    assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--pretrain-epochs", "2",
+                 "--out", str(model)]) == 0
+    assert short_lstm == [{"pretrain_epochs": 2}]
+    clf = load_model(model).named_steps["lstmattentionclassifier"]
+    assert clf.pretrain_epochs == 2
+
+
 def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_path, short_lstm):
     import joblib
 
@@ -246,6 +258,8 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
         (["--vectors-limit", "10"], "need --vectors"),
         (["--vectors", "{corpus}", "--vectors-limit", "0"], "--vectors-limit must be >= 1"),
         (["--corpus", "{gbk}"], "gbk.txt' is not UTF-8"),
+        (["--pretrain-epochs", "-1"], "--pretrain-epochs must be >= 0"),
+        (["--model", "svm_char_tfidf", "--pretrain-epochs", "2"], "not among the models"),
     ],
 )
 def test_cli_lstm_options_errors(csv_file, tmp_path, capsys, args, message):
