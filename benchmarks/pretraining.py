@@ -26,9 +26,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, RESULTS, header, split_80_20, train_test, write_result  # noqa: E402
+from _common import DEFAULT_DATA, RESULTS, header, train_test, write_result  # noqa: E402
 from classifier import baseline_f1  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
+from tune import validation_split  # noqa: E402
 
 from sk_slm import make_lstm_pipeline  # noqa: E402
 
@@ -37,8 +38,7 @@ SPLITS = ("validation", "test")
 
 
 def splits(name: str, split: str, data: Path):
-    train, test = train_test(name, data)
-    return split_80_20(*train) if split == "validation" else (train, test)
+    return validation_split(name, data) if split == "validation" else train_test(name, data)
 
 
 def run(name: str, split: str, epochs: list[int], seeds: list[int], data: Path) -> dict:

@@ -285,6 +285,17 @@ def _truncate(ids, offsets, max_len, how):
     return ids[keep], new_offsets, keep
 
 
+def _bucket_iterator(iterator, dataset, batch_size: int, training: bool, kwargs: dict):
+    """``iterator`` (a DataLoader class) over length buckets of ``dataset``, padded by
+    ``_collate``; ``kwargs`` may override the collate function and generator."""
+    sampler = _BucketBatchSampler(_dataset_lengths(dataset), batch_size, shuffle=training)
+    kwargs.setdefault("collate_fn", _collate)
+    # DataLoader draws a base seed per iteration; an own generator keeps that draw
+    # off the caller's global torch RNG (prediction runs outside the forked RNG).
+    kwargs.setdefault("generator", torch.Generator())
+    return iterator(dataset, batch_sampler=sampler, **kwargs)
+
+
 class _LanguageModelNet(NeuralNet):
     """skorch net training a :class:`~sk_slm.module.BiLanguageModel` (``pretrain_epochs``).
 
@@ -293,9 +304,7 @@ class _LanguageModelNet(NeuralNet):
     """
 
     def get_iterator(self, dataset, training=False):
-        sampler = _BucketBatchSampler(_dataset_lengths(dataset), self.batch_size, shuffle=training)
-        return self.iterator_train(dataset, batch_sampler=sampler, collate_fn=_collate,
-                                   generator=torch.Generator())
+        return _bucket_iterator(self.iterator_train, dataset, self.batch_size, training, {})
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.module_.loss(y_pred, X["ids"].to(y_pred.device))
@@ -641,13 +650,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if batch_size == -1:
             batch_size = len(dataset)
         kwargs.pop("shuffle", None)
-        sampler = _BucketBatchSampler(_dataset_lengths(dataset), batch_size, shuffle=training)
-        kwargs.setdefault("collate_fn", _collate)
-        # DataLoader draws a base seed per iteration; an own generator keeps that draw
-        # off the caller's global torch RNG (prediction runs outside the forked RNG).
-        kwargs.setdefault("generator", torch.Generator())
         iterator = self.iterator_train if training else self.iterator_valid
-        return iterator(dataset, batch_sampler=sampler, **kwargs)
+        return _bucket_iterator(iterator, dataset, batch_size, training, kwargs)
 
     def evaluation_step(self, batch, training=False):
         if training:
