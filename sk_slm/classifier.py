@@ -37,7 +37,7 @@ from torch import nn
 from torch.utils.data import Dataset, Subset
 
 from .module import PAD, UNK, AttentionRNN, BiLanguageModel
-from .sequences import TokenSequences, encode_tokens
+from .sequences import TokenSequences, encode_tokens, take_documents
 from .vectorizer import check_token_lists
 
 __all__ = ["LSTMAttentionClassifier"]
@@ -414,6 +414,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         text itself teaches (Dai & Le 2015). The refit starts from the same pre-trained
         weights. Needs ``num_layers=1`` when ``bidirectional``. See
         ``benchmarks/pretraining.py`` for what it is worth.
+    pretrain_on_corpus : bool, default=True
+        With ``pretrain_epochs``: also pre-train on the unlabeled text that arrives with
+        ``X`` (``TokenSequences.unlabeled``: the ``corpus`` of the
+        :class:`~sk_slm.Word2VecVectorizer` before this step), truncated like the
+        documents (``max_len``). An epoch is then a pass over the training documents and
+        the corpus together, so a large corpus needs fewer epochs. Without such text (token
+        lists, or no ``corpus``) it has no effect.
     lr : float, default=2e-3
         Learning rate.
     batch_size : int, default=64
@@ -486,6 +493,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     pretrain_loss_ : list of float or None
         The language model's mean loss (nats per token and direction) in each epoch of
         ``pretrain_epochs``; None without pre-training.
+    n_pretrain_documents_ : int
+        Documents the language model trained on: the training part, plus the corpus's
+        texts of two or more tokens with ``pretrain_on_corpus`` (0 without pre-training).
     validation_log_loss_ : dict or None
         Held-out log loss of the ``"network"`` at its best epoch, of the best
         ``"linear"`` regression alone and of the chosen ``"blend"``, when
@@ -526,6 +536,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ngram_warmup: int = 5,
         linear_blend: Any = _DEFAULT_BLEND,
         pretrain_epochs: int = 0,
+        pretrain_on_corpus: bool = True,
         lr: float = 2e-3,
         batch_size: int = 64,
         max_epochs: int = 20,
@@ -579,6 +590,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.ngram_warmup = ngram_warmup
         self.linear_blend = linear_blend
         self.pretrain_epochs = pretrain_epochs
+        self.pretrain_on_corpus = pretrain_on_corpus
         self.weight_decay = weight_decay
         self.class_weight = class_weight
         self.early_stopping = early_stopping
@@ -809,6 +821,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             or self.ngram_dim < 1
         ):
             raise ValueError(f"ngram_dim must be None or an int >= 1, got {self.ngram_dim!r}.")
+        if not isinstance(self.pretrain_on_corpus, (bool, np.bool_)):
+            raise ValueError(
+                f"pretrain_on_corpus must be True or False, got {self.pretrain_on_corpus!r}."
+            )
         if self.pretrain_epochs:
             if not (isinstance(self.module, type) and issubclass(self.module, AttentionRNN)):
                 raise ValueError(
@@ -981,11 +997,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self._build_vocabulary(X)
         self._refitting_ = False
         self.pretrain_loss_, pretrained = None, None
+        self.n_pretrain_documents_ = 0
         with self._seeded():
             dataset = self.get_dataset(X, y_enc, validated=True, fit_idf=True)
             if not self.warm_start or not self.initialized_:  # as skorch's fit
                 self.initialize()
-                pretrained = self._pretrain_language_model(dataset, y_enc)
+                pretrained = self._pretrain_language_model(
+                    dataset, y_enc, getattr(X, "unlabeled", None))
             self._reuse_split_ = pretrained is not None and self._uses_validation()
             try:
                 super().partial_fit(dataset, y_enc, **fit_params)
@@ -1043,18 +1061,23 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         del self.init_embeddings_  # the module holds the table now; don't pickle it twice
         return self
 
-    def _pretrain_language_model(self, dataset: _SequenceDataset, y: np.ndarray):
+    def _pretrain_language_model(self, dataset: _SequenceDataset, y: np.ndarray,
+                                 unlabeled: TokenSequences | None = None):
         """Train the module's embedding and RNN as a language model (``pretrain_epochs``).
 
         On the part of ``dataset`` the classifier trains on (the held-out part stays
-        unread), under the caller's seeding. Returns the module's state afterwards (for
-        the refit) or None when there is nothing to do.
+        unread), plus ``unlabeled`` with ``pretrain_on_corpus``, under the caller's
+        seeding. Returns the module's state afterwards (for the refit) or None when there
+        is nothing to do.
         """
         if not self.pretrain_epochs:
             return None
         train = dataset
         if self._uses_validation():
             train, _ = self.get_split_datasets(dataset, y)
+        if unlabeled is not None and self.pretrain_on_corpus:
+            train = self._with_unlabeled(dataset, train, unlabeled)
+        self.n_pretrain_documents_ = len(train)
         net = _LanguageModelNet(
             BiLanguageModel(self.module_),
             criterion=nn.CrossEntropyLoss,  # skorch wants one; get_loss uses the module's
@@ -1070,6 +1093,26 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         net.fit(train, None)
         self.pretrain_loss_ = [float(row["train_loss"]) for row in net.history]
         return copy.deepcopy(self.module_.state_dict())
+
+    def _with_unlabeled(self, dataset: _SequenceDataset, train: Dataset,
+                        unlabeled: TokenSequences) -> _SequenceDataset:
+        """The token ids of ``train`` (a part of ``dataset``) followed by ``unlabeled``'s."""
+        if len(unlabeled.ids) and not -1 <= unlabeled.ids.min() <= unlabeled.ids.max() < (
+                self.n_vocab_ - 2):
+            raise ValueError(
+                "X.unlabeled holds token ids outside X's vocabulary; it must be encoded "
+                "with the same vectors (Word2VecVectorizer.fit_transform attaches it so)."
+            )
+        rows = train.indices if isinstance(train, Subset) else np.arange(len(train))
+        ids, offsets = take_documents(dataset.ids.numpy(), dataset.offsets, rows)
+        extra_ids, extra_offsets, _ = _truncate(
+            unlabeled.ids.astype(np.int64) + 2, unlabeled.offsets, self.max_len,
+            self.truncation)
+        # A one-token text has no neighbour to predict: it would only cost a batch row.
+        extra_ids, extra_offsets = take_documents(
+            extra_ids, extra_offsets, np.flatnonzero(np.diff(extra_offsets) > 1))
+        return _SequenceDataset(np.concatenate([ids, extra_ids]),
+                                np.concatenate([offsets, extra_offsets[1:] + offsets[-1]]))
 
     def _blends(self) -> bool:
         weights = () if self.linear_blend is None else self.linear_blend

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TokenSequences", "encode_tokens"]
+__all__ = ["TokenSequences", "encode_tokens", "take_documents"]
 
 
 def encode_tokens(
@@ -27,6 +27,20 @@ def encode_tokens(
         dtype=dtype, count=int(offsets[-1]),
     )
     return ids, offsets
+
+
+def take_documents(
+    ids: np.ndarray, offsets: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The documents ``rows`` of (flat ``ids``, ``offsets``), as new (ids, offsets)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    lengths = np.diff(offsets)[rows]
+    new_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    # Position of every kept token in ids, without a Python loop per document.
+    starts = np.asarray(offsets)[rows]
+    positions = np.repeat(starts - new_offsets[:-1], lengths) + np.arange(new_offsets[-1])
+    return ids[positions], new_offsets
 
 
 class TokenSequences:
@@ -51,6 +65,12 @@ class TokenSequences:
         The embedding table.
     vocabulary : sequence of str
         ``vocabulary[k]`` is the token of row ``k`` of ``vectors``.
+    unlabeled : TokenSequences, default=None
+        Unlabeled text over the same vocabulary that travels with these documents:
+        :meth:`Word2VecVectorizer.fit_transform <sk_slm.Word2VecVectorizer.fit_transform>`
+        attaches its ``corpus`` here, and the language-model pre-training of
+        :class:`~sk_slm.LSTMAttentionClassifier` (``pretrain_epochs``) reads it. Row
+        selections keep it (it belongs to no row).
     """
 
     def __init__(
@@ -59,11 +79,13 @@ class TokenSequences:
         offsets: np.ndarray,
         vectors: np.ndarray,
         vocabulary: Sequence[str],
+        unlabeled: TokenSequences | None = None,
     ):
         self.ids = np.asarray(ids, dtype=np.int32)
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.vectors = vectors
         self.vocabulary = vocabulary
+        self.unlabeled = unlabeled
         if self.offsets.ndim != 1 or len(self.offsets) == 0 or self.offsets[0] != 0:
             raise ValueError("offsets must be a 1-D array starting at 0.")
         if self.offsets[-1] != len(self.ids):
@@ -95,21 +117,17 @@ class TokenSequences:
         if isinstance(key, (int, np.integer)):
             i = range(len(self))[key]
             return self.ids[self.offsets[i] : self.offsets[i + 1]]
-        rows = np.arange(len(self))[key]
-        lengths = self.lengths[rows]
-        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        # Position of every kept token in self.ids, without a Python loop per document.
-        starts = self.offsets[rows]
-        positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-        return TokenSequences(self.ids[positions], offsets, self.vectors, self.vocabulary)
+        ids, offsets = take_documents(self.ids, self.offsets, np.arange(len(self))[key])
+        return TokenSequences(ids, offsets, self.vectors, self.vocabulary, self.unlabeled)
 
     def tokens(self, i: int, unknown: str = "<unk>") -> list[str]:
         """The tokens of document ``i`` (``unknown`` where the id is -1)."""
         return [self.vocabulary[k] if k >= 0 else unknown for k in self[i].tolist()]
 
     def __repr__(self) -> str:
+        unlabeled = "" if self.unlabeled is None else (
+            f", unlabeled={len(self.unlabeled)} documents")
         return (
             f"TokenSequences(n_documents={len(self)}, n_tokens={len(self.ids)}, "
-            f"vocabulary={len(self.vocabulary)}, dim={self.vectors.shape[1]})"
+            f"vocabulary={len(self.vocabulary)}, dim={self.vectors.shape[1]}{unlabeled})"
         )

@@ -341,20 +341,53 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         -------
         self : Word2VecVectorizer
         """
+        self._fit(X)
+        return self
+
+    def _fit(self, X: Any) -> list:
+        """Fit; returns the corpus's token lists (empty without ``corpus``)."""
         self._validate_params()
         docs = check_token_lists(X)
         self.n_added_tokens_ = 0
+        corpus = []
         if self.pretrained is not None:
             self.wv_ = load_vectors(self.pretrained, self.pretrained_format, self.limit)
             if self.output == "sequence" and self.missing_tokens == "add":
                 self._add_missing_tokens(docs)
         else:
-            self.wv_ = self._train(docs + self._corpus_sentences(X))
+            corpus = self._corpus_sentences(X)
+            self.wv_ = self._train(docs + corpus)
         vectors = self.wv_.vectors
         if vectors.dtype != np.float32:
             self.wv_.vectors = vectors.astype(np.float32)
         self._fit_weights(docs)
-        return self
+        return corpus
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray | TokenSequences:
+        """Fit, then transform ``X``.
+
+        With ``output="sequence"`` and a ``corpus``, the returned sequences also carry
+        the corpus, encoded (``TokenSequences.unlabeled``), so that the classifier after
+        this step can pre-train on it (``LSTMAttentionClassifier(pretrain_epochs=...)``)
+        without segmenting it again. ``transform`` never attaches it.
+
+        Parameters
+        ----------
+        X : list of list of str
+            Token lists.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_documents, n_features_out_), or TokenSequences
+        """
+        corpus = self._fit(X)
+        out = self.transform(X)
+        if self.output == "sequence" and corpus:
+            ids, offsets = self._encode(corpus)
+            out.unlabeled = TokenSequences(ids, offsets, out.vectors, out.vocabulary)
+        return out
 
     def _add_missing_tokens(self, docs: list) -> None:
         """Give the fit documents' tokens that the pretrained vectors lack (seen at least

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, load_model, save_model
+from sk_slm import (
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    Word2VecVectorizer,
+    load_model,
+    make_lstm_pipeline,
+    save_model,
+)
 from sk_slm import classifier as classifier_module
 from sk_slm.module import PAD, AttentionRNN, BiLanguageModel, language_model_targets
 
@@ -143,9 +150,71 @@ def test_pretrained_model_saves_and_loads(tokens, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
 
 
+# Unlabeled text: the task's characters plus some (月, 亮, 星...) no labeled document has.
+CORPUS = ["今天月亮很圆", "星星和月亮", "老板说外卖很快", "月", ""] * 3
+
+
+def test_vectorizer_attaches_its_encoded_corpus_to_fit_transform_only(tokens):
+    X, _ = tokens
+    vec = Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0,
+                             corpus=CORPUS)
+    seqs = vec.fit_transform(X)
+    corpus_tokens = JiebaSegmenter(granularity="char").transform(CORPUS)  # as X was
+    assert len(seqs) == len(X) and len(seqs.unlabeled) == len(CORPUS)
+    assert [seqs.unlabeled.tokens(i) for i in range(len(CORPUS))] == corpus_tokens
+    assert seqs.unlabeled.vocabulary is seqs.vocabulary
+    assert seqs[:5].unlabeled is seqs.unlabeled  # row selections keep it
+    assert vec.transform(X).unlabeled is None  # transform never attaches it
+    np.testing.assert_array_equal(vec.transform(X).ids, seqs.ids)
+    assert "unlabeled=15 documents" in repr(seqs)
+    plain = Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0)
+    assert plain.fit_transform(X).unlabeled is None
+
+
+def corpus_pipeline(**params):
+    return make_lstm_pipeline(corpus=CORPUS, **{**TINY, "max_epochs": 2, **params})
+
+
+def embedding_row(pipe, token):
+    row = pipe[1].wv_.key_to_index[token] + 2  # the classifier's ids are shifted by 2
+    return pipe[-1].module_.embedding.weight[row].detach()
+
+
+def test_pretraining_reads_the_vectorizers_corpus(toy_sentiment):
+    X, y = toy_sentiment
+    on = corpus_pipeline(pretrain_epochs=1).fit(X, y)
+    off = corpus_pipeline(pretrain_epochs=1, pretrain_on_corpus=False).fit(X, y)
+    n_train = len(X) - round(0.1 * len(X))  # the part early stopping trains on
+    # The corpus texts of two or more characters (the single 月 and the empty one are
+    # skipped: nothing to predict).
+    assert on[-1].n_pretrain_documents_ == n_train + 9
+    assert off[-1].n_pretrain_documents_ == n_train
+    # 亮 is in no labeled document, so only pre-training on the corpus can move its
+    # embedding away from its Word2Vec vector (classifier training leaves it alone).
+    initial = torch.tensor(on[1].wv_["亮"])
+    torch.testing.assert_close(embedding_row(off, "亮"), initial)
+    assert not torch.allclose(embedding_row(on, "亮"), initial)
+    assert len(on.predict(X)) == len(X)
+    assert corpus_pipeline().fit(X, y)[-1].n_pretrain_documents_ == 0
+
+
+def test_unlabeled_ids_outside_the_vocabulary_are_refused(tokens):
+    from sk_slm import TokenSequences
+
+    X, y = tokens
+    seqs = Word2VecVectorizer(output="sequence", vector_size=8, min_count=1,
+                              random_state=0).fit_transform(X)
+    seqs.unlabeled = TokenSequences(np.array([0, len(seqs.vocabulary)]), np.array([0, 2]),
+                                    seqs.vectors, seqs.vocabulary)
+    with pytest.raises(ValueError, match="outside X's vocabulary"):
+        tiny(pretrain_epochs=1).fit(seqs, y)
+    tiny(pretrain_epochs=1, pretrain_on_corpus=False).fit(seqs, y)  # not read: no error
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
+        ({"pretrain_on_corpus": "yes"}, "pretrain_on_corpus must be True or False"),
         ({"pretrain_epochs": -1}, "pretrain_epochs must be a number >= 0"),
         ({"pretrain_epochs": 1.5}, "pretrain_epochs must be a number >= 0"),
         ({"pretrain_epochs": 1, "num_layers": 2}, "needs num_layers=1"),
