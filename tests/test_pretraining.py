@@ -182,8 +182,9 @@ def embedding_row(pipe, token):
 
 def test_pretraining_reads_the_vectorizers_corpus(toy_sentiment):
     X, y = toy_sentiment
-    on = corpus_pipeline(pretrain_epochs=1).fit(X, y)
-    off = corpus_pipeline(pretrain_epochs=1, pretrain_on_corpus=False).fit(X, y)
+    on = corpus_pipeline(pretrain_epochs=1, pretrain_on_corpus=True).fit(X, y)
+    off = corpus_pipeline(pretrain_epochs=1).fit(X, y)  # the default: the corpus is not read
+    assert off[-1].pretrain_on_corpus is False
     n_train = len(X) - round(0.1 * len(X))  # the part early stopping trains on
     # The corpus texts of two or more characters (the single 月 and the empty one are
     # skipped: nothing to predict).
@@ -195,7 +196,7 @@ def test_pretraining_reads_the_vectorizers_corpus(toy_sentiment):
     torch.testing.assert_close(embedding_row(off, "亮"), initial)
     assert not torch.allclose(embedding_row(on, "亮"), initial)
     assert len(on.predict(X)) == len(X)
-    assert corpus_pipeline().fit(X, y)[-1].n_pretrain_documents_ == 0
+    assert corpus_pipeline(pretrain_on_corpus=True).fit(X, y)[-1].n_pretrain_documents_ == 0
 
 
 def test_unlabeled_ids_outside_the_vocabulary_are_refused(tokens):
@@ -207,8 +208,8 @@ def test_unlabeled_ids_outside_the_vocabulary_are_refused(tokens):
     seqs.unlabeled = TokenSequences(np.array([0, len(seqs.vocabulary)]), np.array([0, 2]),
                                     seqs.vectors, seqs.vocabulary)
     with pytest.raises(ValueError, match="outside X's vocabulary"):
-        tiny(pretrain_epochs=1).fit(seqs, y)
-    tiny(pretrain_epochs=1, pretrain_on_corpus=False).fit(seqs, y)  # not read: no error
+        tiny(pretrain_epochs=1, pretrain_on_corpus=True).fit(seqs, y)
+    tiny(pretrain_epochs=1).fit(seqs, y)  # not read: no error
 
 
 @pytest.mark.parametrize(
