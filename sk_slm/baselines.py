@@ -36,6 +36,7 @@ def make_lstm_pipeline(
     pretrained: Any = None,
     pretrained_format: str = "word2vec",
     pretrained_limit: int | None = None,
+    missing_tokens: str = "add",
     random_state: int | None = 0,
     **clf_params: Any,
 ) -> Pipeline:
@@ -59,6 +60,10 @@ def make_lstm_pipeline(
     pretrained_limit : int or None, default=None
         Read at most this many vectors of ``pretrained`` (the whole table becomes the
         classifier's embedding layer, so limit large files).
+    missing_tokens : {"add", "unknown"}, default="add"
+        With ``pretrained``: training tokens the vectors lack get zero vectors of their
+        own ("add"), or are all read as the unknown token
+        (``Word2VecVectorizer(missing_tokens=...)``).
     random_state : int or None, default=0
         Seed of Word2Vec and of the classifier.
     **clf_params
@@ -73,7 +78,7 @@ def make_lstm_pipeline(
         JiebaSegmenter(granularity=granularity),
         Word2VecVectorizer(output="sequence", corpus=corpus, pretrained=pretrained,
                            pretrained_format=pretrained_format, limit=pretrained_limit,
-                           random_state=random_state),
+                           missing_tokens=missing_tokens, random_state=random_state),
         LSTMAttentionClassifier(random_state=random_state, **clf_params),
     )
 

@@ -168,11 +168,13 @@ def test_make_lstm_pipeline_routes_vector_options(tmp_path):
 
     pipe = make_lstm_pipeline(granularity="word", pretrained="v.bin",
                               pretrained_format="word2vec_binary", pretrained_limit=5,
-                              random_state=3, hidden_size=8)
+                              missing_tokens="unknown", random_state=3, hidden_size=8)
     params = pipe.get_params()
     assert params["jiebasegmenter__granularity"] == "word"
     assert (params["word2vecvectorizer__pretrained"], params["word2vecvectorizer__limit"],
             params["word2vecvectorizer__pretrained_format"]) == ("v.bin", 5, "word2vec_binary")
+    assert params["word2vecvectorizer__missing_tokens"] == "unknown"
+    assert make_lstm_pipeline()[1].missing_tokens == "add"
     assert params["word2vecvectorizer__random_state"] == 3
     assert params["lstmattentionclassifier__hidden_size"] == 8
 
