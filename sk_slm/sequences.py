@@ -69,7 +69,7 @@ class TokenSequences:
         Unlabeled text over the same vocabulary that travels with these documents:
         :meth:`Word2VecVectorizer.fit_transform <sk_slm.Word2VecVectorizer.fit_transform>`
         attaches its ``corpus`` here, and the language-model pre-training of
-        :class:`~sk_slm.LSTMAttentionClassifier` (``pretrain_epochs``) reads it. Row
+        :class:`~sk_slm.LSTMAttentionClassifier` reads it with ``pretrain_on_corpus``. Row
         selections keep it (it belongs to no row).
     """
 

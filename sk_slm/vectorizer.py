@@ -368,8 +368,9 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
 
         With ``output="sequence"`` and a ``corpus``, the returned sequences also carry
         the corpus, encoded (``TokenSequences.unlabeled``), so that the classifier after
-        this step can pre-train on it (``LSTMAttentionClassifier(pretrain_epochs=...)``)
-        without segmenting it again. ``transform`` never attaches it.
+        this step can pre-train on it (``LSTMAttentionClassifier(pretrain_epochs=...,
+        pretrain_on_corpus=True)``) without segmenting it again. ``transform`` never
+        attaches it.
 
         Parameters
         ----------
