@@ -131,6 +131,8 @@ def _state(est, prefix: str, arrays: dict) -> dict:
              "linear_weight_": getattr(clf, "linear_weight_", 0.0),
              "linear_C_": getattr(clf, "linear_C_", None),
              "validation_log_loss_": getattr(clf, "validation_log_loss_", None),
+             "pretrain_loss_": getattr(clf, "pretrain_loss_", None),
+             "n_pretrain_documents_": getattr(clf, "n_pretrain_documents_", 0),
              "vocabulary_": clf.vocabulary_,
              "sequence_vocabulary_": (None if clf.sequence_vocabulary_ is None
                                       else [clf.sequence_vocabulary_[0],
@@ -226,6 +228,15 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     est.selected_ = _selected(est.linear_weight_)
     est.linear_C_ = state.get("linear_C_")
     est.validation_log_loss_ = state.get("validation_log_loss_")
+    losses = state.get("pretrain_loss_")  # absent before pretrain_epochs existed
+    if losses is not None and not (isinstance(losses, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses)):
+        raise UnsafeModelError(f"pretrain_loss_ must be a list of numbers, got {losses!r}.")
+    est.pretrain_loss_ = losses
+    n_docs = state.get("n_pretrain_documents_", 0)
+    if isinstance(n_docs, bool) or not isinstance(n_docs, int) or n_docs < 0:
+        raise UnsafeModelError(f"n_pretrain_documents_ must be an int >= 0, got {n_docs!r}.")
+    est.n_pretrain_documents_ = n_docs
     est.embedding_dim_ = state["embedding_dim_"]
     est.vocabulary_ = state["vocabulary_"]
     seq = state["sequence_vocabulary_"]

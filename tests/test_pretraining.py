@@ -147,6 +147,8 @@ def test_pretrained_model_saves_and_loads(tokens, tmp_path):
     save_model(clf, tmp_path / "m.slm")
     loaded = load_model(tmp_path / "m.slm")
     assert loaded.pretrain_epochs == 1
+    assert loaded.pretrain_loss_ == clf.pretrain_loss_ and len(clf.pretrain_loss_) == 1
+    assert loaded.n_pretrain_documents_ == clf.n_pretrain_documents_ > 0
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
 
 

@@ -303,6 +303,11 @@ def _set_optimizer(m, name):
     return m
 
 
+def _set_state(m, **state):
+    m["steps"][-1]["state"].update(state)
+    return m
+
+
 @pytest.mark.parametrize(
     "tamper, message",
     [
@@ -310,6 +315,10 @@ def _set_optimizer(m, name):
         (dict(manifest=lambda m: _set_class(m, "os.system")), "not allowed"),
         (dict(manifest=lambda m: _set_optimizer(m, "builtins.eval")), "not allowed"),
         (dict(manifest=lambda m: {**m, "format": "pickle"}), "not an sk_slm safe model"),
+        (dict(manifest=lambda m: _set_state(m, pretrain_loss_="__import__('os')")),
+         "pretrain_loss_ must be a list of numbers"),
+        (dict(manifest=lambda m: _set_state(m, n_pretrain_documents_=-1)),
+         "n_pretrain_documents_ must be an int"),
     ],
 )
 def test_tampered_safe_file_is_refused(pipe, tmp_path, tamper, message):
