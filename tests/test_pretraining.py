@@ -201,6 +201,17 @@ def test_pretraining_reads_the_vectorizers_corpus(toy_sentiment):
     assert corpus_pipeline(pretrain_on_corpus=True).fit(X, y)[-1].n_pretrain_documents_ == 0
 
 
+def test_corpus_reaches_the_language_model_in_every_cross_validation_fit(toy_sentiment):
+    from sklearn.model_selection import cross_validate
+
+    X, y = toy_sentiment
+    result = cross_validate(corpus_pipeline(pretrain_epochs=1, pretrain_on_corpus=True),
+                            X, y, cv=2, return_estimator=True)
+    half = len(X) // 2
+    fold_train = half - round(0.1 * half)  # the part early stopping trains on in each fold
+    assert [p[-1].n_pretrain_documents_ for p in result["estimator"]] == [fold_train + 9] * 2
+
+
 def test_unlabeled_ids_outside_the_vocabulary_are_refused(tokens):
     from sk_slm import TokenSequences
 
