@@ -1108,9 +1108,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             )
         rows = train.indices if isinstance(train, Subset) else np.arange(len(train))
         ids, offsets = take_documents(dataset.ids.numpy(), dataset.offsets, rows)
-        extra_ids, extra_offsets, _ = _truncate(
-            unlabeled.ids.astype(np.int64) + 2, unlabeled.offsets, self.max_len,
-            self.truncation)
+        extra_ids, extra_offsets, _ = _truncate(*self._encode(unlabeled), self.max_len,
+                                                self.truncation)
         # A one-token text has no neighbour to predict: it would only cost a batch row.
         extra_ids, extra_offsets = take_documents(
             extra_ids, extra_offsets, np.flatnonzero(np.diff(extra_offsets) > 1))
