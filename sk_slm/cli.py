@@ -72,6 +72,9 @@ def _cmd_compare(args) -> None:
             raise CLIError(f"unknown model {m!r}; choose from {', '.join(BASELINES)}")
     lstm_options = _lstm_options(args)
     _check_lstm_options(lstm_options, models or _default_models())
+    if args.reference is not None and args.reference not in (models or _default_models()):
+        raise CLIError(f"--reference {args.reference}: not among the models compared "
+                       f"({', '.join(models or _default_models())})")
     if args.data:
         X, y = read_csv(args.data, args.text_column, args.label_column)
         source = args.data
@@ -105,7 +108,8 @@ def _cmd_compare(args) -> None:
     print(f"Comparing on {source}: {len(X)} documents, {len(set(y))} classes, {cv}-fold CV",
           file=sys.stderr, flush=True)
     start = time.perf_counter()
-    df = compare(X, y, models=resolved or models, cv=cv, verbose=True)
+    df = compare(X, y, models=resolved or models, cv=cv, verbose=True,
+                 reference=args.reference)
     print(df.round(4).to_string())
     print(f"\n({time.perf_counter() - start:.0f}s in all)", file=sys.stderr)
     if args.out:
@@ -250,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="bundled data: no subsample, defaults")
     p.add_argument("--out", help="write the table as CSV")
     p.add_argument("--plot", help="write score-vs-fit-time plot (PNG)")
+    p.add_argument("--reference", metavar="MODEL",
+                   help="also report each model's per-fold difference from this one "
+                        "(e.g. svm_char_tfidf)")
     lstm_args(p)
     p.set_defaults(func=_cmd_compare)
 

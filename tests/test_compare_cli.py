@@ -80,6 +80,37 @@ def test_compare_uses_same_folds_and_reports_every_column(toy_sentiment):
     assert one.loc["svm_char_tfidf", "f1_macro_mean"] == df.loc["svm_char_tfidf", "f1_macro_mean"]
 
 
+def test_compare_reference_gives_paired_fold_differences(toy_sentiment):
+    X, y = toy_sentiment
+    models = ["svm_char_tfidf", "nb_word_counts", "tree_word_tfidf"]
+    plain = compare(X, y, models=models, cv=4)
+    df = compare(X, y, models=models, cv=4, reference="nb_word_counts")
+    # The paired mean is the difference of the means; the rest of the table is unchanged.
+    timings = ["fit_seconds", "predict_docs_per_s"]
+    pd.testing.assert_frame_equal(df[plain.columns].drop(columns=timings),
+                                  plain.drop(columns=timings))
+    for name in models:
+        for s in ("accuracy", "f1_macro"):
+            expected = df.loc[name, f"{s}_mean"] - df.loc["nb_word_counts", f"{s}_mean"]
+            assert df.loc[name, f"{s}_diff_mean"] == pytest.approx(expected)
+            assert 0 <= df.loc[name, f"{s}_folds_ahead"] <= 4
+    assert (df.loc["nb_word_counts", ["f1_macro_diff_mean", "f1_macro_diff_std",
+                                      "f1_macro_folds_ahead"]] == 0).all()
+    assert df.loc["tree_word_tfidf", "f1_macro_diff_std"] > 0
+    assert "f1_macro_diff_mean" not in plain.columns
+    with pytest.raises(ValueError, match="reference='svm'.*svm_char_tfidf, nb_word_counts"):
+        compare(X, y, models=models, cv=2, reference="svm")
+
+
+def test_compare_docstring_example_runs():
+    import doctest
+    import importlib
+
+    # sk_slm.compare is the function (re-exported); the module is sk_slm.compare in sys.modules.
+    result = doctest.testmod(importlib.import_module("sk_slm.compare"))
+    assert result.attempted >= 3 and result.failed == 0
+
+
 def test_compare_reports_the_mean_linear_weight_of_sk_slm_classifiers(toy_sentiment):
     X, y = toy_sentiment
 
@@ -290,6 +321,18 @@ def test_cli_compare_passes_lstm_options_to_lstm_attention_only(csv_file, tmp_pa
                  "--label-column", "sentiment", "--models", "nb_word_counts",
                  "--corpus", str(corpus)])
     assert code == 2 and "not among the models" in capsys.readouterr().err
+
+
+def test_cli_compare_reference_prints_paired_differences(csv_file, capsys):
+    args = ["compare", "--data", str(csv_file), "--text-column", "review",
+            "--label-column", "sentiment", "--models", "svm_char_tfidf,nb_word_counts",
+            "--cv", "2"]
+    assert main([*args, "--reference", "svm_char_tfidf"]) == 0
+    assert "f1_macro_diff_mean" in capsys.readouterr().out
+    assert main([*args, "--reference", "lstm_attention"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--reference lstm_attention: not among the models" in err
+    assert len(err.splitlines()) == 1
 
 
 def test_cli_quick_bundled_compare_subsamples_and_adds_quick_lstm_settings(tmp_path, capsys,
