@@ -344,8 +344,9 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self._fit(X)
         return self
 
-    def _fit(self, X: Any) -> list:
-        """Fit; returns the corpus's token lists (empty without ``corpus``)."""
+    def _fit(self, X: Any) -> tuple[list, np.ndarray, np.ndarray]:
+        """Fit; returns the corpus's token lists (empty without ``corpus``) and X encoded
+        (ids, offsets), so that ``fit_transform`` does not encode X a second time."""
         self._validate_params()
         docs = check_token_lists(X)
         self.n_added_tokens_ = 0
@@ -360,8 +361,9 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         vectors = self.wv_.vectors
         if vectors.dtype != np.float32:
             self.wv_.vectors = vectors.astype(np.float32)
-        self._fit_weights(docs)
-        return corpus
+        ids, offsets = self._encode(docs)
+        self._fit_weights(ids, offsets)
+        return corpus, ids, offsets
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray | TokenSequences:
         """Fit, then transform ``X``.
@@ -383,8 +385,8 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         -------
         ndarray of float32, shape (n_documents, n_features_out_), or TokenSequences
         """
-        corpus = self._fit(X)
-        out = self.transform(X)
+        corpus, ids, offsets = self._fit(X)
+        out = self._output(ids, offsets)
         if self.output == "sequence" and corpus:
             ids, offsets = self._encode(corpus)
             out.unlabeled = TokenSequences(ids, offsets, out.vectors, out.vocabulary)
@@ -424,17 +426,17 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs)
         return model.wv
 
-    def _fit_weights(self, docs: list) -> None:
-        ids, offsets = self._encode(docs)
+    def _fit_weights(self, ids: np.ndarray, offsets: np.ndarray) -> None:
+        n_docs = len(offsets) - 1
         n_vocab = len(self.wv_)
         lengths = np.diff(offsets)
-        doc_of_token = np.repeat(np.arange(len(docs)), lengths)
+        doc_of_token = np.repeat(np.arange(n_docs), lengths)
         known = ids >= 0
         counts = np.bincount(ids[known], minlength=n_vocab)
         # Document frequency: count each (document, token) pair once.
         pairs = np.unique(doc_of_token[known].astype(np.int64) * n_vocab + ids[known])
         df = np.bincount(pairs % n_vocab, minlength=n_vocab)
-        self.idf_ = (np.log((1 + len(docs)) / (1 + df)) + 1).astype(np.float32)
+        self.idf_ = (np.log((1 + n_docs) / (1 + df)) + 1).astype(np.float32)
         p = counts / max(counts.sum(), 1)
         self.sif_weights_ = (_SIF_A / (_SIF_A + p)).astype(np.float32)
         dim = self.wv_.vector_size
@@ -506,8 +508,10 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
             how many); it is never dropped.
         """
         check_is_fitted(self, "wv_")
-        docs = check_token_lists(X)
-        ids, offsets = self._encode(docs)
+        return self._output(*self._encode(check_token_lists(X)))
+
+    def _output(self, ids: np.ndarray, offsets: np.ndarray) -> np.ndarray | TokenSequences:
+        """Encoded documents -> what ``transform`` returns."""
         if self.output == "sequence":
             return TokenSequences(ids, offsets, self.wv_.vectors, self.wv_.index_to_key)
         out = self._pool(ids, offsets, self.output)
@@ -515,10 +519,10 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         if empty.any():
             first = np.flatnonzero(empty)[:5].tolist()
             warnings.warn(
-                f"{int(empty.sum())} of {len(docs)} documents have no token in the "
+                f"{int(empty.sum())} of {len(offsets) - 1} documents have no token in the "
                 f"vocabulary and became zero vectors (rows {first}...).",
                 EmptyDocumentWarning,
-                stacklevel=2,
+                stacklevel=4,  # the caller of transform / fit_transform, past set_output's wrapper
             )
         return out
 

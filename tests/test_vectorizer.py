@@ -89,6 +89,31 @@ def test_set_output_pandas():
     assert isinstance(df, pd.DataFrame) and list(df.columns[:2]) == ["w2v_mean0", "w2v_mean1"]
 
 
+@pytest.mark.parametrize("output", ["mean", "max", "mean_max", "tfidf", "sif", "sequence"])
+def test_fit_transform_equals_fit_then_transform_and_encodes_once(output, monkeypatch):
+    import sk_slm.vectorizer as module
+
+    expected = vec(output=output).fit(DOCS).transform(DOCS)
+    calls = []
+    encode = module.encode_tokens
+    monkeypatch.setattr(module, "encode_tokens", lambda *a, **k: calls.append(1) or encode(*a, **k))
+    got = vec(output=output).fit_transform(DOCS)
+    assert len(calls) == 1  # X is encoded once, for the weights and the output alike
+    if output == "sequence":
+        np.testing.assert_array_equal(got.ids, expected.ids)
+        np.testing.assert_array_equal(got.offsets, expected.offsets)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_empty_document_warning_points_at_the_caller():
+    with pytest.warns(EmptyDocumentWarning) as fitted:
+        vec().fit_transform([*DOCS, []])
+    with pytest.warns(EmptyDocumentWarning) as transformed:
+        vec().fit(DOCS).transform([[]])
+    assert fitted[0].filename == transformed[0].filename == __file__
+
+
 def test_oov_documents_become_zero_rows_with_a_warning():
     v = vec().fit(DOCS)
     assert v.n_empty_docs_ == 0
