@@ -93,7 +93,7 @@ def compare_predictions(y: np.ndarray, base: np.ndarray, model: np.ndarray) -> d
         "share_ahead": round(float(np.mean(diffs > 0)), 3),
         "only_model_right": only_model,
         "only_baseline_right": only_base,
-        "mcnemar_p": round(binomtest(only_model, only_model + only_base, 0.5).pvalue, 4),
+        "mcnemar_p": float(f"{binomtest(only_model, only_model + only_base, 0.5).pvalue:.3g}"),
     }
 
 
@@ -157,6 +157,14 @@ def report() -> str:
     return text
 
 
+def mcnemar_p(s: dict) -> str:
+    # From the counts: files written before p was kept to 3 significant digits hold it
+    # rounded to 4 decimals, which reads 0 for the smallest.
+    p = binomtest(s["only_model_right"], s["only_model_right"] + s["only_baseline_right"],
+                  0.5).pvalue
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def rows(name: str, r: dict) -> list[str]:
     out = []
     for seed, s in r["seeds"].items():
@@ -166,7 +174,7 @@ def rows(name: str, r: dict) -> list[str]:
             f"| {seed} | "
             f"{s['macro_f1']:.4f} | {s['difference']:+.4f} | [{lo:+.4f}, {hi:+.4f}] | "
             f"{s['share_ahead']:.0%} | {s['only_model_right']} / "
-            f"{s['only_baseline_right']} | {s['mcnemar_p']:.3f} | {s['fit_s']}s |")
+            f"{s['only_baseline_right']} | {mcnemar_p(s)} | {s['fit_s']}s |")
     return out
 
 
