@@ -1,8 +1,10 @@
 """device="cuda": training, prediction, explanations, and loading a GPU model on a CPU.
 
-Every test here needs a CUDA GPU and skips without one (CI has none); they were run on
-an H200 lent to the project (see the README). Loading on a CPU-only machine is checked
-in a subprocess that hides the GPU with CUDA_VISIBLE_DEVICES="".
+Every test here needs a CUDA GPU and skips without one (CI has none). The first six
+passed on an H200 lent to the project on 2026-11-28; the linear-blend and pre-training
+tests were added later and have not run on a GPU yet (see the README). Loading on a
+CPU-only machine is checked in a subprocess that hides the GPU with
+CUDA_VISIBLE_DEVICES="".
 """
 
 import os
