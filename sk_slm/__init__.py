@@ -22,6 +22,7 @@ from .segmenter import (
     passthrough_analyzer,
 )
 from .sequences import TokenSequences
+from .significance import paired_difference
 from .streaming import iter_batches, predict_file, predict_stream
 from .vectorizer import EmptyDocumentWarning, Word2VecVectorizer, check_token_lists, load_vectors
 
@@ -33,6 +34,7 @@ __all__ = [
     "make_lstm_pipeline",
     "compare",
     "plot_comparison",
+    "paired_difference",
     "load_reviews",
     "explain",
     "render_attention_html",
