@@ -23,7 +23,7 @@ both by ``sk_slm.paired_difference``.
 The bootstrap measures how much the difference would move on another test set drawn like
 this one; it does not cover the seed (hence several seeds) nor the training split (for
 that, see the 5-fold cross-validation of ``benchmarks/cv.py``). Results go to
-``results/significance_SET[_VARIANT].json``; ``--report`` writes
+``results/significance_SET[_VARIANT].json`` (seeds run earlier stay in it); ``--report`` writes
 ``results/significance.md``.
 Runs used OMP_NUM_THREADS=1.
 """
@@ -83,8 +83,15 @@ def run(name: str, seeds: list[int], data: Path, corpus: bool = False,
         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
         LinearSVC(random_state=0)).fit(Xtr, ytr)
     base = baseline.predict(Xte)
+    RESULTS.mkdir(exist_ok=True)
+    suffix = "" if variant == "default" else f"_{variant}"
+    path = RESULTS / f"significance_{name}{suffix}.json"
     result = {"set": name, "variant": variant, "n_train": len(Xtr), "n_test": len(Xte),
               "baseline": round(f1_score(yte, base, average="macro"), 4), "seeds": {}}
+    if path.exists():  # seeds run earlier are kept; the deterministic baseline must match
+        earlier = json.loads(path.read_text())
+        assert earlier["baseline"] == result["baseline"], (earlier["baseline"], result)
+        result["seeds"] = earlier["seeds"]
     if corpus:
         result["corpus"] = described
     print(f"{name}: baseline {result['baseline']:.4f}", flush=True)
@@ -95,9 +102,8 @@ def run(name: str, seeds: list[int], data: Path, corpus: bool = False,
         row["fit_s"] = round(time.perf_counter() - start)
         result["seeds"][str(seed)] = row
         print(f"seed {seed}: {json.dumps(row)}", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    suffix = "" if variant == "default" else f"_{variant}"
-    (RESULTS / f"significance_{name}{suffix}.json").write_text(json.dumps(result, indent=1) + "\n")
+        result["seeds"] = dict(sorted(result["seeds"].items(), key=lambda kv: int(kv[0])))
+        path.write_text(json.dumps(result, indent=1) + "\n")  # after every seed
     return result
 
 
