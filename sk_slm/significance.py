@@ -11,7 +11,9 @@ from sklearn.utils import Bunch
 __all__ = ["paired_difference"]
 
 _SCORES = ("f1_macro", "accuracy")
-_BATCH = 1000  # resamples per step: bounds the (resamples x documents) count matrix
+# Resamples per step: the (resamples x documents) count matrix stays under ~32 MB. The
+# draws do not depend on it (numpy's Generator draws multinomial rows one after another).
+_BATCH_CELLS = 4_000_000
 
 
 def _resampled_scores(y: np.ndarray, pred: np.ndarray, counts: np.ndarray,
@@ -116,8 +118,11 @@ def paired_difference(
     difference = float((_resampled_scores(y, pred, ones, score)
                         - _resampled_scores(y, ref, ones, score))[0])
     diffs = np.empty(n_resamples)
-    for start in range(0, n_resamples, _BATCH):
-        counts = rng.multinomial(n, np.full(n, 1 / n), size=min(_BATCH, n_resamples - start))
+    batch = max(1, min(1000, _BATCH_CELLS // n))
+    for start in range(0, n_resamples, batch):
+        # float64: BLAS matrix-vector products, exact for these integer counts
+        counts = rng.multinomial(n, np.full(n, 1 / n),
+                                 size=min(batch, n_resamples - start)).astype(np.float64)
         diffs[start:start + len(counts)] = (_resampled_scores(y, pred, counts, score)
                                             - _resampled_scores(y, ref, counts, score))
     tail = (1 - confidence) / 2 * 100

@@ -94,3 +94,15 @@ def test_bad_input_is_refused_with_the_parameter_named(kwargs, message):
 def test_docstring_example_runs():
     result = doctest.testmod(importlib.import_module("sk_slm.significance"))
     assert result.attempted >= 5 and result.failed == 0
+
+
+def test_resampling_in_smaller_steps_draws_the_same_resamples(monkeypatch):
+    import sk_slm.significance as module
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 4, 400)
+    a, b = noisy(y, 0.7, rng, 4), noisy(y, 0.75, rng, 4)
+    whole = paired_difference(y, a, b, n_resamples=700)
+    monkeypatch.setattr(module, "_BATCH_CELLS", 400 * 7)  # 7 resamples per step
+    stepped = paired_difference(y, a, b, n_resamples=700)
+    assert stepped.interval == whole.interval and stepped.share_ahead == whole.share_ahead
