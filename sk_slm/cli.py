@@ -16,6 +16,8 @@ QUICK_SAMPLES = 3000
 QUICK_CV = 3
 # The network joins the linear n-gram part after 2 epochs (default 5 of up to 20).
 QUICK_LSTM = {"max_epochs": 8, "hidden_size": 64, "ngram_warmup": 2}
+# compare reads every model against this one when it is among them (--reference).
+DEFAULT_REFERENCE = "svm_char_tfidf"
 
 
 class CLIError(Exception):
@@ -72,9 +74,15 @@ def _cmd_compare(args) -> None:
             raise CLIError(f"unknown model {m!r}; choose from {', '.join(BASELINES)}")
     lstm_options = _lstm_options(args)
     _check_lstm_options(lstm_options, models or _default_models())
-    if args.reference is not None and args.reference not in (models or _default_models()):
-        raise CLIError(f"--reference {args.reference}: not among the models compared "
-                       f"({', '.join(models or _default_models())})")
+    names = list(models or _default_models())
+    reference = args.reference
+    if reference is None:  # by default, read every model against the strongest baseline
+        reference = DEFAULT_REFERENCE if DEFAULT_REFERENCE in names else "none"
+    if reference == "none":
+        reference = None
+    elif reference not in names:
+        raise CLIError(f"--reference {reference}: not among the models compared "
+                       f"({', '.join(names)})")
     if args.data:
         X, y = read_csv(args.data, args.text_column, args.label_column)
         source = args.data
@@ -108,9 +116,14 @@ def _cmd_compare(args) -> None:
     print(f"Comparing on {source}: {len(X)} documents, {len(set(y))} classes, {cv}-fold CV",
           file=sys.stderr, flush=True)
     start = time.perf_counter()
-    df = compare(X, y, models=resolved or models, cv=cv, verbose=True,
-                 reference=args.reference)
-    print(df.round(4).to_string())
+    df = compare(X, y, models=resolved or models, cv=cv, verbose=True, reference=reference)
+    paired = [c for c in df.columns if "_diff_" in c or c.endswith("_folds_ahead")]
+    print(df.drop(columns=paired).round(4).to_string())
+    if reference is not None and len(df) > 1:
+        print(f"\nPaired with {reference} on the same {cv} folds (mean and std of each "
+              "model's per-fold difference from it, folds in which the model is ahead; a "
+              "difference smaller than its std is noise):")
+        print(df.drop(index=reference)[paired].round(4).to_string())
     print(f"\n({time.perf_counter() - start:.0f}s in all)", file=sys.stderr)
     if args.out:
         df.to_csv(args.out)
@@ -255,8 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the table as CSV")
     p.add_argument("--plot", help="write score-vs-fit-time plot (PNG)")
     p.add_argument("--reference", metavar="MODEL",
-                   help="also report each model's per-fold difference from this one "
-                        "(e.g. svm_char_tfidf)")
+                   help="report each model's per-fold difference from this one (default: "
+                        f"{DEFAULT_REFERENCE} when compared; 'none' to leave it out)")
     lstm_args(p)
     p.set_defaults(func=_cmd_compare)
 

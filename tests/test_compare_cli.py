@@ -323,12 +323,26 @@ def test_cli_compare_passes_lstm_options_to_lstm_attention_only(csv_file, tmp_pa
     assert code == 2 and "not among the models" in capsys.readouterr().err
 
 
-def test_cli_compare_reference_prints_paired_differences(csv_file, capsys):
+def test_cli_compare_reads_models_against_the_reference(csv_file, tmp_path, capsys):
     args = ["compare", "--data", str(csv_file), "--text-column", "review",
             "--label-column", "sentiment", "--models", "svm_char_tfidf,nb_word_counts",
             "--cv", "2"]
-    assert main([*args, "--reference", "svm_char_tfidf"]) == 0
-    assert "f1_macro_diff_mean" in capsys.readouterr().out
+    out = tmp_path / "t.csv"
+    assert main([*args, "--out", str(out)]) == 0  # svm_char_tfidf compared: the default
+    printed = capsys.readouterr().out
+    main_table, paired = printed.split("Paired with svm_char_tfidf on the same 2 folds")
+    assert "f1_macro_mean" in main_table and "_diff_" not in main_table
+    assert "f1_macro_diff_mean" in paired and "f1_macro_folds_ahead" in paired
+    assert "nb_word_counts" in paired and "svm_char_tfidf" not in paired.split(":", 1)[1]
+    saved = pd.read_csv(out, index_col=0)
+    assert saved.loc["svm_char_tfidf", "f1_macro_diff_mean"] == 0
+    assert main([*args, "--reference", "nb_word_counts"]) == 0
+    assert "Paired with nb_word_counts" in capsys.readouterr().out
+    assert main([*args, "--reference", "none"]) == 0
+    assert "Paired with" not in capsys.readouterr().out
+    no_svm = [a if a != "svm_char_tfidf,nb_word_counts" else "nb_word_counts,tree_word_tfidf"
+              for a in args]
+    assert main(no_svm) == 0 and "Paired with" not in capsys.readouterr().out
     assert main([*args, "--reference", "lstm_attention"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--reference lstm_attention: not among the models" in err
