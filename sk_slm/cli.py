@@ -73,8 +73,8 @@ def _cmd_compare(args) -> None:
         if m not in BASELINES:
             raise CLIError(f"unknown model {m!r}; choose from {', '.join(BASELINES)}")
     lstm_options = _lstm_options(args)
-    _check_lstm_options(lstm_options, models or _default_models())
     names = list(models or _default_models())
+    _check_lstm_options(lstm_options, names)
     reference = args.reference
     if reference is None:  # by default, read every model against the strongest baseline
         reference = DEFAULT_REFERENCE if DEFAULT_REFERENCE in names else "none"
@@ -111,7 +111,7 @@ def _cmd_compare(args) -> None:
         lstm_params = {**(QUICK_LSTM if quick else {}), **lstm_options}
         resolved = {
             m: make_lstm_pipeline(**lstm_params) if m == "lstm_attention" else make_baseline(m)
-            for m in (models or _default_models())
+            for m in names
         }
     print(f"Comparing on {source}: {len(X)} documents, {len(set(y))} classes, {cv}-fold CV",
           file=sys.stderr, flush=True)
