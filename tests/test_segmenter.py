@@ -194,6 +194,40 @@ def test_batched_jieba_calls_equal_one_call_per_document(docs, mode, hmm):
     assert got == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.one_of(st.sampled_from(list("研究生命起源我爱北京天安门工信处女干事每月经过下属科室年的了")),
+                         st.sampled_from(list("2020abc.%-")), st.characters()), max_size=30))
+def test_route_tokenizer_finds_jiebas_route(sentence):
+    # The segmenter's tokenizer replaces jieba's route search by a faster one; the
+    # routes, scores included, must be exactly jieba's.
+    from sk_slm._jieba_tokenizer import RouteTokenizer
+
+    ref = _reference_tokenizer()
+    ref.check_initialized()
+    ours = RouteTokenizer()
+    ours.FREQ, ours.total, ours.initialized = ref.FREQ, ref.total, True
+    dag = ref.get_DAG(sentence)
+    expected, got = {}, {}
+    ref.calc(sentence, dag, expected)
+    ours.calc(sentence, dag, got)
+    assert got == expected
+
+
+@pytest.mark.parametrize("hmm", [True, False])
+def test_segmenter_tokens_are_jiebas_on_real_reviews(hmm):
+    import jieba
+
+    from sk_slm import load_reviews
+
+    docs = list(load_reviews(return_X_y=True)[0][:1500])
+    ref = jieba.Tokenizer()
+    ref.add_word("好评如潮", 50)
+    clear_segmentation_cache()
+    got = seg(docs, hmm=hmm, user_dict=[("好评如潮", 50)], normalize=False,
+              drop_whitespace=False)
+    assert got == [ref.lcut(d, HMM=hmm) for d in docs]
+
+
 def test_joined_calls_group_documents_by_count_and_length():
     from sk_slm.segmenter import _joined_calls
 
