@@ -99,6 +99,9 @@ def run_fold(dataset: str, fold: int, data: Path) -> dict:
             row["selected"] = pipe[-1].selected_
             row["linear_weight"] = pipe[-1].linear_weight_
             row["validation_log_loss"] = pipe[-1].validation_log_loss_
+            if pipe[-1].blend_scoring != "log_loss":
+                row["blend_scoring"] = pipe[-1].blend_scoring
+                row["validation_score"] = pipe[-1].validation_score_
     return row
 
 
@@ -117,6 +120,11 @@ def _kept(row: dict) -> str:
         losses = row["validation_log_loss"]
         if not losses:
             return row["selected"]
+        if row.get("validation_score"):  # blend_scoring other than log loss
+            scores = row["validation_score"]
+            return (f"w = {row['linear_weight']:g} (held-out {row['blend_scoring']}: network "
+                    f"{scores['network']:.4f}, linear {scores['linear']:.4f}, chosen "
+                    f"{scores['blend']:.4f}; log loss {losses['blend']:.3f})")
         return (f"w = {row['linear_weight']:g} (held-out log loss: network "
                 f"{losses['network']:.3f}, linear {losses['linear']:.3f}, "
                 f"chosen {losses['blend']:.3f})")

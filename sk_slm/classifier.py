@@ -16,7 +16,7 @@ from scipy import sparse
 from scipy.special import softmax
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
+from sklearn.metrics import accuracy_score, f1_score, log_loss
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
@@ -52,6 +52,13 @@ _HASH_PRIME = 1_000_003
 _NGRAM_LR_SCALE = 2.5
 # linear_blend: the logistic regression's C is chosen among these on the held-out part.
 _BLEND_CS = (1.0, 10.0, 100.0)
+# blend_scoring: what the held-out part chooses the blend by (higher is better).
+_BLEND_SCORINGS = {
+    "log_loss": lambda y, proba, labels: -log_loss(y, proba, labels=labels),
+    "f1_macro": lambda y, proba, labels: f1_score(y, proba.argmax(1), labels=labels,
+                                                  average="macro", zero_division=0),
+    "accuracy": lambda y, proba, labels: accuracy_score(y, proba.argmax(1)),
+}
 _DEFAULT_BLEND = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
@@ -404,6 +411,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         macro-F1 above the network alone (chosen and scored on the same split;
         ``benchmarks/results/blend_probe.md``). None
         (or ``(0,)``) keeps the network.
+    blend_scoring : {"log_loss", "f1_macro", "accuracy"}, default="log_loss"
+        What the held-out part chooses ``C`` and ``w`` of ``linear_blend`` by: the
+        lowest log loss, or the highest macro-F1 or accuracy of the blend's predictions
+        (ties go to the lower log loss, then the smaller weight and ``C``).
     pretrain_epochs : int, default=0
         Before the classifier trains, train its embedding and RNN this many epochs as a
         language model on the training documents (the part early stopping trains on):
@@ -503,6 +514,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         Held-out log loss of the ``"network"`` at its best epoch, of the best
         ``"linear"`` regression alone and of the chosen ``"blend"``, when
         ``linear_blend`` compared them; else None.
+    validation_score_ : dict or None
+        The same three models' held-out ``blend_scoring`` (log loss, macro-F1 or
+        accuracy; ``"linear"`` is the best of the regressions alone), when
+        ``linear_blend`` compared them; else None.
 
     Examples
     --------
@@ -538,6 +553,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ngram_min_df: int = 1,
         ngram_warmup: int = 5,
         linear_blend: Any = _DEFAULT_BLEND,
+        blend_scoring: str = "log_loss",
         pretrain_epochs: int = 0,
         pretrain_on_corpus: bool = False,
         lr: float = 2e-3,
@@ -592,6 +608,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.ngram_min_df = ngram_min_df
         self.ngram_warmup = ngram_warmup
         self.linear_blend = linear_blend
+        self.blend_scoring = blend_scoring
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_on_corpus = pretrain_on_corpus
         self.weight_decay = weight_decay
@@ -871,6 +888,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 "linear_blend must be None or a non-empty sequence of weights in [0, 1], "
                 f"got {blend!r}."
             )
+        if self.blend_scoring not in _BLEND_SCORINGS:
+            raise ValueError(
+                f"blend_scoring must be one of {sorted(_BLEND_SCORINGS)}, "
+                f"got {self.blend_scoring!r}."
+            )
         if not (self.class_weight is None or self.class_weight == "balanced"
                 or isinstance(self.class_weight, dict)):
             raise ValueError(
@@ -1014,6 +1036,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 self._reuse_split_ = False
         self.best_epoch_ = len(self.history)
         self.linear_weight_, self.linear_C_, self.validation_log_loss_ = 0.0, None, None
+        self.validation_score_ = None
         if self._uses_validation():
             best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
             self.best_epoch_ = best[-1] if best else len(self.history)
@@ -1122,31 +1145,41 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
     def _choose_blend(self, dataset: _SequenceDataset, X: sparse.csr_matrix,
                       y: np.ndarray) -> None:
-        """Choose the logistic regression's ``C`` and its weight in the blend by held-out
-        log loss; set ``linear_weight_``, ``linear_C_`` and ``validation_log_loss_``."""
+        """Choose the logistic regression's ``C`` and its weight in the blend on the
+        held-out part (by ``blend_scoring``; ties by log loss); set ``linear_weight_``,
+        ``linear_C_``, ``validation_log_loss_`` and ``validation_score_``."""
         train, valid = self._split_indices_
         labels = np.arange(len(self.classes_))
+        scorer = _BLEND_SCORINGS[self.blend_scoring]
         # The network at its best epoch; log-probabilities are its logits up to a constant
         # per row, so blending them blends the logits.
         proba = self.predict_proba(Subset(dataset, valid))
         network = np.log(np.clip(proba, 1e-12, None))
         weights = sorted(set(self.linear_blend))
-        alone, blends = {}, {}
+        alone, losses, scores = {}, {}, {}
         for C in _BLEND_CS:
             linear_proba = self._linear_model(C).fit(X[train], y[train]).predict_proba(X[valid])
-            alone[C] = log_loss(y[valid], linear_proba, labels=labels)
+            alone[C] = (scorer(y[valid], linear_proba, labels),
+                        log_loss(y[valid], linear_proba, labels=labels))
             linear = np.log(np.clip(linear_proba, 1e-12, None))  # finite: 0 * log(0) is nan
             for w in weights:
-                blends[C, w] = log_loss(y[valid], softmax((1 - w) * network + w * linear, axis=1),
-                                        labels=labels)
-        # Ties go to the smaller weight, then the smaller C.
-        C, w = min(blends, key=lambda k: (blends[k], k[1], k[0]))
+                blend = softmax((1 - w) * network + w * linear, axis=1)
+                losses[C, w] = log_loss(y[valid], blend, labels=labels)
+                scores[C, w] = scorer(y[valid], blend, labels)
+        # Ties go to the lower log loss, then the smaller weight, then the smaller C.
+        C, w = min(losses, key=lambda k: (-scores[k], losses[k], k[1], k[0]))
         self.linear_weight_ = float(w)
         self.linear_C_ = float(C) if w > 0 else None
         self.validation_log_loss_ = {
             "network": float(log_loss(y[valid], proba, labels=labels)),
-            "linear": float(min(alone.values())),
-            "blend": float(blends[C, w]),
+            "linear": float(min(loss for _, loss in alone.values())),
+            "blend": float(losses[C, w]),
+        }
+        sign = -1.0 if self.blend_scoring == "log_loss" else 1.0  # log loss as itself
+        self.validation_score_ = {
+            "network": sign * float(scorer(y[valid], proba, labels)),
+            "linear": sign * float(max(score for score, _ in alone.values())),
+            "blend": sign * float(scores[C, w]),
         }
 
     def _linear_model(self, C: float) -> LogisticRegression:

@@ -131,6 +131,7 @@ def _state(est, prefix: str, arrays: dict) -> dict:
              "linear_weight_": getattr(clf, "linear_weight_", 0.0),
              "linear_C_": getattr(clf, "linear_C_", None),
              "validation_log_loss_": getattr(clf, "validation_log_loss_", None),
+             "validation_score_": getattr(clf, "validation_score_", None),
              "pretrain_loss_": getattr(clf, "pretrain_loss_", None),
              "n_pretrain_documents_": getattr(clf, "n_pretrain_documents_", 0),
              "vocabulary_": clf.vocabulary_,
@@ -228,6 +229,7 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     est.selected_ = _selected(est.linear_weight_)
     est.linear_C_ = state.get("linear_C_")
     est.validation_log_loss_ = state.get("validation_log_loss_")
+    est.validation_score_ = state.get("validation_score_")  # absent before blend_scoring
     losses = state.get("pretrain_loss_")  # absent before pretrain_epochs existed
     if losses is not None and not (isinstance(losses, list) and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses)):

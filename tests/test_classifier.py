@@ -543,6 +543,57 @@ def test_linear_blend_keeps_a_network_that_wins_and_trains_it_as_without(tokens,
     np.testing.assert_array_equal(clf.predict_proba(X), without.predict_proba(X))
 
 
+class _CertainRegression:
+    """scikit-learn's logistic regression, certain of every answer and wrong on every
+    8th row: a fine macro-F1 on held-out rows, a terrible log loss."""
+
+    def __init__(self):
+        from sklearn.linear_model import LogisticRegression
+
+        self.model = LogisticRegression(C=100, max_iter=1000)
+
+    def fit(self, X, y):
+        self.model.fit(X, y)
+        self.classes_, self.coef_, self.intercept_ = (
+            self.model.classes_, self.model.coef_, self.model.intercept_)
+        return self
+
+    def predict_proba(self, X):
+        pred = self.model.predict(X)
+        pred[::8] = (pred[::8] + 1) % len(self.classes_)
+        return np.eye(len(self.classes_))[pred]
+
+
+@pytest.mark.parametrize("scoring", ["f1_macro", "accuracy"])
+def test_blend_scoring_chooses_by_held_out_score_then_log_loss(tokens, scoring, monkeypatch):
+    X, y = tokens
+    monkeypatch.setattr(LSTMAttentionClassifier, "_linear_model", lambda self, C: _CertainRegression())
+    # A network that learns nothing (vanishing steps): near-uniform probabilities.
+    params = dict(bag_ngrams=2, max_epochs=1, lr=1e-9, ngram_lr=1e-9, refit=False,
+                  linear_blend=(0.0, 0.25, 0.5, 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        by_loss = tiny(**params).fit(X, y)
+        by_score = tiny(blend_scoring=scoring, **params).fit(X, y)
+    # Log loss keeps the unsure network over any share of the certain, sometimes wrong,
+    # regression; macro-F1 and accuracy take the regression's answers, every weight > 0
+    # gives them (its log-probabilities of 0 and log(1e-12) outvote the network's), and
+    # among those tied weights the lowest log loss, the smallest weight, wins.
+    assert (by_loss.linear_weight_, by_loss.selected_) == (0.0, "network")
+    assert by_loss.validation_score_ == by_loss.validation_log_loss_
+    assert (by_score.linear_weight_, by_score.selected_) == (0.25, "blend")
+    scores = by_score.validation_score_
+    assert scores["blend"] == scores["linear"] > scores["network"] and 0.7 < scores["blend"] < 1
+    assert by_score.validation_log_loss_["blend"] > by_score.validation_log_loss_["network"]
+    assert by_loss.best_epoch_ == by_score.best_epoch_
+
+
+def test_blend_scoring_is_validated(tokens):
+    X, y = tokens
+    with pytest.raises(ValueError, match="blend_scoring must be one of"):
+        tiny(bag_ngrams=2, blend_scoring="roc_auc").fit(X, y)
+
+
 @pytest.mark.parametrize("params", [dict(early_stopping=False), dict(bag_ngrams=0),
                                     dict(bag_ngrams=2, ngram_dim=4),
                                     dict(linear_blend=(0.0,)), dict(linear_blend=None)])

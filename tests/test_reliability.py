@@ -216,13 +216,13 @@ def test_safe_file_from_before_auto_ngram_lr_still_loads(pipe, toy_sentiment, tm
     np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
 
 
-@pytest.mark.parametrize("weights", [(1.0,), (0.5,)])
-def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weights):
+@pytest.mark.parametrize(("weights", "scoring"), [((1.0,), "log_loss"), ((0.5,), "accuracy")])
+def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weights, scoring):
     X, y = toy_sentiment
     tokens = [list(d) for d in X]
     clf = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
                                   max_epochs=2, bag_ngrams=2, linear_blend=weights,
-                                  random_state=0)
+                                  blend_scoring=scoring, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # weight 1 replaces the network
         clf.fit(tokens, y)
@@ -234,6 +234,8 @@ def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weight
     assert (loaded.selected_, loaded.linear_weight_, loaded.linear_C_) == (
         clf.selected_, clf.linear_weight_, clf.linear_C_)
     assert loaded.validation_log_loss_ == clf.validation_log_loss_
+    assert loaded.blend_scoring == scoring
+    assert loaded.validation_score_ == clf.validation_score_ and clf.validation_score_
     np.testing.assert_array_equal(loaded.predict_proba(tokens), clf.predict_proba(tokens))
 
     as_array = clf.set_params(linear_blend=np.array(weights))  # saved as plain numbers
@@ -242,10 +244,11 @@ def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weight
 
     def fallback_era(m):  # written when linear_fallback chose the network or the regression
         state = m["steps"][-1]["state"]
-        for key in ("linear_weight_", "validation_log_loss_"):
+        for key in ("linear_weight_", "validation_log_loss_", "validation_score_"):
             state.pop(key)
         state["selected_"] = "linear"
         state["validation_scores_"] = {"network": 0.5, "linear": 0.9}
+        m["steps"][-1]["params"].pop("blend_scoring")
         m["steps"][-1]["params"].pop("linear_blend")
         m["steps"][-1]["params"]["linear_fallback"] = True
         return m
@@ -254,6 +257,7 @@ def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weight
     loaded = load_model(path)
     assert (loaded.selected_, loaded.linear_weight_, loaded.linear_blend) == (
         "linear", 1.0, (0.0, 1.0))
+    assert (loaded.blend_scoring, loaded.validation_score_) == ("log_loss", None)
 
     def older(m):  # written before either existed
         state = m["steps"][-1]["state"]
