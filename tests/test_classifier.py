@@ -366,7 +366,9 @@ def test_errors(tokens):
                                           ("hidden_size", 0), ("validation_fraction", 1.0),
                                           ("class_weight", "auto"), ("max_len", 0),
                                           ("linear_blend", ()), ("linear_blend", (0.5, 2)),
-                                          ("linear_blend", "yes"), ("linear_blend", True)])
+                                          ("linear_blend", "yes"), ("linear_blend", True),
+                                          ("blend_scoring", "roc_auc"),
+                                          ("retry_without_linear", "yes")])
 def test_bad_parameters_are_named(tokens, param, value):
     X, y = tokens
     with pytest.raises(ValueError, match=param):
@@ -449,6 +451,41 @@ def test_warns_when_early_stopping_keeps_only_the_linear_part(tokens):
         tiny(ngram_lr=5.0, max_epochs=3, **params).fit(X, y)
 
 
+def test_retries_the_network_without_the_linear_part_when_only_that_was_kept(tokens, monkeypatch,
+                                                                             tmp_path):
+    from sklearn.dummy import DummyClassifier
+
+    from sk_slm import load_model, save_model
+
+    X, y = tokens
+    # A huge step fits the linear part in the first epoch, so early stopping keeps an
+    # epoch of the warm-up (as above). A "regression" sure of class 0 costs log loss at
+    # any weight, so the blend keeps w = 0 and the module is what training left.
+    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2, ngram_lr=5.0, max_epochs=8,
+                  linear_blend=(0.0, 0.5))
+    monkeypatch.setattr(LSTMAttentionClassifier, "_linear_model",
+                        lambda self, C: DummyClassifier(strategy="constant", constant=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # the retried network is no linear model
+        clf = tiny(**params).fit(X, y)
+    assert clf.retried_without_linear_ and (clf.linear_weight_, clf.selected_) == (0.0, "network")
+    assert not clf.module_.ngram_logits.weight.any()  # held at zero, refit included
+    assert clf.score(X, y) > 0.8  # the network learned the task by itself (chance: 0.5)
+    np.testing.assert_array_equal(tiny(**params).fit(X, y).predict_proba(X), clf.predict_proba(X))
+    save_model(clf, tmp_path / "retried.slm")
+    loaded = load_model(tmp_path / "retried.slm")
+    assert loaded.retried_without_linear_ and loaded.retry_without_linear
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    # The linear part trains again afterwards (warm_start / partial_fit).
+    clf.partial_fit(X, y, epochs=1)
+    assert clf.module_.ngram_logits.weight.any()
+
+    with pytest.warns(UserWarning, match="network never improved on its linear part"):
+        kept = tiny(retry_without_linear=False, **params).fit(X, y)
+    assert not kept.retried_without_linear_ and kept.best_epoch_ <= 3
+    assert kept.module_.ngram_logits.weight.any()
+
+
 def _three_topics(n=240):
     rng = np.random.default_rng(0)
     words = {3: "猫狗鱼鸟", 10: "车船路桥", 42: "书笔纸墨"}
@@ -499,7 +536,7 @@ def test_linear_blend_adds_the_weighted_logits_of_the_two_models(toy_sentiment, 
     network = tiny(**params).fit(X, y)
     clf = tiny(linear_blend=(0.3,), **params).fit(X, y)
     assert (clf.selected_, clf.linear_weight_) == ("blend", 0.3)
-    assert clf.best_epoch_ == network.best_epoch_
+    assert clf.best_epoch_ == network.best_epoch_ and not clf.retried_without_linear_
     # Choosing the blend drew no random numbers: the network is the one trained without,
     # and predictions are softmax(0.7 * its logits + 0.3 * the regression's).
     regression = _char_tfidf_regression(docs, y, clf.linear_C_)
@@ -586,12 +623,6 @@ def test_blend_scoring_chooses_by_held_out_score_then_log_loss(tokens, scoring, 
     assert scores["blend"] == scores["linear"] > scores["network"] and 0.7 < scores["blend"] < 1
     assert by_score.validation_log_loss_["blend"] > by_score.validation_log_loss_["network"]
     assert by_loss.best_epoch_ == by_score.best_epoch_
-
-
-def test_blend_scoring_is_validated(tokens):
-    X, y = tokens
-    with pytest.raises(ValueError, match="blend_scoring must be one of"):
-        tiny(bag_ngrams=2, blend_scoring="roc_auc").fit(X, y)
 
 
 @pytest.mark.parametrize("params", [dict(early_stopping=False), dict(bag_ngrams=0),
