@@ -244,11 +244,13 @@ def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weight
 
     def fallback_era(m):  # written when linear_fallback chose the network or the regression
         state = m["steps"][-1]["state"]
-        for key in ("linear_weight_", "validation_log_loss_", "validation_score_"):
+        for key in ("linear_weight_", "validation_log_loss_", "validation_score_",
+                    "retried_without_linear_"):
             state.pop(key)
         state["selected_"] = "linear"
         state["validation_scores_"] = {"network": 0.5, "linear": 0.9}
-        m["steps"][-1]["params"].pop("blend_scoring")
+        for key in ("blend_scoring", "retry_without_linear"):
+            m["steps"][-1]["params"].pop(key)
         m["steps"][-1]["params"].pop("linear_blend")
         m["steps"][-1]["params"]["linear_fallback"] = True
         return m
@@ -258,6 +260,7 @@ def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weight
     assert (loaded.selected_, loaded.linear_weight_, loaded.linear_blend) == (
         "linear", 1.0, (0.0, 1.0))
     assert (loaded.blend_scoring, loaded.validation_score_) == ("log_loss", None)
+    assert loaded.retried_without_linear_ is False
 
     def older(m):  # written before either existed
         state = m["steps"][-1]["state"]
