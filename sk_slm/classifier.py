@@ -1100,12 +1100,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 # GridSearchCV(refit=True) does.
                 self._refitting_ = True
                 try:
-                    with self._seeded():
-                        self.initialize()
-                        if pretrained is not None:
-                            self.module_.load_state_dict(pretrained)
-                        super().partial_fit(dataset, y_enc, epochs=self.best_epoch_,
-                                            **fit_params)
+                    self._train_again(dataset, y_enc, pretrained, epochs=self.best_epoch_,
+                                      **fit_params)
                 finally:
                     self._refitting_ = False
             if self.retried_without_linear_:
@@ -1138,14 +1134,20 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.retried_without_linear_ = True
         self._reuse_split_ = True
         try:
-            with self._seeded():
-                self.initialize()
-                if pretrained is not None:
-                    self.module_.load_state_dict(pretrained)
-                super().partial_fit(dataset, y, **fit_params)
+            self._train_again(dataset, y, pretrained, **fit_params)
         finally:
             self._reuse_split_ = False
         self.best_epoch_ = self._best_epoch()
+
+    def _train_again(self, dataset: _SequenceDataset, y: np.ndarray, pretrained: dict | None,
+                     **fit_params) -> None:
+        """Train from the initialisation of fit's first run: the same seed, and the
+        language model's weights when ``pretrain_epochs`` pre-trained them."""
+        with self._seeded():
+            self.initialize()
+            if pretrained is not None:
+                self.module_.load_state_dict(pretrained)
+            super().partial_fit(dataset, y, **fit_params)
 
     def _pretrain_language_model(self, dataset: _SequenceDataset, y: np.ndarray,
                                  unlabeled: TokenSequences | None = None):
