@@ -258,6 +258,25 @@ def test_cli_train_lstm_with_pretrain_epochs(csv_file, tmp_path, short_lstm):
     assert clf.pretrain_epochs == 2
 
 
+def test_cli_train_lstm_pretrains_on_the_corpus(csv_file, tmp_path, short_lstm):
+    from sk_slm import load_model
+
+    corpus = tmp_path / "unlabeled.txt"
+    corpus.write_text("\n".join(["火星探测器发射升空"] * 7), encoding="utf-8")
+    read = {}
+    for extra in ([], ["--pretrain-on-corpus"]):
+        model = tmp_path / "m.slm"
+        assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                     "--label-column", "sentiment", "--corpus", str(corpus),
+                     "--pretrain-epochs", "1", *extra, "--out", str(model)]) == 0
+        clf = load_model(model).named_steps["lstmattentionclassifier"]
+        read[bool(extra)] = (clf.pretrain_on_corpus, clf.n_pretrain_documents_)
+    assert "pretrain_on_corpus" not in short_lstm[0]
+    assert short_lstm[1]["pretrain_on_corpus"] is True
+    # With the flag the language model also read the 7 corpus lines.
+    assert read == {False: (False, read[False][1]), True: (True, read[False][1] + 7)}
+
+
 def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_path, short_lstm):
     import joblib
 
@@ -293,6 +312,8 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
         (["--corpus", "{gbk}"], "gbk.txt' is not UTF-8"),
         (["--pretrain-epochs", "-1"], "--pretrain-epochs must be >= 0"),
         (["--model", "svm_char_tfidf", "--pretrain-epochs", "2"], "not among the models"),
+        (["--pretrain-on-corpus", "--pretrain-epochs", "2"], "needs --corpus"),
+        (["--pretrain-on-corpus", "--corpus", "{corpus}"], "--pretrain-epochs N > 0"),
     ],
 )
 def test_cli_lstm_options_errors(csv_file, tmp_path, capsys, args, message):
