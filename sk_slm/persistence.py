@@ -189,6 +189,11 @@ def save(model: Pipeline | Any, path: str | os.PathLike) -> None:
 
 
 # --------------------------------------------------------------------------- decoding
+def _is_number(value: Any) -> bool:
+    # JSON gives int, float or bool; True is an int to Python but no count or weight.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     est = cls(**params)
     if cls is JiebaSegmenter:
@@ -224,7 +229,7 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     # Files written before linear_blend store which model linear_fallback kept, or nothing
     # (the network).
     weight = state.get("linear_weight_", 1.0 if state.get("selected_") == "linear" else 0.0)
-    if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and 0 <= weight <= 1):
+    if not (_is_number(weight) and 0 <= weight <= 1):
         raise UnsafeModelError(f"linear_weight_ must be in [0, 1], got {weight!r}.")
     est.linear_weight_ = float(weight)
     est.selected_ = _selected(est.linear_weight_)
@@ -233,12 +238,11 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     est.validation_score_ = state.get("validation_score_")  # absent before blend_scoring
     est.retried_without_linear_ = state.get("retried_without_linear_", False) is True
     losses = state.get("pretrain_loss_")  # absent before pretrain_epochs existed
-    if losses is not None and not (isinstance(losses, list) and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses)):
+    if losses is not None and not (isinstance(losses, list) and all(map(_is_number, losses))):
         raise UnsafeModelError(f"pretrain_loss_ must be a list of numbers, got {losses!r}.")
     est.pretrain_loss_ = losses
     n_docs = state.get("n_pretrain_documents_", 0)
-    if isinstance(n_docs, bool) or not isinstance(n_docs, int) or n_docs < 0:
+    if not (_is_number(n_docs) and isinstance(n_docs, int) and n_docs >= 0):
         raise UnsafeModelError(f"n_pretrain_documents_ must be an int >= 0, got {n_docs!r}.")
     est.n_pretrain_documents_ = n_docs
     est.embedding_dim_ = state["embedding_dim_"]

@@ -326,6 +326,15 @@ def _set_state(m, **state):
          "pretrain_loss_ must be a list of numbers"),
         (dict(manifest=lambda m: _set_state(m, n_pretrain_documents_=-1)),
          "n_pretrain_documents_ must be an int"),
+        # JSON true is an int to Python, but no count, loss or weight.
+        (dict(manifest=lambda m: _set_state(m, n_pretrain_documents_=True)),
+         "n_pretrain_documents_ must be an int"),
+        (dict(manifest=lambda m: _set_state(m, pretrain_loss_=[1.5, False])),
+         "pretrain_loss_ must be a list of numbers"),
+        (dict(manifest=lambda m: _set_state(m, linear_weight_=True)),
+         r"linear_weight_ must be in \[0, 1\]"),
+        (dict(manifest=lambda m: _set_state(m, linear_weight_=1.5)),
+         r"linear_weight_ must be in \[0, 1\]"),
     ],
 )
 def test_tampered_safe_file_is_refused(pipe, tmp_path, tamper, message):
