@@ -48,7 +48,7 @@ from sk_slm import (  # noqa: E402
     LSTMAttentionClassifier,
     make_lstm_pipeline,
 )
-from sk_slm.classifier import _BucketBatchSampler, _collate  # noqa: E402
+from sk_slm._batches import _BucketBatchSampler, _collate  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -36,7 +36,15 @@ from skorch.dataset import ValidSplit
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
-from .module import PAD, UNK, AttentionRNN, BiLanguageModel
+from ._batches import (
+    _bucket_iterator,
+    _dataset_lengths,
+    _SequenceDataset,
+    _tfidf_matrix,
+    _truncate,
+)
+from ._ngrams import _count_per_document, _ngram_hashes, _ngram_tfidf, _owners, _select, _smooth_idf
+from .module import UNK, AttentionRNN, BiLanguageModel
 from .sequences import TokenSequences, encode_tokens, take_documents
 from .vectorizer import check_token_lists
 
@@ -45,8 +53,7 @@ __all__ = ["LSTMAttentionClassifier"]
 _TRUNCATIONS = ("head", "tail", "head_tail")
 
 
-# --------------------------------------------------------------------------- data
-_HASH_PRIME = 1_000_003
+# --------------------------------------------------------------------------- settings
 # ngram_lr="auto": this over the mean number of distinct n-grams per training document;
 # 0.047 on THUCNews titles (53 n-grams), where 0.05 measured best on validation.
 _NGRAM_LR_SCALE = 2.5
@@ -67,90 +74,6 @@ def _selected(linear_weight: float) -> str:
     return "network" if linear_weight == 0 else "linear" if linear_weight == 1 else "blend"
 
 
-def _owners(offsets: np.ndarray) -> np.ndarray:
-    """The document of each flat item, given the documents' offsets."""
-    return np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
-
-
-def _offsets_of(owner: np.ndarray, n_docs: int) -> np.ndarray:
-    """Offsets of flat items grouped by their (sorted) document numbers ``owner``."""
-    offsets = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_docs), out=offsets[1:])
-    return offsets
-
-
-def _ngram_hashes(
-    ids: np.ndarray, offsets: np.ndarray, n: int, buckets: int | None, base: int = 0
-):
-    """1..n-grams of token ids within each document -> (flat codes, offsets).
-
-    With ``buckets`` the codes are hashes in [1, buckets) (0 is padding). With None
-    they are exact: the n-gram's ids + 1 as digits in ``base`` (> every id + 1), so
-    that n-grams of different lengths never share a code; the caller makes sure that
-    ``base ** n`` fits in int64.
-    """
-    n_docs = len(offsets) - 1
-    doc = _owners(offsets)
-    hashes, owners = [], []
-    for k in range(1, n + 1):
-        m = len(ids) - k + 1
-        if m <= 0:
-            break
-        valid = doc[k - 1 :] == doc[:m]  # the k tokens lie in one document
-        if buckets is None:
-            h = np.zeros(m, dtype=np.int64)
-            for j in range(k):
-                h = h * base + ids[j : j + m] + 1
-            hashes.append(h[valid])
-        else:
-            h = np.full(m, k, dtype=np.int64)
-            for j in range(k):
-                h = (h * _HASH_PRIME + ids[j : j + m]) % buckets
-            hashes.append(1 + h[valid] % (buckets - 1))  # bucket 0 (PAD) is padding
-        owners.append(doc[:m][valid])
-    if not hashes:
-        return np.zeros(0, np.int64), np.zeros(n_docs + 1, np.int64)
-    flat, owner = np.concatenate(hashes), np.concatenate(owners)
-    order = np.argsort(owner, kind="stable")
-    return flat[order], _offsets_of(owner, n_docs)
-
-
-def _select(codes: np.ndarray, offsets: np.ndarray, keep: np.ndarray):
-    """Keep ``codes[keep]``, with offsets recomputed per document."""
-    return codes[keep], _offsets_of(_owners(offsets)[keep], len(offsets) - 1)
-
-
-def _count_per_document(rows: np.ndarray, offsets: np.ndarray, size: int):
-    """Distinct rows (< ``size``) of each document and how often each occurs there
-    -> (owner, rows, counts), grouped by document."""
-    keys, counts = np.unique(_owners(offsets) * size + rows, return_counts=True)
-    return keys // size, keys % size, counts
-
-
-def _smooth_idf(rows: np.ndarray, n_docs: int, size: int) -> np.ndarray:
-    """scikit-learn's smoothed IDF of each row, given every document's distinct rows."""
-    df = np.bincount(rows, minlength=size)
-    return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
-
-
-def _ngram_tfidf(owner: np.ndarray, rows: np.ndarray, counts: np.ndarray, idf: np.ndarray,
-                 n_docs: int):
-    """Distinct rows per document with their counts -> (rows, L2-normalised sublinear
-    TF-IDF weights, offsets), the features of ``TfidfVectorizer(sublinear_tf=True)``."""
-    weights = ((1.0 + np.log(counts)) * idf[rows]).astype(np.float32)
-    norms = np.sqrt(np.bincount(owner, weights=weights.astype(np.float64) ** 2, minlength=n_docs))
-    weights /= np.maximum(norms, 1e-12)[owner].astype(np.float32)
-    return rows, weights, _offsets_of(owner, n_docs)
-
-
-def _tfidf_matrix(dataset: _SequenceDataset, n_columns: int) -> sparse.csr_matrix:
-    """The linear part's input as a sparse (documents, n-gram rows) TF-IDF matrix."""
-    return sparse.csr_matrix(
-        (dataset.ngram_weights.numpy(), dataset.ngrams.numpy(), dataset.ngram_offsets),
-        shape=(len(dataset), n_columns),
-    )
-
-
 def _network_params(name: str) -> bool:
     """Parameters of the recurrent network: everything but the linear n-gram part."""
     return not name.startswith("ngram_logits.")
@@ -158,63 +81,6 @@ def _network_params(name: str) -> bool:
 
 def _network_params_but_embedding(name: str) -> bool:
     return _network_params(name) and name != "embedding.weight"
-
-
-class _SequenceDataset(Dataset):
-    """Documents as flat int64 ids + offsets (and optional n-gram rows and weights)."""
-
-    def __init__(self, ids, offsets, y=None, ngrams=None, ngram_offsets=None,
-                 ngram_weights=None):
-        self.ids = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64))
-        self.offsets = offsets
-        self.lengths = np.diff(offsets)
-        self.y = None if y is None else torch.as_tensor(y, dtype=torch.long)
-        self.ngrams = None if ngrams is None else torch.from_numpy(ngrams)
-        self.ngram_offsets = ngram_offsets
-        self.ngram_weights = None if ngram_weights is None else torch.from_numpy(ngram_weights)
-
-    def __len__(self) -> int:
-        return len(self.lengths)
-
-    def __getitem__(self, i: int):
-        item = self.ids[self.offsets[i] : self.offsets[i + 1]]
-        grams = weights = None
-        if self.ngrams is not None:
-            lo, hi = self.ngram_offsets[i], self.ngram_offsets[i + 1]
-            grams = self.ngrams[lo:hi]
-            if self.ngram_weights is not None:
-                weights = self.ngram_weights[lo:hi]
-        return (item, grams, weights), (self.y[i] if self.y is not None else 0)
-
-
-def _collate(batch):
-    xs, ys = zip(*batch, strict=True)
-    seqs = [x[0] for x in xs]
-    lengths = torch.tensor([max(len(s), 1) for s in seqs], dtype=torch.long)
-    ids = torch.full((len(seqs), int(lengths.max())), PAD, dtype=torch.long)
-    for row, s in enumerate(seqs):
-        if len(s):
-            ids[row, : len(s)] = s
-        else:
-            ids[row, 0] = UNK  # an empty document is read as one unknown token
-    X = {"ids": ids, "lengths": lengths}
-    if xs[0][1] is not None:
-        grams = [x[1] for x in xs]
-        width = max(1, max(map(len, grams)))
-        X["ngrams"] = torch.full((len(grams), width), PAD, dtype=torch.long)
-        for row, g in enumerate(grams):
-            X["ngrams"][row, : len(g)] = g
-        if xs[0][2] is not None:
-            X["ngram_weights"] = torch.zeros((len(grams), width), dtype=torch.float32)
-            for row, x in enumerate(xs):
-                X["ngram_weights"][row, : len(x[2])] = x[2]
-    return X, torch.as_tensor(ys, dtype=torch.long)
-
-
-def _dataset_lengths(dataset: Dataset) -> np.ndarray:
-    if isinstance(dataset, Subset):
-        return _dataset_lengths(dataset.dataset)[np.asarray(dataset.indices)]
-    return dataset.lengths
 
 
 class _EarlyStoppingAfterWarmup(EarlyStopping):
@@ -237,70 +103,6 @@ class _EarlyStoppingAfterWarmup(EarlyStopping):
                 raise
         if len(net.history) <= self.warmup:
             self.misses_ = 0
-
-
-class _BucketBatchSampler:
-    """Batches of similar length: shuffle, sort within pools of 50 batches, shuffle batches.
-
-    Without shuffling (prediction, validation) documents are simply taken in length
-    order, which wastes the least padding.
-    """
-
-    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, pool: int = 50):
-        self.lengths = lengths
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.pool = pool
-
-    def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
-
-    def __iter__(self):
-        n, bs = len(self.lengths), self.batch_size
-        if not self.shuffle:
-            order = np.argsort(self.lengths, kind="stable")
-            yield from (order[i : i + bs].tolist() for i in range(0, n, bs))
-            return
-        # Drawn from torch's RNG so that the estimator's random_state governs it.
-        perm = torch.randperm(n).numpy()
-        pool = bs * self.pool
-        batches = []
-        for start in range(0, n, pool):
-            chunk = perm[start : start + pool]
-            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
-            batches += [chunk[i : i + bs].tolist() for i in range(0, len(chunk), bs)]
-        for k in torch.randperm(len(batches)).tolist():
-            yield batches[k]
-
-
-def _truncate(ids, offsets, max_len, how):
-    """Cut every document to ``max_len`` tokens; return (ids, offsets, kept-mask)."""
-    lengths = np.diff(offsets)
-    if max_len is None or len(lengths) == 0 or lengths.max() <= max_len:
-        return ids, offsets, np.ones(len(ids), dtype=bool)
-    pos = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
-    n = np.repeat(lengths, lengths)
-    if how == "head":
-        keep = pos < max_len
-    elif how == "tail":
-        keep = pos >= n - max_len
-    else:
-        head = (max_len + 1) // 2
-        keep = (pos < head) | (pos >= n - (max_len - head))
-    new_offsets = np.zeros_like(offsets)
-    np.cumsum(np.minimum(lengths, max_len), out=new_offsets[1:])
-    return ids[keep], new_offsets, keep
-
-
-def _bucket_iterator(iterator, dataset, batch_size: int, training: bool, kwargs: dict):
-    """``iterator`` (a DataLoader class) over length buckets of ``dataset``, padded by
-    ``_collate``; ``kwargs`` may override the collate function and generator."""
-    sampler = _BucketBatchSampler(_dataset_lengths(dataset), batch_size, shuffle=training)
-    kwargs.setdefault("collate_fn", _collate)
-    # DataLoader draws a base seed per iteration; an own generator keeps that draw
-    # off the caller's global torch RNG (prediction runs outside the forked RNG).
-    kwargs.setdefault("generator", torch.Generator())
-    return iterator(dataset, batch_sampler=sampler, **kwargs)
 
 
 class _LanguageModelNet(NeuralNet):

@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word2VecVectorizer
-from sk_slm.classifier import _BucketBatchSampler, _truncate
+from sk_slm._batches import _BucketBatchSampler, _truncate
 
 # The network itself is under test: linear_blend (tested on its own below) would blend in
 # a logistic regression wherever a few tiny epochs leave the network behind.
@@ -199,7 +199,7 @@ def test_refit_trains_again_on_all_data_for_the_chosen_epochs(tokens):
 def test_ngram_tfidf_equals_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from sk_slm.classifier import _count_per_document, _ngram_hashes, _ngram_tfidf, _smooth_idf
+    from sk_slm._ngrams import _count_per_document, _ngram_hashes, _ngram_tfidf, _smooth_idf
     from sk_slm.sequences import encode_tokens
 
     docs = [list("今天天气很好"), list("天气不好"), list("今天很好很好"), list("好")]
@@ -240,7 +240,7 @@ def test_ngram_min_df_matches_scikit_learn_min_df():
 
 
 def test_ngram_hashes_stay_inside_each_document():
-    from sk_slm.classifier import _ngram_hashes
+    from sk_slm._ngrams import _ngram_hashes
 
     ids = np.array([5, 6, 7, 5, 6])
     grams, offsets = _ngram_hashes(ids, np.array([0, 3, 3, 5]), 2, 1000)

@@ -1,0 +1,139 @@
+"""The classifier's data: documents as a torch Dataset, length-bucketed batches, truncation."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import sparse
+from torch.utils.data import Dataset, Subset
+
+from .module import PAD, UNK
+
+
+class _SequenceDataset(Dataset):
+    """Documents as flat int64 ids + offsets (and optional n-gram rows and weights)."""
+
+    def __init__(self, ids, offsets, y=None, ngrams=None, ngram_offsets=None,
+                 ngram_weights=None):
+        self.ids = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64))
+        self.offsets = offsets
+        self.lengths = np.diff(offsets)
+        self.y = None if y is None else torch.as_tensor(y, dtype=torch.long)
+        self.ngrams = None if ngrams is None else torch.from_numpy(ngrams)
+        self.ngram_offsets = ngram_offsets
+        self.ngram_weights = None if ngram_weights is None else torch.from_numpy(ngram_weights)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, i: int):
+        item = self.ids[self.offsets[i] : self.offsets[i + 1]]
+        grams = weights = None
+        if self.ngrams is not None:
+            lo, hi = self.ngram_offsets[i], self.ngram_offsets[i + 1]
+            grams = self.ngrams[lo:hi]
+            if self.ngram_weights is not None:
+                weights = self.ngram_weights[lo:hi]
+        return (item, grams, weights), (self.y[i] if self.y is not None else 0)
+
+
+def _collate(batch):
+    xs, ys = zip(*batch, strict=True)
+    seqs = [x[0] for x in xs]
+    lengths = torch.tensor([max(len(s), 1) for s in seqs], dtype=torch.long)
+    ids = torch.full((len(seqs), int(lengths.max())), PAD, dtype=torch.long)
+    for row, s in enumerate(seqs):
+        if len(s):
+            ids[row, : len(s)] = s
+        else:
+            ids[row, 0] = UNK  # an empty document is read as one unknown token
+    X = {"ids": ids, "lengths": lengths}
+    if xs[0][1] is not None:
+        grams = [x[1] for x in xs]
+        width = max(1, max(map(len, grams)))
+        X["ngrams"] = torch.full((len(grams), width), PAD, dtype=torch.long)
+        for row, g in enumerate(grams):
+            X["ngrams"][row, : len(g)] = g
+        if xs[0][2] is not None:
+            X["ngram_weights"] = torch.zeros((len(grams), width), dtype=torch.float32)
+            for row, x in enumerate(xs):
+                X["ngram_weights"][row, : len(x[2])] = x[2]
+    return X, torch.as_tensor(ys, dtype=torch.long)
+
+
+def _dataset_lengths(dataset: Dataset) -> np.ndarray:
+    if isinstance(dataset, Subset):
+        return _dataset_lengths(dataset.dataset)[np.asarray(dataset.indices)]
+    return dataset.lengths
+
+
+class _BucketBatchSampler:
+    """Batches of similar length: shuffle, sort within pools of 50 batches, shuffle batches.
+
+    Without shuffling (prediction, validation) documents are simply taken in length
+    order, which wastes the least padding.
+    """
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, pool: int = 50):
+        self.lengths = lengths
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.pool = pool
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        n, bs = len(self.lengths), self.batch_size
+        if not self.shuffle:
+            order = np.argsort(self.lengths, kind="stable")
+            yield from (order[i : i + bs].tolist() for i in range(0, n, bs))
+            return
+        # Drawn from torch's RNG so that the estimator's random_state governs it.
+        perm = torch.randperm(n).numpy()
+        pool = bs * self.pool
+        batches = []
+        for start in range(0, n, pool):
+            chunk = perm[start : start + pool]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[i : i + bs].tolist() for i in range(0, len(chunk), bs)]
+        for k in torch.randperm(len(batches)).tolist():
+            yield batches[k]
+
+
+def _truncate(ids, offsets, max_len, how):
+    """Cut every document to ``max_len`` tokens; return (ids, offsets, kept-mask)."""
+    lengths = np.diff(offsets)
+    if max_len is None or len(lengths) == 0 or lengths.max() <= max_len:
+        return ids, offsets, np.ones(len(ids), dtype=bool)
+    pos = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
+    n = np.repeat(lengths, lengths)
+    if how == "head":
+        keep = pos < max_len
+    elif how == "tail":
+        keep = pos >= n - max_len
+    else:
+        head = (max_len + 1) // 2
+        keep = (pos < head) | (pos >= n - (max_len - head))
+    new_offsets = np.zeros_like(offsets)
+    np.cumsum(np.minimum(lengths, max_len), out=new_offsets[1:])
+    return ids[keep], new_offsets, keep
+
+
+def _bucket_iterator(iterator, dataset, batch_size: int, training: bool, kwargs: dict):
+    """``iterator`` (a DataLoader class) over length buckets of ``dataset``, padded by
+    ``_collate``; ``kwargs`` may override the collate function and generator."""
+    sampler = _BucketBatchSampler(_dataset_lengths(dataset), batch_size, shuffle=training)
+    kwargs.setdefault("collate_fn", _collate)
+    # DataLoader draws a base seed per iteration; an own generator keeps that draw
+    # off the caller's global torch RNG (prediction runs outside the forked RNG).
+    kwargs.setdefault("generator", torch.Generator())
+    return iterator(dataset, batch_sampler=sampler, **kwargs)
+
+
+def _tfidf_matrix(dataset: _SequenceDataset, n_columns: int) -> sparse.csr_matrix:
+    """The linear part's input as a sparse (documents, n-gram rows) TF-IDF matrix."""
+    return sparse.csr_matrix(
+        (dataset.ngram_weights.numpy(), dataset.ngrams.numpy(), dataset.ngram_offsets),
+        shape=(len(dataset), n_columns),
+    )
