@@ -1,5 +1,6 @@
 """Execute every example on small data (SK_SLM_EXAMPLES_SMALL=1 / --quick)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -38,3 +39,18 @@ def test_grid_search_script_runs_quick():
     assert res.returncode == 0, res.stderr[-2000:]
     assert "best macro-F1" in res.stdout
     assert res.stdout.count("{'jiebasegmenter__granularity'") == 9  # best + 8 candidates
+
+
+def test_serve_script_answers_predictions_and_names_bad_requests():
+    res = subprocess.run([sys.executable, str(EXAMPLES / "serve.py"), "--quick"],
+                         capture_output=True, text=True, env={**os.environ}, timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    ok, bad_entry, bad_body = res.stdout.splitlines()
+    status, answer = ok.split(" ", 1)
+    answer = json.loads(answer)
+    # Three texts, the empty one included: three labels and probability rows summing to 1.
+    assert status == "200" and len(answer["labels"]) == len(answer["proba"]) == 3
+    assert set(answer["labels"]) <= set(answer["classes"]) == {0, 1}
+    assert all(abs(sum(row) - 1) < 1e-4 for row in answer["proba"])
+    assert bad_entry == '400 {"error": "texts[1] is not a string (2 entries are not strings)"}'
+    assert bad_body.startswith('400 {"error": "the body must be an object')

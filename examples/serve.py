@@ -1,0 +1,150 @@
+"""Serve a saved sk_slm pipeline over HTTP, with the standard library only.
+
+    sk-slm train --data my.csv --out model.slm              # or save_model(pipe, "model.slm")
+    python examples/serve.py model.slm --port 8000
+    curl -s localhost:8000/predict -d '{"texts": ["味道很好，送餐也快", "太慢了，菜都凉了"]}'
+    # {"labels": [1, 0], "classes": [0, 1], "proba": [[0.09, 0.91], [0.86, 0.14]]}
+
+    python examples/serve.py --quick   # what the tests run: train a tiny model on 300
+                                       # bundled reviews, serve it, query it once, stop
+
+``load_model`` reads the safe format (JSON + safetensors), so the service never unpickles
+a file. The model is loaded once, at start-up; every request is one batched
+``predict_proba`` call, and an empty or whitespace-only text still gets a prediction, so
+the answer always has one row per text. Requests are served one at a time (a plain
+``HTTPServer``): the pipeline is not meant to be called from several threads at once;
+run several processes behind a load balancer to serve more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+from sk_slm import load_model
+
+MAX_BODY = 10 * 2**20  # bytes; a larger request is refused rather than read
+
+
+def predict_json(pipe, body: bytes) -> dict:
+    """The answer to a request body ``{"texts": [...]}``; ValueError names what is wrong."""
+    try:
+        request = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
+    texts = request.get("texts") if isinstance(request, dict) else None
+    if not isinstance(texts, list):
+        raise ValueError('the body must be an object {"texts": [...]}, a list of strings')
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        more = f" ({len(bad)} entries are not strings)" if len(bad) > 1 else ""
+        raise ValueError(f"texts[{bad[0]}] is not a string{more}")
+    if not texts:
+        return {"labels": [], "classes": pipe.classes_.tolist(), "proba": []}
+    proba = pipe.predict_proba(texts)
+    return {
+        "labels": pipe.classes_[proba.argmax(1)].tolist(),
+        "classes": pipe.classes_.tolist(),
+        "proba": proba.astype(float).round(6).tolist(),
+    }
+
+
+def make_server(pipe, host: str = "127.0.0.1", port: int = 8000) -> HTTPServer:
+    """An HTTP server answering ``POST /predict`` with ``pipe`` (port 0: any free port)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (the name http.server calls)
+            if self.path != "/predict":
+                return self._send(404, {"error": "POST to /predict"})
+            size = int(self.headers.get("Content-Length") or 0)
+            if size > MAX_BODY:
+                return self._send(413, {"error": f"body over {MAX_BODY} bytes"})
+            try:
+                answer = predict_json(pipe, self.rfile.read(size))
+            except ValueError as exc:
+                return self._send(400, {"error": str(exc)})
+            self._send(200, answer)
+
+        def _send(self, status: int, payload: dict) -> None:
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):  # one line per request on stderr is noise here
+            pass
+
+    return HTTPServer((host, port), Handler)
+
+
+def post(url: str, payload: dict) -> tuple[int, dict]:
+    """POST ``payload`` as JSON; the status and the decoded answer (errors included)."""
+    req = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def quick_demo() -> None:
+    """Train a tiny model on 300 bundled reviews, save and load it, serve it, query it."""
+    from sklearn.model_selection import train_test_split
+
+    from sk_slm import load_reviews, make_lstm_pipeline, save_model
+
+    X, y = load_reviews(return_X_y=True)
+    X, _, y, _ = train_test_split(X, y, train_size=300, stratify=y, random_state=0)
+    pipe = make_lstm_pipeline(max_epochs=2, hidden_size=16).fit(X, y)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.slm"
+        save_model(pipe, path)
+        server = make_server(load_model(path), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/predict"
+    try:
+        texts = ["味道很好，送餐也快", "太慢了，菜都凉了", ""]
+        status, answer = post(url, {"texts": texts})
+        print(status, json.dumps(answer, ensure_ascii=False))
+        assert status == 200 and len(answer["labels"]) == len(texts)
+        for bad in ({"texts": ["好", 3, None]}, ["好"]):
+            status, answer = post(url, bad)
+            print(status, json.dumps(answer, ensure_ascii=False))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", nargs="?", help="a file written by save_model / sk-slm train")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--quick", action="store_true", help=quick_demo.__doc__)
+    args = parser.parse_args(argv)
+    if args.quick:
+        return quick_demo()
+    if args.model is None:
+        parser.error("give the model file (or --quick)")
+    server = make_server(load_model(args.model), args.host, args.port)
+    print(f"serving {args.model} on http://{args.host}:{server.server_port}/predict", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
