@@ -15,10 +15,39 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+# The libraries whose version moves a benchmark's figures (their kernels, solvers and
+# random streams), recorded with each run.
+_VERSIONED = ("torch", "scikit-learn", "skorch", "gensim", "numpy", "scipy", "jieba")
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in _VERSIONED}
+
+
+def environment_label(run: dict, environments: dict[str, str]) -> str:
+    """A short label (A, B, ...) for the library versions ``run`` records, numbered in
+    ``environments`` as they come; "-" for runs that recorded none."""
+    if "versions" not in run:
+        return "-"
+    libs = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
+    return environments.setdefault(libs, chr(ord("A") + len(environments)))
+
+
+def environment_legend(environments: dict[str, str]) -> list[str]:
+    # The same seed and code give other figures under other library versions.
+    return ["", "Environments (library versions of each run; the same seed and code score "
+            "differently under others):", "", "- `-`: not recorded (runs up to 2026-11-29)",
+            *(f"- `{label}`: {libs}" for libs, label in environments.items())]
+
+
 def machine() -> str:
     import os
 
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    libs = ", ".join(f"{k} {v}" for k, v in versions().items())
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()} ({libs})")
 
 
 def header(title: str) -> str:

