@@ -63,7 +63,10 @@ def make_server(pipe, host: str = "127.0.0.1", port: int = 8000) -> HTTPServer:
         def do_POST(self):  # noqa: N802 (the name http.server calls)
             if self.path != "/predict":
                 return self._send(404, {"error": "POST to /predict"})
-            size = int(self.headers.get("Content-Length") or 0)
+            length = self.headers.get("Content-Length") or "0"
+            if not length.isdigit():  # a negative length would read until the client hangs up
+                return self._send(400, {"error": f"bad Content-Length {length!r}"})
+            size = int(length)
             if size > MAX_BODY:
                 return self._send(413, {"error": f"body over {MAX_BODY} bytes"})
             try:
