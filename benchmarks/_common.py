@@ -26,12 +26,16 @@ def versions() -> dict[str, str]:
     return {name: version(name) for name in _VERSIONED}
 
 
+def describe_versions(libs: dict[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in libs.items())
+
+
 def environment_label(run: dict, environments: dict[str, str]) -> str:
     """A short label (A, B, ...) for the library versions ``run`` records, numbered in
     ``environments`` as they come; "-" for runs that recorded none."""
     if "versions" not in run:
         return "-"
-    libs = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
+    libs = describe_versions(run["versions"])
     return environments.setdefault(libs, chr(ord("A") + len(environments)))
 
 
@@ -45,9 +49,8 @@ def environment_legend(environments: dict[str, str]) -> list[str]:
 def machine() -> str:
     import os
 
-    libs = ", ".join(f"{k} {v}" for k, v in versions().items())
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()} ({libs})")
+            f"{platform.python_version()} ({describe_versions(versions())})")
 
 
 def header(title: str) -> str:
