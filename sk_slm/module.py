@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .recurrent import rnn_states
 
 __all__ = ["AttentionRNN", "BiLanguageModel", "PAD", "UNK"]
 
@@ -19,7 +20,7 @@ _LM_CUTOFFS = (1000, 4000)
 
 
 class AttentionRNN(nn.Module):
-    """Embedding -> (bi)LSTM/GRU over packed sequences -> additive attention -> linear.
+    """Embedding -> (bi)LSTM/GRU over the real tokens -> additive attention -> linear.
 
     Parameters
     ----------
@@ -115,17 +116,12 @@ class AttentionRNN(nn.Module):
                 self.output.bias.zero_()
 
     def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """RNN states of shape (batch, time, directions * hidden_size); zero on padding."""
-        # After unpickling on a GPU, cuDNN wants the weights in one chunk again (no-op
-        # on the CPU and when they already are).
-        self.rnn.flatten_parameters()
-        emb = self.dropout(self.embedding(ids))
-        packed = pack_padded_sequence(
-            emb, lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        states, _ = self.rnn(packed)
-        states, _ = pad_packed_sequence(states, batch_first=True, total_length=ids.shape[1])
-        return states
+        """RNN states of shape (batch, time, directions * hidden_size); zero on padding.
+
+        Each direction reads only the document's real tokens, as over packed sequences
+        (:func:`~sk_slm.recurrent.rnn_states`).
+        """
+        return rnn_states(self.rnn, self.dropout(self.embedding(ids)), lengths)
 
     def forward(
         self,
