@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy import sparse
+from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset, Subset
 
 from .module import PAD, UNK
@@ -37,27 +38,25 @@ class _SequenceDataset(Dataset):
         return (item, grams, weights), (self.y[i] if self.y is not None else 0)
 
 
+_EMPTY_DOCUMENT = torch.tensor([UNK], dtype=torch.long)  # an empty document is read as one UNK
+
+
+def _pad(rows, value):
+    """Rows of different lengths as one (len(rows), longest) tensor; at least 1 wide."""
+    if not any(len(r) for r in rows):
+        return torch.full((len(rows), 1), value, dtype=rows[0].dtype)
+    return pad_sequence(rows, batch_first=True, padding_value=value)
+
+
 def _collate(batch):
     xs, ys = zip(*batch, strict=True)
-    seqs = [x[0] for x in xs]
-    lengths = torch.tensor([max(len(s), 1) for s in seqs], dtype=torch.long)
-    ids = torch.full((len(seqs), int(lengths.max())), PAD, dtype=torch.long)
-    for row, s in enumerate(seqs):
-        if len(s):
-            ids[row, : len(s)] = s
-        else:
-            ids[row, 0] = UNK  # an empty document is read as one unknown token
-    X = {"ids": ids, "lengths": lengths}
+    seqs = [x[0] if len(x[0]) else _EMPTY_DOCUMENT for x in xs]
+    X = {"ids": _pad(seqs, PAD),
+         "lengths": torch.tensor([len(s) for s in seqs], dtype=torch.long)}
     if xs[0][1] is not None:
-        grams = [x[1] for x in xs]
-        width = max(1, max(map(len, grams)))
-        X["ngrams"] = torch.full((len(grams), width), PAD, dtype=torch.long)
-        for row, g in enumerate(grams):
-            X["ngrams"][row, : len(g)] = g
+        X["ngrams"] = _pad([x[1] for x in xs], PAD)
         if xs[0][2] is not None:
-            X["ngram_weights"] = torch.zeros((len(grams), width), dtype=torch.float32)
-            for row, x in enumerate(xs):
-                X["ngram_weights"][row, : len(x[2])] = x[2]
+            X["ngram_weights"] = _pad([x[2] for x in xs], 0.0)
     return X, torch.as_tensor(ys, dtype=torch.long)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
+from skorch import NeuralNet
 
 from .baselines import make_baseline
 from .segmenter import check_documents
@@ -55,6 +56,46 @@ def _scores_and_linear_weight(scoring: list[str], estimator: Any):
     return score
 
 
+def _stderr(*args: Any) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+def _with_epoch_progress(estimator: Any) -> Any:
+    """A clone of ``estimator`` whose silent skorch nets print each epoch to stderr.
+
+    skorch's own per-epoch table (``verbose=1``, the ``print_log`` callback); nets
+    already verbose are left as they are.
+    """
+    estimator = clone(estimator)
+    params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
+    nets = [key for key, value in params.items() if isinstance(value, NeuralNet)]
+    if isinstance(estimator, NeuralNet):
+        nets.append(None)
+    for key in nets:
+        net = estimator if key is None else params[key]
+        if net.verbose:
+            continue
+        prefix = "" if key is None else f"{key}__"
+        estimator.set_params(**{f"{prefix}verbose": 1,
+                                f"{prefix}callbacks__print_log__sink": _stderr})
+    return estimator
+
+
+def _cross_validate(estimator: Any, docs: list, y: np.ndarray, folds: list, scoring: Any,
+                    n_jobs: int | None, progress: Any) -> dict[str, np.ndarray]:
+    """``cross_validate`` on ``folds``; with ``progress`` (a print function) and no
+    parallel jobs, one fold at a time with a line before each."""
+    if progress is None or n_jobs not in (None, 1):
+        return cross_validate(clone(estimator), docs, y, cv=folds, n_jobs=n_jobs,
+                              error_score="raise", scoring=scoring)
+    parts = []
+    for k, fold in enumerate(folds, 1):
+        progress(f"  fold {k}/{len(folds)}")
+        parts.append(cross_validate(clone(estimator), docs, y, cv=[fold],
+                                    error_score="raise", scoring=scoring))
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
 def compare(
     X: Any,
     y: Any,
@@ -88,7 +129,9 @@ def compare(
     random_state : int or None, default=0
         Seeds the folds and the baselines built by name.
     verbose : bool, default=False
-        Print one progress line per model to stderr.
+        Print progress to stderr: one line per model, and, with ``n_jobs=None``, one
+        per fold and each epoch of every skorch network (such as
+        :class:`~sk_slm.LSTMAttentionClassifier`) that is not verbose already.
     reference : str, default=None
         The name of one of the models (a row of the table). Every model is then also
         compared with it fold by fold, on the same folds: for each score, the mean and
@@ -146,8 +189,11 @@ def compare(
     fold_scores: dict[str, dict[str, np.ndarray]] = {}
     for i, (name, est) in enumerate(estimators.items(), 1):
         start = time.perf_counter()
-        res = cross_validate(clone(est), docs, y, cv=folds, n_jobs=n_jobs, error_score="raise",
-                             scoring=_scores_and_linear_weight(scoring, est))
+        if verbose:
+            _stderr(f"[{i}/{len(estimators)}] {name} ...")
+        progress = _stderr if verbose else None
+        res = _cross_validate(_with_epoch_progress(est) if verbose else est, docs, y, folds,
+                              _scores_and_linear_weight(scoring, est), n_jobs, progress)
         row = {"model": name}
         fold_scores[name] = {s: np.asarray(res[f"test_{s}"]) for s in scoring}
         for s in scoring:

@@ -130,6 +130,33 @@ def test_compare_reports_the_mean_linear_weight_of_sk_slm_classifiers(toy_sentim
     assert np.isnan(df.loc["svm", "linear_weight"])
 
 
+def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(toy_sentiment,
+                                                                             capsys):
+    X, y = toy_sentiment
+    net = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
+                                  max_epochs=3, early_stopping=False, random_state=0)
+    models = {"svm": make_baseline("svm_char_tfidf"),
+              "lstm": make_pipeline(JiebaSegmenter(granularity="char"), net)}
+    quiet = compare(X, y, cv=2, models=models)
+    printed = capsys.readouterr()
+    assert printed.out == printed.err == ""
+    loud = compare(X, y, cv=2, models=models, verbose=True)
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    err = printed.err.splitlines()
+    assert err[0] == "[1/2] svm ..." and "[2/2] lstm ..." in err
+    assert err.count("  fold 1/2") == err.count("  fold 2/2") == 2
+    # skorch's per-epoch table: a header and epochs 1-3 in each fold.
+    lstm_lines = err[err.index("[2/2] lstm ..."):]
+    assert sum(line.split()[:1] == ["epoch"] for line in lstm_lines) == 2
+    epochs = [line.split()[0] for line in lstm_lines if line.strip()[:1].isdigit()]
+    assert epochs == ["1", "2", "3"] * 2
+    # The user's estimators are untouched, and the scores do not depend on verbose.
+    assert net.verbose == 0
+    scores = [c for c in quiet.columns if c.startswith(("accuracy", "f1_macro"))]
+    pd.testing.assert_frame_equal(quiet[scores], loud[scores])
+
+
 def test_plot_comparison_draws_a_point_per_model(toy_sentiment, tmp_path):
     import matplotlib
 
