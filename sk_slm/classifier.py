@@ -298,6 +298,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         The trained torch module.
     history_ : skorch History
         Per-epoch losses and timings (of the refit, when ``refit`` ran).
+    train_passes_ : list of (str, int)
+        Each training pass of the last ``fit`` and its epochs, in order:
+        ``"pretrain"`` (``pretrain_epochs``), ``"early_stopping"`` (or ``"train"``
+        without a held-out part), ``"retry"`` (``retry_without_linear``) and
+        ``"refit"``. Their sum is what the fit cost in epochs.
     best_epoch_ : int
         The epoch early stopping chose (the number of epochs trained without it). When
         it falls inside the n-gram warm-up, the network never improved on the linear
@@ -860,6 +865,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 super().partial_fit(dataset, y_enc, **fit_params)
             finally:
                 self._reuse_split_ = False
+        self.train_passes_ = [("pretrain", self.pretrain_epochs)] if pretrained else []
+        self.train_passes_.append(
+            ("early_stopping" if self._uses_validation() else "train", len(self.history)))
         self.best_epoch_ = len(self.history)
         self.linear_weight_, self.linear_C_, self.validation_log_loss_ = 0.0, None, None
         self.validation_score_ = None
@@ -906,6 +914,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                                       **fit_params)
                 finally:
                     self._refitting_ = False
+                self.train_passes_.append(("refit", len(self.history)))
             if self.retried_without_linear_:
                 # Later training (partial_fit, warm_start) updates the linear part again.
                 self._without_linear_ = False
@@ -939,6 +948,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             self._train_again(dataset, y, pretrained, **fit_params)
         finally:
             self._reuse_split_ = False
+        self.train_passes_.append(("retry", len(self.history)))
         self.best_epoch_ = self._best_epoch()
 
     def _train_again(self, dataset: _SequenceDataset, y: np.ndarray, pretrained: dict | None,

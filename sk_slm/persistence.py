@@ -133,6 +133,7 @@ def _state(est, prefix: str, arrays: dict) -> dict:
              "validation_log_loss_": getattr(clf, "validation_log_loss_", None),
              "validation_score_": getattr(clf, "validation_score_", None),
              "retried_without_linear_": bool(getattr(clf, "retried_without_linear_", False)),
+             "train_passes_": [[name, int(n)] for name, n in getattr(clf, "train_passes_", [])],
              "pretrain_loss_": getattr(clf, "pretrain_loss_", None),
              "n_pretrain_documents_": getattr(clf, "n_pretrain_documents_", 0),
              "vocabulary_": clf.vocabulary_,
@@ -237,6 +238,12 @@ def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
     est.validation_log_loss_ = state.get("validation_log_loss_")
     est.validation_score_ = state.get("validation_score_")  # absent before blend_scoring
     est.retried_without_linear_ = state.get("retried_without_linear_", False) is True
+    passes = state.get("train_passes_", [])  # absent before train_passes_ existed
+    if not (isinstance(passes, list) and all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+            and _is_number(p[1]) and isinstance(p[1], int) and p[1] >= 0 for p in passes)):
+        raise UnsafeModelError(f"train_passes_ must be a list of [name, epochs], got {passes!r}.")
+    est.train_passes_ = [(name, n) for name, n in passes]
     losses = state.get("pretrain_loss_")  # absent before pretrain_epochs existed
     if losses is not None and not (isinstance(losses, list) and all(map(_is_number, losses))):
         raise UnsafeModelError(f"pretrain_loss_ must be a list of numbers, got {losses!r}.")

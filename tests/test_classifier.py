@@ -282,8 +282,10 @@ def test_early_stopping_stops_and_history_records_validation(tokens):
     clf = tiny(max_epochs=200, patience=2, lr=0.05, refit=False).fit(X, y)
     assert len(clf.history) < 200
     assert "valid_loss" in clf.history[-1]
+    assert clf.train_passes_ == [("early_stopping", len(clf.history))]  # refit=False
     no_es = tiny(max_epochs=3, early_stopping=False).fit(X, y)
     assert len(no_es.history) == 3 and "valid_loss" not in no_es.history[-1]
+    assert no_es.train_passes_ == [("train", 3)]
 
 
 def test_callbacks_are_skorch_callbacks(tokens):
@@ -469,12 +471,17 @@ def test_retries_the_network_without_the_linear_part_when_only_that_was_kept(tok
         warnings.simplefilter("error", UserWarning)  # the retried network is no linear model
         clf = tiny(**params).fit(X, y)
     assert clf.retried_without_linear_ and (clf.linear_weight_, clf.selected_) == (0.0, "network")
+    # Three passes: early stopping, the retry (its own early stopping), the refit.
+    assert [name for name, _ in clf.train_passes_] == ["early_stopping", "retry", "refit"]
+    assert clf.train_passes_[1][1] >= clf.best_epoch_  # the retry chose the epoch
+    assert clf.train_passes_[-1] == ("refit", clf.best_epoch_) == ("refit", len(clf.history))
     assert not clf.module_.ngram_logits.weight.any()  # held at zero, refit included
     assert clf.score(X, y) > 0.8  # the network learned the task by itself (chance: 0.5)
     np.testing.assert_array_equal(tiny(**params).fit(X, y).predict_proba(X), clf.predict_proba(X))
     save_model(clf, tmp_path / "retried.slm")
     loaded = load_model(tmp_path / "retried.slm")
     assert loaded.retried_without_linear_ and loaded.retry_without_linear
+    assert loaded.train_passes_ == clf.train_passes_
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     # The linear part trains again afterwards (warm_start / partial_fit).
     clf.partial_fit(X, y, epochs=1)
@@ -483,6 +490,7 @@ def test_retries_the_network_without_the_linear_part_when_only_that_was_kept(tok
     with pytest.warns(UserWarning, match="network never improved on its linear part"):
         kept = tiny(retry_without_linear=False, **params).fit(X, y)
     assert not kept.retried_without_linear_ and kept.best_epoch_ <= 3
+    assert [name for name, _ in kept.train_passes_] == ["early_stopping", "refit"]
     assert kept.module_.ngram_logits.weight.any()
 
 
