@@ -641,3 +641,22 @@ def test_linear_blend_needs_a_held_out_part_and_the_linear_part(tokens, params):
     clf = tiny(**{"max_epochs": 1, "lr": 1e-9, "ngram_lr": 1e-9,
                   "linear_blend": (0.0, 1.0), **params}).fit(X, y)
     assert (clf.selected_, clf.linear_weight_, clf.validation_log_loss_) == ("network", 0.0, None)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fit_and_predict_leave_torch_threads_as_the_caller_set_them(toy_sentiment, threads):
+    # The caller's thread count is the one setting: loky and Dask process workers get one
+    # thread each from joblib and Dask; sk_slm never changes it (README, Threads).
+    from sk_slm import make_lstm_pipeline
+
+    X, y = toy_sentiment
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        pipe = make_lstm_pipeline(hidden_size=8, embedding_dim=8, attention_size=4,
+                                  max_epochs=2).fit(X[:80], y[:80])
+        assert torch.get_num_threads() == threads
+        pipe.predict_proba(X[80:120])
+        assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(before)
