@@ -235,8 +235,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         previous one (:class:`~sk_slm.module.BiLanguageModel`, a skorch net with this
         classifier's optimizer class, ``lr`` and batches; ``optimizer__*`` settings are
         not passed on), so the network starts from what the
-        text itself teaches (Dai & Le 2015). The refit starts from the same pre-trained
-        weights. Needs ``num_layers=1`` when ``bidirectional``. See
+        text itself teaches (Dai & Le 2015). ``retry_without_linear`` starts from the
+        same pre-trained weights. Needs ``num_layers=1`` when ``bidirectional``. See
         ``benchmarks/pretraining.py`` for what it is worth.
     pretrain_on_corpus : bool, default=False
         With ``pretrain_epochs``: also pre-train on the unlabeled text that arrives with
@@ -296,7 +296,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     module_ : AttentionRNN
         The trained torch module.
     history_ : skorch History
-        Per-epoch losses and timings (of the refit, when ``refit`` ran).
+        Per-epoch losses and timings of the final network's training: the early-stopping
+        run (or the retry's), then the refit epoch when ``refit`` ran.
     train_passes_ : list of (str, int)
         Each training pass of the last ``fit`` and its epochs, in order:
         ``"pretrain"`` (``pretrain_epochs``), ``"early_stopping"`` (or ``"train"``
@@ -971,8 +972,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
         On the part of ``dataset`` the classifier trains on (the held-out part stays
         unread), plus ``unlabeled`` with ``pretrain_on_corpus``, under the caller's
-        seeding. Returns the module's state afterwards (for the refit) or None when there
-        is nothing to do.
+        seeding. Returns the module's state afterwards (for ``retry_without_linear``) or
+        None when there is nothing to do.
         """
         if not self.pretrain_epochs:
             return None
