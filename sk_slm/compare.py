@@ -83,9 +83,9 @@ def _with_epoch_progress(estimator: Any) -> Any:
 
 def _cross_validate(estimator: Any, docs: list, y: np.ndarray, folds: list, scoring: Any,
                     n_jobs: int | None, progress: Any) -> dict[str, np.ndarray]:
-    """``cross_validate`` on ``folds``; with ``progress`` (a print function) and no
-    parallel jobs, one fold at a time with a line before each."""
-    if progress is None or n_jobs not in (None, 1):
+    """``cross_validate`` on ``folds``; with ``progress`` (a print function), one fold at
+    a time with a line before each."""
+    if progress is None:
         return cross_validate(clone(estimator), docs, y, cv=folds, n_jobs=n_jobs,
                               error_score="raise", scoring=scoring)
     parts = []
@@ -191,8 +191,9 @@ def compare(
         start = time.perf_counter()
         if verbose:
             _stderr(f"[{i}/{len(estimators)}] {name} ...")
-        progress = _stderr if verbose else None
-        res = _cross_validate(_with_epoch_progress(est) if verbose else est, docs, y, folds,
+        # Folds and epochs only when they run here, in order (not in parallel workers).
+        progress = _stderr if verbose and n_jobs in (None, 1) else None
+        res = _cross_validate(_with_epoch_progress(est) if progress else est, docs, y, folds,
                               _scores_and_linear_weight(scoring, est), n_jobs, progress)
         row = {"model": name}
         fold_scores[name] = {s: np.asarray(res[f"test_{s}"]) for s in scoring}

@@ -155,6 +155,12 @@ def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(to
     assert net.verbose == 0
     scores = [c for c in quiet.columns if c.startswith(("accuracy", "f1_macro"))]
     pd.testing.assert_frame_equal(quiet[scores], loud[scores])
+    # Folds run in parallel workers: the model lines only.
+    compare(X, y, cv=2, models=models, verbose=True, n_jobs=2)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" (")[0] for line in lines] == [
+        "[1/2] svm ...", f"[1/2] svm: accuracy={loud.loc['svm', 'accuracy_mean']:.4f}",
+        "[2/2] lstm ...", f"[2/2] lstm: accuracy={loud.loc['lstm', 'accuracy_mean']:.4f}"]
 
 
 def test_plot_comparison_draws_a_point_per_model(toy_sentiment, tmp_path):
