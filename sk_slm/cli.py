@@ -11,7 +11,7 @@ import numpy as np
 
 from .baselines import BASELINES
 
-# The bundled run must finish in under 5 minutes on a 2-core machine.
+# The bundled run must finish in under 2 minutes on a 2-core machine (benchmarks/speed.py).
 QUICK_SAMPLES = 3000
 QUICK_CV = 3
 # The network joins the linear n-gram part after 2 epochs (default 5 of up to 20).
