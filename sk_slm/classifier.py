@@ -956,6 +956,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         """Train from the initialisation of fit's first run: the same seed, and the
         language model's weights when ``pretrain_epochs`` pre-trained them."""
         with self._seeded():
+            self.initialized_ = False  # a deliberate fresh start: no "Re-initializing" notices
             self.initialize()
             if pretrained is not None:
                 self.module_.load_state_dict(pretrained)

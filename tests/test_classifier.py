@@ -662,3 +662,12 @@ def test_fit_and_predict_leave_torch_threads_as_the_caller_set_them(toy_sentimen
         assert torch.get_num_threads() == threads
     finally:
         torch.set_num_threads(before)
+
+
+def test_verbose_fit_prints_the_epoch_tables_without_reinitialisation_notices(tokens, capsys):
+    X, y = tokens
+    clf = tiny(max_epochs=3, verbose=1).fit(X, y)  # early stopping, then the refit
+    out = capsys.readouterr().out
+    assert out.count("train_loss") == 2  # the two tables' headers
+    assert "Re-initializing" not in out
+    assert [name for name, _ in clf.train_passes_] == ["early_stopping", "refit"]
