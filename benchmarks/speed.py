@@ -124,7 +124,7 @@ def step_section(data_dir: Path, repeats: int, lines: list[str]) -> None:
               "|---|---|---|---|---|---|---|"]
     for name, (docs, n_classes, n_batches) in shapes.items():
         data, vocab_size = batches(docs, n_batches)
-        mean_len = float(np.mean([len(row) for X, _ in data for row in X["lengths"]]))
+        mean_len = float(torch.cat([X["lengths"] for X, _ in data]).float().mean())
         times = {k: [] for k in ENCODERS}
         for _ in range(repeats):
             for key, cls in ENCODERS.items():  # interleaved, so drift hits all three
