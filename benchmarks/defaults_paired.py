@@ -86,9 +86,9 @@ def main(before: Path, sets: list[str], seeds: list[int], data: Path,
             with tempfile.TemporaryDirectory() as tmp:
                 infos, preds = [], []
                 for checkout in (before, HERE):
-                    out = str(Path(tmp) / f"{len(infos)}.npy")
-                    infos.append(run(checkout, name, data, seed, out))
-                    preds.append(np.load(out, allow_pickle=True))
+                    path = str(Path(tmp) / f"{len(infos)}.npy")
+                    infos.append(run(checkout, name, data, seed, path))
+                    preds.append(np.load(path, allow_pickle=True))
             d = paired_difference(yte, preds[0], preds[1], random_state=0)
             f1 = [f1_score(yte, p, average="macro") for p in preds]
             lines.append(

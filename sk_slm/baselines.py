@@ -43,9 +43,7 @@ def make_lstm_pipeline(
     """The sk_slm pipeline: JiebaSegmenter -> Word2VecVectorizer(sequence) -> LSTM-attention.
 
     Defaults are the ones that measured best in ``benchmarks/classifier.py``: character
-    granularity and Word2Vec initialisation (with ``corpus`` when unlabeled text exists),
-    trained as CBOW (``sg=0``), which scores as well as skip-gram for this network at a
-    quarter of the training time (``benchmarks/results/defaults_paired.md``).
+    granularity and Word2Vec initialisation (with ``corpus`` when unlabeled text exists).
 
     Parameters
     ----------
@@ -78,7 +76,7 @@ def make_lstm_pipeline(
     """
     return make_pipeline(
         JiebaSegmenter(granularity=granularity),
-        Word2VecVectorizer(output="sequence", sg=0, corpus=corpus, pretrained=pretrained,
+        Word2VecVectorizer(output="sequence", corpus=corpus, pretrained=pretrained,
                            pretrained_format=pretrained_format, limit=pretrained_limit,
                            missing_tokens=missing_tokens, random_state=random_state),
         LSTMAttentionClassifier(random_state=random_state, **clf_params),

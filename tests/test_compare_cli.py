@@ -239,7 +239,6 @@ def test_make_lstm_pipeline_routes_vector_options(tmp_path):
             params["word2vecvectorizer__pretrained_format"]) == ("v.bin", 5, "word2vec_binary")
     assert params["word2vecvectorizer__missing_tokens"] == "unknown"
     assert make_lstm_pipeline()[1].missing_tokens == "add"
-    assert make_lstm_pipeline()[1].sg == 0  # CBOW: as good here, a quarter of the time
     assert params["word2vecvectorizer__random_state"] == 3
     assert params["lstmattentionclassifier__hidden_size"] == 8
 
