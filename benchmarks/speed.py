@@ -1,6 +1,7 @@
 """Speed of the network against the hardware's own and against the linear baseline.
 
-Usage: python benchmarks/speed.py [DATA_DIR] [--repeats=3] [--skip-main-job] [--skip-threads]
+Usage: python benchmarks/speed.py [DATA_DIR] [--repeats=3] [--skip-steps] [--skip-main-job]
+       [--skip-threads]
 (default DATA_DIR: ../shared/data)
 
 Every figure is a ratio measured side by side in this one run, then the median over
@@ -237,11 +238,13 @@ def wall_section(lines: list[str]) -> None:
     print("\n".join(lines[-4 - len(table):]), flush=True)
 
 
-def main(data_dir: Path, repeats: int, main_job: bool, threads: bool) -> None:
+def main(data_dir: Path, repeats: int, main_job: bool, threads: bool,
+         steps: bool = True) -> None:
     lines = [header("Speed: the network against the hardware and the baseline"),
              f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
              f"median of {repeats} repeats.\n"]
-    step_section(data_dir, repeats, lines)
+    if steps:
+        step_section(data_dir, repeats, lines)
     main_job_section(repeats, lines)
     if threads:
         threads_section(lines)
@@ -255,4 +258,4 @@ if __name__ == "__main__":
                 for a in sys.argv[1:] if a.startswith("--"))
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     main(Path(args[0]) if args else DEFAULT_DATA, int(opts.get("repeats", 3)),
-         "skip-main-job" not in opts, "skip-threads" not in opts)
+         "skip-main-job" not in opts, "skip-threads" not in opts, "skip-steps" not in opts)
