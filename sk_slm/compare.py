@@ -63,8 +63,8 @@ def _stderr(*args: Any) -> None:
 def _with_epoch_progress(estimator: Any) -> Any:
     """A clone of ``estimator`` whose silent skorch nets print each epoch to stderr.
 
-    skorch's own per-epoch table (``verbose=1``, the ``print_log`` callback); nets
-    already verbose are left as they are.
+    skorch's own per-epoch table (``verbose=1``, the ``print_log`` callback) and the
+    ``early_stopping`` callback's messages; nets already verbose are left as they are.
     """
     estimator = clone(estimator)
     params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
@@ -76,8 +76,11 @@ def _with_epoch_progress(estimator: Any) -> Any:
         if net.verbose:
             continue
         prefix = "" if key is None else f"{key}__"
-        estimator.set_params(**{f"{prefix}verbose": 1,
-                                f"{prefix}callbacks__print_log__sink": _stderr})
+        # The epoch table and early stopping's messages, where the net has them.
+        names = {name for name, _ in net.get_default_callbacks()}
+        estimator.set_params(**{f"{prefix}verbose": 1}, **{
+            f"{prefix}callbacks__{name}__sink": _stderr
+            for name in ("print_log", "early_stopping") if name in names})
     return estimator
 
 

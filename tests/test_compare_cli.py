@@ -155,6 +155,13 @@ def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(to
     assert net.verbose == 0
     scores = [c for c in quiet.columns if c.startswith(("accuracy", "f1_macro"))]
     pd.testing.assert_frame_equal(quiet[scores], loud[scores])
+    # With early stopping and the refit (whose callbacks lack early stopping) nothing
+    # reaches stdout either: no skorch notice, no early-stopping message.
+    stopping = make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(
+        hidden_size=8, embedding_dim=8, attention_size=4, max_epochs=3, random_state=0))
+    compare(X, y, cv=2, models={"stopping": stopping}, verbose=True)
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.count("valid_loss") == 2
     # Folds run in parallel workers: the model lines only.
     compare(X, y, cv=2, models=models, verbose=True, n_jobs=2)
     lines = capsys.readouterr().err.splitlines()
