@@ -210,10 +210,8 @@ def compare(
                                 else float(np.nanmean(weight)))
         rows.append(row)
         if verbose:
-            print(
-                f"[{i}/{len(estimators)}] {name}: {scoring[0]}={row[f'{scoring[0]}_mean']:.4f} "
-                f"({time.perf_counter() - start:.0f}s)", file=sys.stderr, flush=True,
-            )
+            _stderr(f"[{i}/{len(estimators)}] {name}: {scoring[0]}="
+                    f"{row[f'{scoring[0]}_mean']:.4f} ({time.perf_counter() - start:.0f}s)")
     if reference is not None:
         for row in rows:
             for s in scoring:
