@@ -5,6 +5,7 @@ wrapped by skorch), with the traditional baselines one call away.
 """
 
 from .baselines import BASELINES, make_baseline, make_lstm_pipeline
+from .blending import BlendingClassifier
 from .classifier import LSTMAttentionClassifier
 from .compare import compare, plot_comparison
 from .datasets import load_reviews
@@ -47,6 +48,7 @@ __all__ = [
     "predict_file",
     "dask_backend",
     "LSTMAttentionClassifier",
+    "BlendingClassifier",
     "AttentionRNN",
     "JiebaSegmenter",
     "SegmentedDocuments",

@@ -335,6 +335,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     retried_without_linear_ : bool
         Whether ``retry_without_linear`` retrained the network (the model's network
         part is then the retrained one; ``best_epoch_`` is its epoch).
+    validation_index_ : ndarray of int or None
+        With early stopping (else None): the rows of ``X`` held out of training to choose the epoch.
+    validation_proba_ : ndarray of shape (len(validation_index_), n_classes) or None
+        With early stopping (else None): the network's probabilities for those rows at the epoch
+        early stopping kept, before ``refit`` (and before ``linear_blend``), so
+        :class:`~sk_slm.BlendingClassifier` can choose its weights on them without
+        training the network twice.
     validation_score_ : dict or None
         The same three models' held-out ``blend_scoring`` (log loss, macro-F1 or
         accuracy; ``"linear"`` is the best of the regressions alone), when
@@ -871,6 +878,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.best_epoch_ = len(self.history)
         self.linear_weight_, self.linear_C_, self.validation_log_loss_ = 0.0, None, None
         self.validation_score_ = None
+        self.validation_index_ = self.validation_proba_ = None
         self.retried_without_linear_ = False
         if self._uses_validation():
             self.best_epoch_ = self._best_epoch()
@@ -879,6 +887,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                     and len(self.history) > warmup >= self.best_epoch_):
                 self._retry_without_linear(dataset, y_enc, pretrained, fit_params)
                 warmup = 0
+            # Held-out predictions of the model early stopping kept, before any blend or
+            # refit: what BlendingClassifier chooses its weights on.
+            self.validation_index_ = np.sort(self._split_indices_[1])
+            self.validation_proba_ = self.predict_proba(Subset(dataset, self.validation_index_))
             ngram_tfidf = None
             if self._blends():
                 ngram_tfidf = _tfidf_matrix(dataset, len(self.ngram_vocabulary_) + 1)

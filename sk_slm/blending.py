@@ -1,0 +1,348 @@
+"""BlendingClassifier: a weighted blend of classifiers' log-probabilities, weights chosen
+on held-out data."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from itertools import product
+from numbers import Real
+from typing import Any
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch, get_tags
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from .segmenter import SegmentedDocuments
+
+__all__ = ["BlendingClassifier"]
+
+# Probabilities are clipped here before the log, so that a class one part rules out
+# (probability 0) does not make the blend undefined.
+_EPS = 1e-12
+
+
+def _quarter_grid(n: int) -> np.ndarray:
+    """Weight vectors of n parts on a grid of quarters, summing to 1, the first part's
+    weight falling: for two parts (1, 0), (0.75, 0.25), ..., (0, 1)."""
+    steps = [c for c in product(range(4, -1, -1), repeat=n) if sum(c) == 4]
+    return np.array(steps, dtype=float) / 4
+
+
+def _take(X: Any, rows: np.ndarray) -> Any:
+    """Rows of X, keeping the container type that the next steps read."""
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    if isinstance(X, SegmentedDocuments):
+        return SegmentedDocuments([X[i] for i in rows], X.segmenter)
+    if isinstance(X, (list, tuple)):
+        return [X[i] for i in rows]
+    return X[rows]
+
+
+def _is_named_list(estimators: Any) -> bool:
+    return isinstance(estimators, (list, tuple)) and all(
+        isinstance(e, tuple) and len(e) == 2 and isinstance(e[0], str) for e in estimators)
+
+
+def _n_rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _final_step(estimator: Any) -> Any:
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def _held_out(estimator: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows, probabilities) that a fitted estimator predicted for data it held out of its
+    own training (``validation_index_``, ``validation_proba_``), or None."""
+    final = _final_step(estimator)
+    rows = getattr(final, "validation_index_", None)
+    proba = getattr(final, "validation_proba_", None)
+    if rows is None or proba is None:
+        return None
+    return np.asarray(rows), np.asarray(proba)
+
+
+class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Blend classifiers' log-probabilities with weights chosen on held-out data.
+
+    Each part predicts class probabilities; the blend predicts
+    ``softmax(sum_i w_i * log p_i)``, a weighted geometric mean of the parts'
+    probabilities (for classifiers whose probabilities are a softmax of logits, a blend of
+    their logits). The weights ``w`` are chosen among ``weights`` by the log loss on a
+    held-out part of the training data; every part is then fitted on all of it, as
+    ``GridSearchCV(refit=True)`` refits its best candidate.
+
+    Parts that keep a held-out part of their own (like
+    :class:`~sk_slm.LSTMAttentionClassifier`, which holds one out for early stopping)
+    are not trained twice: a part whose fitted estimator, or the last step of its
+    pipeline, has ``validation_index_`` (rows of ``X``) and ``validation_proba_`` (its
+    predictions for them, by the model fitted without them) is fitted once, on all of
+    ``X``, and its held-out rows are the ones the weights are chosen on: the other parts
+    are fitted on the remaining rows to predict them. Only the first such part is used
+    this way; with none, the blend holds out ``validation_fraction`` of the data itself.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The parts, each a classifier with ``predict_proba`` (a Pipeline ending in one is
+        fine). Their parameters are reachable as ``<name>__<param>``, so GridSearchCV can
+        tune them.
+    weights : array-like of shape (n_candidates, n_estimators), default=None
+        The candidate weight vectors; each is non-negative, not all zero, and is scaled
+        to sum to 1. None: every vector of quarters, (1, 0), (0.75, 0.25), ..., (0, 1)
+        for two parts. Ties in log loss go to the candidate listed first.
+    validation_fraction : float, default=0.1
+        The share of the training data held out (stratified by class) to choose the
+        weights, when no part holds out data of its own.
+    random_state : int, RandomState instance or None, default=None
+        Seeds that held-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The parts, fitted on all the training data.
+    named_estimators_ : Bunch
+        The same, by name.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    weights_ : ndarray of shape (n_estimators,)
+        The chosen weights (summing to 1).
+    candidate_weights_ : ndarray of shape (n_candidates, n_estimators)
+        The weight vectors compared, scaled to sum to 1.
+    validation_log_loss_ : ndarray of shape (n_candidates,)
+        The held-out log loss of each candidate.
+    validation_index_ : ndarray of int
+        The rows of the training data the weights were chosen on.
+
+    See Also
+    --------
+    sklearn.ensemble.VotingClassifier : fixed weights, arithmetic mean of probabilities.
+    sklearn.ensemble.StackingClassifier : a learned combiner on cross-validated predictions.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sk_slm import BlendingClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> blend = BlendingClassifier(
+    ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())],
+    ...     random_state=0).fit(X, y)
+    >>> blend.weights_.round(2).tolist()
+    [1.0, 0.0]
+    """
+
+    def __init__(self, estimators, *, weights=None, validation_fraction=0.1, random_state=None):
+        self.estimators = estimators
+        self.weights = weights
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ parameters
+    def get_params(self, deep=True):
+        params = super().get_params(deep=False)
+        if deep and _is_named_list(self.estimators):
+            for name, estimator in self.estimators:
+                params[name] = estimator
+                for key, value in estimator.get_params(deep=True).items():
+                    params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        # Whole parts first (``network=...``), then their parameters (``network__x``).
+        if "estimators" in params:
+            self.estimators = params.pop("estimators")
+        names = [name for name, _ in self.estimators] if _is_named_list(self.estimators) else []
+        replaced = {key: params.pop(key) for key in list(params) if key in names}
+        if replaced:
+            self.estimators = [(name, replaced.get(name, est)) for name, est in self.estimators]
+        nested: dict[str, dict] = {}
+        for key in list(params):
+            name, sep, sub = key.partition("__")
+            if sep and name in names:
+                nested.setdefault(name, {})[sub] = params.pop(key)
+        super().set_params(**params)
+        for name, estimator in (self.estimators if nested else ()):
+            if name in nested:
+                estimator.set_params(**nested[name])
+        return self
+
+    def _check_params(self) -> np.ndarray:
+        """Validate the parameters; return the candidate weights, rows summing to 1."""
+        estimators = self.estimators
+        if not _is_named_list(estimators) or len(estimators) < 2:
+            raise ValueError(
+                "estimators must be a list of at least two (name, estimator) tuples, got "
+                f"{estimators!r}.")
+        names = [name for name, _ in estimators]
+        if len(set(names)) != len(names):
+            raise ValueError(f"estimators has duplicate names: {names}.")
+        for name in names:
+            if "__" in name or name in self.get_params(deep=False):
+                raise ValueError(
+                    f"estimators name {name!r} must not contain '__' nor be a parameter "
+                    "name of BlendingClassifier.")
+        for name, estimator in estimators:
+            if not hasattr(estimator, "predict_proba"):
+                raise ValueError(
+                    f"estimators part {name!r} ({type(estimator).__name__}) has no "
+                    "predict_proba; the blend needs class probabilities.")
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, Real) or not 0 < fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}.")
+        if self.weights is None:
+            return _quarter_grid(len(estimators))
+        try:
+            weights = np.asarray(self.weights, dtype=float)
+        except (TypeError, ValueError):
+            weights = np.empty(0)
+        if (weights.ndim != 2 or weights.shape[0] < 1 or weights.shape[1] != len(estimators)
+                or not np.isfinite(weights).all() or (weights < 0).any()
+                or (weights.sum(axis=1) <= 0).any()):
+            raise ValueError(
+                f"weights must be None or rows of {len(estimators)} non-negative numbers "
+                f"(one per estimator), not all zero; got {self.weights!r}.")
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, **fit_params):
+        """Choose the weights on held-out data, then fit every part on all of (X, y).
+
+        Parameters
+        ----------
+        X : array-like of length n_samples
+            Whatever the parts accept (raw texts, token lists, a matrix...).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        **fit_params
+            Passed to every part's ``fit``.
+
+        Returns
+        -------
+        self : BlendingClassifier
+        """
+        candidates = self._check_params()
+        if y is None:
+            raise ValueError(
+                "BlendingClassifier requires y to be passed, but the target y is None.")
+        if not hasattr(X, "__len__") and not hasattr(X, "shape"):
+            X = np.asarray(X)
+        n = _n_rows(X)
+        if n == 0:
+            raise ValueError("X has 0 samples; BlendingClassifier needs at least 2.")
+        y = column_or_1d(y, warn=True)
+        if len(y) != n:
+            raise ValueError(f"X has {n} rows but y has {len(y)} labels; they must match.")
+        kind = type_of_target(y)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type: y must hold class labels (binary or multiclass), "
+                f"got {kind!r}.")
+        self.le_ = LabelEncoder().fit(y)
+        self.classes_ = self.le_.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has one class ({self.classes_[0]!r}); a classifier needs at least two.")
+
+        # Every part is fitted on all the data (the model it predicts with), first.
+        parts = [clone(estimator).fit(X, y, **fit_params) for _, estimator in self.estimators]
+        held_out, valid = {}, None
+        for i, part in enumerate(parts):
+            rows_proba = _held_out(part)
+            if rows_proba is not None:  # it held these rows out of its own training
+                valid, proba = rows_proba
+                held_out[i] = self._aligned(part, proba)
+                break
+        if valid is None:
+            valid = self._split(y)
+        train = np.setdiff1d(np.arange(n), valid)
+        X_train, X_valid = _take(X, train), _take(X, valid)
+        for i, (_, estimator) in enumerate(self.estimators):
+            if i not in held_out:
+                part = clone(estimator).fit(X_train, y[train], **fit_params)
+                held_out[i] = self._aligned(part, part.predict_proba(X_valid))
+
+        log_proba = np.stack([np.log(np.clip(held_out[i], _EPS, None))
+                              for i in range(len(parts))])
+        y_valid = self.le_.transform(y[valid])
+        labels = np.arange(len(self.classes_))
+        losses = np.array([
+            log_loss(y_valid, softmax(np.tensordot(w, log_proba, axes=1), axis=1),
+                     labels=labels)
+            for w in candidates
+        ])
+        self.candidate_weights_ = candidates
+        self.validation_log_loss_ = losses
+        self.validation_index_ = valid
+        self.weights_ = candidates[int(np.argmin(losses))]  # the first of equal losses
+        self.estimators_ = parts
+        self.named_estimators_ = Bunch(**{name: part for (name, _), part in
+                                          zip(self.estimators, parts, strict=True)})
+        return self
+
+    def _split(self, y: np.ndarray) -> np.ndarray:
+        """Sorted held-out rows: ``validation_fraction`` of them, at least one per class,
+        stratified when every class has two rows or more."""
+        n_valid = max(int(np.ceil(self.validation_fraction * len(y))), len(self.classes_))
+        if n_valid >= len(y):
+            raise ValueError(
+                f"{len(y)} samples are too few to hold {n_valid} out (validation_fraction="
+                f"{self.validation_fraction}, at least one per class) and train on the rest.")
+        stratify = y if np.bincount(self.le_.transform(y)).min() >= 2 else None
+        _, valid = train_test_split(np.arange(len(y)), test_size=n_valid, stratify=stratify,
+                                    random_state=self.random_state)
+        return np.sort(valid)
+
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features of the first part's input, when it counts them."""
+        check_is_fitted(self, "estimators_")
+        return self.estimators_[0].n_features_in_
+
+    def _aligned(self, part: Any, proba: np.ndarray) -> np.ndarray:
+        """A part's probability columns put in ``classes_`` order (0 for classes it lacks)."""
+        columns = np.searchsorted(self.classes_, part.classes_)
+        out = np.zeros((len(proba), len(self.classes_)))
+        out[:, columns] = proba
+        return out
+
+    # ------------------------------------------------------------------ predict
+    def predict_log_proba(self, X) -> np.ndarray:
+        """The blend's log-probabilities, columns in ``classes_`` order."""
+        check_is_fitted(self, "estimators_")
+        total = None
+        for w, part in zip(self.weights_, self.estimators_, strict=True):
+            if w == 0:
+                continue  # a part without weight is not run
+            term = w * np.log(np.clip(self._aligned(part, part.predict_proba(X)), _EPS, None))
+            total = term if total is None else total + term
+        return total - np.logaddexp.reduce(total, axis=1, keepdims=True)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, rows summing to 1, columns in ``classes_`` order."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row."""
+        best = self.predict_log_proba(X).argmax(axis=1)
+        return self.classes_[best]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if _is_named_list(self.estimators) and self.estimators:
+            # The blend takes what every part takes.
+            inner = [get_tags(estimator).input_tags for _, estimator in self.estimators]
+            for field in fields(tags.input_tags):
+                values = [getattr(t, field.name) for t in inner]
+                if all(isinstance(v, bool) for v in values):
+                    setattr(tags.input_tags, field.name, all(values))
+        return tags

@@ -1,0 +1,196 @@
+"""BlendingClassifier: alone with plain scikit-learn classifiers, and with the network."""
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import make_classification
+from sklearn.dummy import DummyClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sk_slm import (
+    BlendingClassifier,
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    passthrough_analyzer,
+)
+
+X, Y = make_classification(n_samples=200, n_features=8, n_informative=4, n_classes=3,
+                           random_state=0)
+
+
+def blend(**params):
+    parts = [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())]
+    return BlendingClassifier(parts, random_state=0, **params)
+
+
+@parametrize_with_checks([blend()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_weights_are_chosen_by_held_out_log_loss():
+    model = blend().fit(X, Y)
+    # The same split and part fits, by hand.
+    train, valid = train_test_split(np.arange(len(Y)), test_size=20, stratify=Y,
+                                    random_state=0)
+    valid = np.sort(valid)
+    train = np.sort(train)
+    logs = [np.log(np.clip(clone(est).fit(X[train], Y[train]).predict_proba(X[valid]),
+                           1e-12, None)) for _, est in model.estimators]
+    expected = [log_loss(Y[valid], softmax((1 - w) * logs[0] + w * logs[1], axis=1),
+                         labels=[0, 1, 2]) for w in (0, 0.25, 0.5, 0.75, 1)]
+    np.testing.assert_allclose(model.validation_log_loss_, expected)
+    np.testing.assert_array_equal(model.validation_index_, valid)
+    np.testing.assert_array_equal(model.weights_,
+                                  model.candidate_weights_[np.argmin(expected)])
+    np.testing.assert_allclose(model.candidate_weights_[:, 1], [0, 0.25, 0.5, 0.75, 1])
+
+
+def test_predictions_blend_the_parts_fitted_on_all_data():
+    model = blend(weights=[[1, 1]]).fit(X, Y)
+    lr = LogisticRegression(max_iter=1000).fit(X, Y)
+    nb = GaussianNB().fit(X, Y)
+    logs = [np.log(np.clip(part.predict_proba(X), 1e-12, None)) for part in (lr, nb)]
+    expected = softmax(0.5 * logs[0] + 0.5 * logs[1], axis=1)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(model.predict(X), expected.argmax(1))
+    np.testing.assert_allclose(model.weights_, [0.5, 0.5])
+    assert set(model.named_estimators_) == {"lr", "nb"}
+    np.testing.assert_allclose(model.named_estimators_["lr"].coef_, lr.coef_)
+
+
+def test_a_part_with_zero_weight_is_not_run_at_prediction():
+    class Exploding(DummyClassifier):
+        def predict_proba(self, X):
+            if getattr(self, "armed", False):
+                raise AssertionError("a zero-weight part was asked to predict")
+            return super().predict_proba(X)
+
+    model = BlendingClassifier([("lr", LogisticRegression(max_iter=1000)),
+                                ("dummy", Exploding())], weights=[[1, 0]]).fit(X, Y)
+    model.named_estimators_["dummy"].armed = True
+    assert model.predict(X).shape == (len(X),)
+
+
+def test_string_labels_and_a_part_missing_a_class_in_the_training_rows():
+    y = np.array(["cat", "dog", "emu"])[Y]
+    y[0] = "yak"  # one row: the held-out stage's parts may never see it
+    model = blend(validation_fraction=0.2).fit(X, y)
+    assert list(model.classes_) == ["cat", "dog", "emu", "yak"]
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 4)
+    np.testing.assert_allclose(proba.sum(1), 1)
+    assert set(model.predict(X)) <= set(model.classes_)
+
+
+def test_nested_parameters_route_and_grid_search_tunes_them():
+    model = blend()
+    params = model.get_params()
+    assert params["lr__C"] == 1.0 and "nb__var_smoothing" in params
+    model.set_params(lr__C=0.5, validation_fraction=0.2)
+    assert model.estimators[0][1].C == 0.5 and model.validation_fraction == 0.2
+    model.set_params(nb=DummyClassifier(strategy="prior"))
+    assert isinstance(model.estimators[1][1], DummyClassifier)
+    search = GridSearchCV(blend(), {"lr__C": [0.01, 1.0]}, cv=3).fit(X, Y)
+    assert search.best_params_["lr__C"] in (0.01, 1.0)
+    assert search.best_estimator_.named_estimators_["lr"].C == search.best_params_["lr__C"]
+
+
+class HoldsOut(ClassifierMixin, BaseEstimator):
+    """Holds out the last fifth of its training rows, like the network's early stopping,
+    and counts its fits."""
+
+    fits = 0
+
+    def fit(self, X, y):
+        type(self).fits += 1
+        n = len(y)
+        self.validation_index_ = np.arange(n - n // 5, n)
+        inner = LogisticRegression(max_iter=1000).fit(X[: n - n // 5], y[: n - n // 5])
+        self.validation_proba_ = inner.predict_proba(X[self.validation_index_])
+        self.model_ = LogisticRegression(max_iter=1000).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_a_part_that_holds_out_data_is_fitted_once_and_its_rows_are_used():
+    HoldsOut.fits = 0
+    model = BlendingClassifier([("net", make_pipeline(HoldsOut())), ("nb", GaussianNB())],
+                               random_state=0).fit(X, Y)
+    assert HoldsOut.fits == 1
+    np.testing.assert_array_equal(model.validation_index_, np.arange(160, 200))
+    nb = GaussianNB().fit(X[:160], Y[:160])
+    held = model.named_estimators_["net"][-1].validation_proba_
+    expected = [log_loss(Y[160:], softmax((1 - w) * np.log(held) + w * np.log(
+        nb.predict_proba(X[160:])), axis=1)) for w in (0, 0.25, 0.5, 0.75, 1)]
+    np.testing.assert_allclose(model.validation_log_loss_, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"estimators": [("lr", LogisticRegression())]}, "at least two"),
+    ({"estimators": [("a", LogisticRegression()), ("a", GaussianNB())]}, "duplicate"),
+    ({"estimators": [("a__b", LogisticRegression()), ("c", GaussianNB())]}, "'a__b'"),
+    ({"estimators": [("weights", LogisticRegression()), ("c", GaussianNB())]}, "'weights'"),
+    ({"estimators": [("svc", LinearSVC()), ("nb", GaussianNB())]}, "'svc'.*predict_proba"),
+    ({"weights": [[1, 0, 0]]}, "weights must be"),
+    ({"weights": [[-1, 2]]}, "weights must be"),
+    ({"weights": [[0, 0]]}, "weights must be"),
+    ({"weights": [0.5, 0.5]}, "weights must be"),
+    ({"validation_fraction": 1.0}, "validation_fraction"),
+    ({"validation_fraction": True}, "validation_fraction"),
+])
+def test_bad_parameters_are_named(params, message):
+    model = blend()
+    model.set_params(**params)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, Y)
+
+
+def test_too_few_rows_to_hold_out():
+    with pytest.raises(ValueError, match="too few"):
+        blend().fit(X[:3], [0, 1, 2])
+
+
+def test_three_parts_default_to_a_grid_of_quarters():
+    model = BlendingClassifier([("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB()),
+                                ("dummy", DummyClassifier())], random_state=0).fit(X, Y)
+    assert model.candidate_weights_.shape == (15, 3)
+    np.testing.assert_allclose(model.candidate_weights_.sum(1), 1)
+    assert model.predict_proba(X).shape == (len(X), 3)
+
+
+TEXTS = ["很好吃推荐", "太难吃了失望", "好吃又便宜", "难吃又贵", "味道很好", "味道很差"] * 8
+LABELS = np.array(["pos", "neg", "pos", "neg", "pos", "neg"] * 8)
+
+
+def test_with_the_network_it_trains_the_network_once_on_the_held_out_rows_it_kept():
+    network = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=3,
+                                      bag_ngrams=0, linear_blend=None, random_state=0)
+    linear = make_pipeline(
+        TfidfVectorizer(tokenizer=passthrough_analyzer, preprocessor=passthrough_analyzer,
+                        token_pattern=None, ngram_range=(1, 2)),
+        LogisticRegression())
+    model = make_pipeline(JiebaSegmenter(granularity="char"), BlendingClassifier(
+        [("network", network), ("linear", linear)])).fit(TEXTS, LABELS)
+    fitted = model[-1].named_estimators_["network"]
+    assert [name for name, _ in fitted.train_passes_] == ["early_stopping", "refit"]
+    np.testing.assert_array_equal(model[-1].validation_index_, fitted.validation_index_)
+    assert len(fitted.validation_index_) == 5  # 10% of 48, rounded up by skorch's split
+    proba = model.predict_proba(TEXTS)
+    assert proba.shape == (len(TEXTS), 2)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-6)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(restored.predict_proba(TEXTS), proba)
