@@ -15,6 +15,7 @@ from .module import AttentionRNN
 from .persistence import UnsafeModelError
 from .persistence import load as load_model
 from .persistence import save as save_model
+from .pretraining import LanguageModelPretraining
 from .segmenter import (
     JiebaSegmenter,
     SegmentedDocuments,
@@ -49,6 +50,7 @@ __all__ = [
     "dask_backend",
     "LSTMAttentionClassifier",
     "BlendingClassifier",
+    "LanguageModelPretraining",
     "AttentionRNN",
     "JiebaSegmenter",
     "SegmentedDocuments",

@@ -1,15 +1,19 @@
-"""The linear part's features: token 1..n-grams of flat id documents and their TF-IDF.
+"""The wide part's features: a document's exact token 1..n-grams, weighted by TF-IDF.
 
 Documents are flat int64 token ids with offsets (document ``i`` is
-``ids[offsets[i]:offsets[i + 1]]``), as in :mod:`sk_slm.sequences`; everything here is
-vectorised over all documents at once.
+``ids[offsets[i]:offsets[i + 1]]``), as in :mod:`sk_slm.sequences`. The n-grams are
+found vectorised over all documents at once; the weighting is scikit-learn's
+:class:`~sklearn.feature_extraction.text.TfidfTransformer` (sublinear TF, smoothed IDF,
+rows L2-normalised: the features of ``TfidfVectorizer(sublinear_tf=True)``).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfTransformer
 
-_HASH_PRIME = 1_000_003
+__all__ = ["NGramTfidf"]
 
 
 def _owners(offsets: np.ndarray) -> np.ndarray:
@@ -17,72 +21,72 @@ def _owners(offsets: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
 
 
-def _offsets_of(owner: np.ndarray, n_docs: int) -> np.ndarray:
-    """Offsets of flat items grouped by their (sorted) document numbers ``owner``."""
-    offsets = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_docs), out=offsets[1:])
-    return offsets
+def ngram_codes(ids: np.ndarray, offsets: np.ndarray, n: int, base: int):
+    """1..n-grams of token ids within each document -> (codes, owning document).
 
-
-def _ngram_hashes(
-    ids: np.ndarray, offsets: np.ndarray, n: int, buckets: int | None, base: int = 0
-):
-    """1..n-grams of token ids within each document -> (flat codes, offsets).
-
-    With ``buckets`` the codes are hashes in [1, buckets) (0 is padding). With None
-    they are exact: the n-gram's ids + 1 as digits in ``base`` (> every id + 1), so
-    that n-grams of different lengths never share a code; the caller makes sure that
-    ``base ** n`` fits in int64.
+    A code is the n-gram's ids + 1 as digits in ``base`` (> every id + 1), so n-grams of
+    different lengths never share one; the caller makes sure ``base ** n`` fits int64.
     """
-    n_docs = len(offsets) - 1
     doc = _owners(offsets)
-    hashes, owners = [], []
+    codes, owners = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for k in range(1, n + 1):
         m = len(ids) - k + 1
         if m <= 0:
             break
-        valid = doc[k - 1 :] == doc[:m]  # the k tokens lie in one document
-        if buckets is None:
-            h = np.zeros(m, dtype=np.int64)
-            for j in range(k):
-                h = h * base + ids[j : j + m] + 1
-            hashes.append(h[valid])
-        else:
-            h = np.full(m, k, dtype=np.int64)
-            for j in range(k):
-                h = (h * _HASH_PRIME + ids[j : j + m]) % buckets
-            hashes.append(1 + h[valid] % (buckets - 1))  # bucket 0 (PAD) is padding
+        valid = doc[k - 1:] == doc[:m]  # the k tokens lie in one document
+        h = np.zeros(m, dtype=np.int64)
+        for j in range(k):
+            h = h * base + ids[j:j + m] + 1
+        codes.append(h[valid])
         owners.append(doc[:m][valid])
-    if not hashes:
-        return np.zeros(0, np.int64), np.zeros(n_docs + 1, np.int64)
-    flat, owner = np.concatenate(hashes), np.concatenate(owners)
-    order = np.argsort(owner, kind="stable")
-    return flat[order], _offsets_of(owner, n_docs)
+    return np.concatenate(codes), np.concatenate(owners)
 
 
-def _select(codes: np.ndarray, offsets: np.ndarray, keep: np.ndarray):
-    """Keep ``codes[keep]``, with offsets recomputed per document."""
-    return codes[keep], _offsets_of(_owners(offsets)[keep], len(offsets) - 1)
+class NGramTfidf:
+    """Exact token n-grams of the training documents, TF-IDF weighted.
 
+    Parameters
+    ----------
+    n : int
+        Longest n-gram.
+    n_tokens : int
+        Size of the token-id space (ids are in ``[0, n_tokens)``).
 
-def _count_per_document(rows: np.ndarray, offsets: np.ndarray, size: int):
-    """Distinct rows (< ``size``) of each document and how often each occurs there
-    -> (owner, rows, counts), grouped by document."""
-    keys, counts = np.unique(_owners(offsets) * size + rows, return_counts=True)
-    return keys // size, keys % size, counts
+    Attributes
+    ----------
+    vocabulary_ : ndarray of int64
+        The sorted n-gram codes seen in ``fit``; column ``j`` of the features is
+        ``vocabulary_[j]``.
+    tfidf_ : TfidfTransformer
+        Fitted on the training documents' n-gram counts.
+    """
 
+    def __init__(self, n: int, n_tokens: int):
+        if (n_tokens + 1) ** n >= 2**63:
+            raise ValueError(
+                f"bag_ngrams={n} with {n_tokens:,} tokens in the vocabulary overflows the "
+                "exact n-gram codes; lower bag_ngrams or set max_vocab.")
+        self.n, self.n_tokens = n, n_tokens
 
-def _smooth_idf(rows: np.ndarray, n_docs: int, size: int) -> np.ndarray:
-    """scikit-learn's smoothed IDF of each row, given every document's distinct rows."""
-    df = np.bincount(rows, minlength=size)
-    return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+    def _counts(self, ids: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
+        codes, owner = ngram_codes(ids, offsets, self.n, self.n_tokens + 1)
+        vocab = self.vocabulary_
+        cols = np.searchsorted(vocab, codes)
+        known = cols < len(vocab)
+        known[known] = vocab[cols[known]] == codes[known]
+        counts = sparse.csr_matrix(
+            (np.ones(known.sum(), dtype=np.float64), (owner[known], cols[known])),
+            shape=(len(offsets) - 1, len(vocab)))
+        counts.sum_duplicates()
+        return counts
 
+    def fit_transform(self, ids: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
+        codes, _ = ngram_codes(ids, offsets, self.n, self.n_tokens + 1)
+        self.vocabulary_ = np.unique(codes)
+        counts = self._counts(ids, offsets)
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True)
+        return self.tfidf_.fit_transform(counts).astype(np.float32)
 
-def _ngram_tfidf(owner: np.ndarray, rows: np.ndarray, counts: np.ndarray, idf: np.ndarray,
-                 n_docs: int):
-    """Distinct rows per document with their counts -> (rows, L2-normalised sublinear
-    TF-IDF weights, offsets), the features of ``TfidfVectorizer(sublinear_tf=True)``."""
-    weights = ((1.0 + np.log(counts)) * idf[rows]).astype(np.float32)
-    norms = np.sqrt(np.bincount(owner, weights=weights.astype(np.float64) ** 2, minlength=n_docs))
-    weights /= np.maximum(norms, 1e-12)[owner].astype(np.float32)
-    return rows, weights, _offsets_of(owner, n_docs)
+    def transform(self, ids: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
+        """TF-IDF of the documents' n-grams seen in fit (rows of zeros for none)."""
+        return self.tfidf_.transform(self._counts(ids, offsets)).astype(np.float32)

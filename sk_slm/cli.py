@@ -151,14 +151,9 @@ def _lstm_options(args) -> dict:
         raise CLIError("--vectors-format and --vectors-limit need --vectors")
     if args.pretrain_epochs is not None and args.pretrain_epochs < 0:
         raise CLIError(f"--pretrain-epochs must be >= 0, got {args.pretrain_epochs}")
-    if args.pretrain_on_corpus and not (args.corpus and args.pretrain_epochs):
-        # Without both it would be accepted and do nothing.
-        raise CLIError("--pretrain-on-corpus needs --corpus FILE and --pretrain-epochs N > 0")
     options = {}
     if args.pretrain_epochs:
         options["pretrain_epochs"] = args.pretrain_epochs
-    if args.pretrain_on_corpus:
-        options["pretrain_on_corpus"] = True
     if args.granularity:
         options["granularity"] = args.granularity
     if args.corpus:
@@ -173,7 +168,7 @@ def _lstm_options(args) -> dict:
 
 def _check_lstm_options(options: dict, models) -> None:
     if options and "lstm_attention" not in models:
-        raise CLIError("--granularity, --corpus, --vectors and --pretrain-* set up "
+        raise CLIError("--granularity, --corpus, --vectors and --pretrain-epochs set up "
                        "lstm_attention, "
                        f"which is not among the models ({', '.join(models)})")
 
@@ -262,9 +257,6 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("--pretrain-epochs", type=int, metavar="N",
                        help="first train the network as a language model on the training "
                             "texts for N epochs (default 0)")
-        g.add_argument("--pretrain-on-corpus", action="store_true",
-                       help="with --corpus and --pretrain-epochs: the language model also "
-                            "reads the corpus (slower; did not pay on news titles)")
 
     p = sub.add_parser("compare", help="cross-validate classifiers and print a table")
     data_args(p, False)

@@ -15,6 +15,7 @@ from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
 from skorch import NeuralNet
 
 from .baselines import make_baseline
+from .blending import BlendingClassifier
 from .segmenter import check_documents
 
 __all__ = ["compare", "plot_comparison"]
@@ -43,14 +44,17 @@ def _resolve_models(models: Any, random_state: int | None) -> dict[str, Any]:
 
 def _scores_and_linear_weight(scoring: list[str], estimator: Any):
     """A cross_validate scorer: the named scores (sharing one prediction per fold, as a
-    list of names does) plus ``_linear_weight``: an sk_slm classifier's
-    ``linear_weight_`` (0 where its network predicts alone), NaN for other models."""
+    list of names does) plus ``_linear_weight``: for a model ending in a
+    :class:`~sk_slm.BlendingClassifier`, the weight of its parts after the first (the
+    linear model of :func:`~sk_slm.make_lstm_pipeline`), NaN for other models."""
     scorers = check_scoring(estimator, scoring=scoring)
 
     def score(fitted, X, y) -> dict[str, float]:
         scores = scorers(fitted, X, y)
         final = fitted.steps[-1][1] if hasattr(fitted, "steps") else fitted
-        scores["_linear_weight"] = float(getattr(final, "linear_weight_", float("nan")))
+        weights = getattr(final, "weights_", None) if isinstance(
+            final, BlendingClassifier) else None
+        scores["_linear_weight"] = float("nan") if weights is None else 1.0 - float(weights[0])
         return scores
 
     return score
@@ -148,10 +152,10 @@ def compare(
     pandas.DataFrame
         One row per model (sorted by the first score, best first) with the mean and std
         of each score, ``fit_seconds`` (mean per fold), ``predict_docs_per_s`` and
-        ``linear_weight``: for an sk_slm classifier, the mean over folds of the weight
-        of the logistic regression blended with its network (0: the network alone in
-        every fold, 1: the regression alone; see
-        ``LSTMAttentionClassifier(linear_blend=...)``); NaN for other models. With
+        ``linear_weight``: for a model ending in a :class:`~sk_slm.BlendingClassifier`
+        (:func:`~sk_slm.make_lstm_pipeline`), the mean over folds of the weight of the
+        logistic regression blended with the network (0: the network alone in every
+        fold, 1: the regression alone); NaN for other models. With
         ``reference``, the paired differences described there.
 
     Examples

@@ -7,20 +7,44 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from .blending import BlendingClassifier
 from .classifier import LSTMAttentionClassifier
 from .segmenter import JiebaSegmenter
 
 __all__ = ["explain", "AttentionHTML", "render_attention_html"]
 
 
-def explain(pipeline: Pipeline, X: Any) -> list[list[tuple[str, float]]]:
-    """Tokens of each raw document with the attention weight the classifier gave them.
+def _attention(model: Any, data: Any, tokens: Any):
+    """(attention weights, segmenter tokens) of ``data`` on its way through ``model``."""
+    if isinstance(model, LSTMAttentionClassifier):
+        return model.attention(data), tokens
+    if isinstance(model, Pipeline):
+        for _, step in model.steps[:-1]:
+            data = step.transform(data)
+            if isinstance(step, JiebaSegmenter):
+                tokens = data
+        return _attention(model[-1], data, tokens)
+    if isinstance(model, BlendingClassifier):
+        for part in model.estimators_:
+            final = part[-1] if isinstance(part, Pipeline) else part
+            if isinstance(final, LSTMAttentionClassifier):
+                return _attention(part, data, tokens)
+    raise TypeError(
+        "explain needs a model whose network is an LSTMAttentionClassifier: a pipeline "
+        "ending in one, or in a BlendingClassifier with one among its parts.")
+
+
+def explain(model: Any, X: Any) -> list[list[tuple[str, float]]]:
+    """Tokens of each raw document with the attention weight the network gave them.
 
     Parameters
     ----------
-    pipeline : Pipeline
-        A fitted pipeline ending in :class:`~sk_slm.LSTMAttentionClassifier`, with a
-        :class:`~sk_slm.JiebaSegmenter` among its steps.
+    model : Pipeline
+        A fitted pipeline with a :class:`~sk_slm.JiebaSegmenter` among its steps, ending
+        in an :class:`~sk_slm.LSTMAttentionClassifier` or in a
+        :class:`~sk_slm.BlendingClassifier` with one among its parts (the output of
+        :func:`~sk_slm.make_lstm_pipeline`). The weights are the network's attention;
+        the n-gram part and the blend's other parts add evidence they do not show.
     X : iterable of str
         Raw documents.
 
@@ -31,17 +55,9 @@ def explain(pipeline: Pipeline, X: Any) -> list[list[tuple[str, float]]]:
         are); weights sum to 1 over the tokens the model read, 0 for tokens cut by
         ``max_len``.
     """
-    clf = pipeline[-1]
-    if not isinstance(clf, LSTMAttentionClassifier):
-        raise TypeError("explain needs a pipeline ending in LSTMAttentionClassifier.")
-    data, tokens = X, None
-    for _, step in pipeline.steps[:-1]:
-        data = step.transform(data)
-        if isinstance(step, JiebaSegmenter):
-            tokens = data
+    weights, tokens = _attention(model, X, None)
     if tokens is None:
         raise TypeError("explain needs a JiebaSegmenter step to know the tokens.")
-    weights = clf.attention(data)
     return [list(zip(t, w.tolist(), strict=True)) for t, w in zip(tokens, weights, strict=True)]
 
 

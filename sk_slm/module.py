@@ -43,13 +43,10 @@ class AttentionRNN(nn.Module):
         Initial embedding table (e.g. Word2Vec vectors).
     freeze_embeddings : bool, default=False
         Keep the embedding table fixed during training.
-    ngram_buckets : int, default=0
-        Size of the hashed n-gram table; 0 disables the n-gram part.
-    ngram_dim : int, default=None
-        None: the n-gram part is linear, a weighted sum of per-class weights of the
-        document's n-grams (``ngram_weights``, e.g. TF-IDF) added to the logits. An int:
-        fastText-style mean n-gram embedding of that width, concatenated with the
-        attention context.
+    ngram_features : int, default=0
+        Rows of the "wide" n-gram part (row 0 is padding); 0: no such part. It is a linear
+        model, a weighted sum of per-class weights of the document's n-grams
+        (``ngram_weights``, e.g. TF-IDF), whose logits are added to the network's.
     """
 
     def __init__(
@@ -65,8 +62,7 @@ class AttentionRNN(nn.Module):
         dropout: float = 0.3,
         embeddings: np.ndarray | None = None,
         freeze_embeddings: bool = False,
-        ngram_buckets: int = 0,
-        ngram_dim: int | None = None,
+        ngram_features: int = 0,
     ):
         super().__init__()
         if embeddings is not None:
@@ -90,23 +86,14 @@ class AttentionRNN(nn.Module):
             nn.Linear(out_dim, attention_size), nn.Tanh(), nn.Linear(attention_size, 1, bias=False)
         )
         self.dropout = nn.Dropout(dropout)
-        self.ngram_embedding = self.ngram_logits = None
-        if ngram_buckets and ngram_dim is None:
-            # "Wide" part: a linear model on TF-IDF weighted n-grams, its logits added to
-            # the network's; starts at zero, so training begins from the network alone.
+        self.ngram_logits = None
+        if ngram_features:
+            # Starts at zero, so training begins from the network alone.
             self.ngram_logits = nn.EmbeddingBag(
-                ngram_buckets, n_classes, mode="sum", padding_idx=PAD
+                ngram_features, n_classes, mode="sum", padding_idx=PAD
             )
             with torch.no_grad():
                 self.ngram_logits.weight.zero_()
-        elif ngram_buckets:
-            self.ngram_embedding = nn.EmbeddingBag(
-                ngram_buckets, ngram_dim, mode="mean", padding_idx=PAD
-            )
-            with torch.no_grad():
-                nn.init.uniform_(self.ngram_embedding.weight, -0.05, 0.05)
-                self.ngram_embedding.weight[PAD].zero_()
-            out_dim += ngram_dim
         self.output = nn.Linear(out_dim, n_classes)
         if self.ngram_logits is not None:
             # The network starts as a zero residual on the linear part, so that while it
@@ -135,7 +122,8 @@ class AttentionRNN(nn.Module):
 
         ``ids`` is (batch, time), padded with PAD; ``lengths`` (batch,) counts real
         tokens, at least 1 (empty documents are fed as a single UNK). ``ngrams`` is
-        (batch, n_grams): hashed n-gram ids padded with PAD, which the mean ignores.
+        (batch, n_grams): rows of the n-gram part padded with PAD, ``ngram_weights``
+        their weights.
         """
         states = self.encode(ids, lengths)
         scores = self.attention(states).squeeze(-1)
@@ -143,10 +131,6 @@ class AttentionRNN(nn.Module):
         scores = scores.masked_fill(~mask, float("-inf"))
         weights = torch.softmax(scores, dim=1)  # exactly 0 on padding
         context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)
-        if self.ngram_embedding is not None:
-            if ngrams is None:
-                raise ValueError("this module has an n-gram branch: pass ngrams")
-            context = torch.cat([context, self.ngram_embedding(ngrams)], dim=1)
         logits = self.output(self.dropout(context))
         if self.ngram_logits is not None:
             if ngrams is None or ngram_weights is None:

@@ -1,12 +1,17 @@
-"""Save and load sk_slm pipelines without pickle: JSON configuration + safetensors arrays.
+"""Save and load sk_slm models without pickle: JSON configuration + safetensors arrays.
 
 Loading a pickle (or joblib) file runs whatever code the file names. A file written by
-:func:`save` holds only data: ``manifest.json`` (estimator class names from a fixed
-allow-list, their parameters, vocabularies, labels) and ``arrays.safetensors`` (word
-vectors, IDF and SIF weights, the network's weights), plus a SHA-256 of the arrays.
-:func:`load` rebuilds the estimators from that data alone; a class outside the
-allow-list, a parameter that is not plain data, or arrays that do not match their
-checksum make it refuse the file.
+:func:`save` holds only data: ``manifest.json`` (the model as a tree of estimators from a
+fixed allow-list, with their parameters and plain fitted facts such as vocabularies and
+labels) and ``arrays.safetensors`` (word vectors, IDF, the network's and the linear
+models' weights), plus a SHA-256 of the arrays. :func:`load` rebuilds the estimators
+from that data alone; a class outside the allow-list, a parameter that is not plain data,
+or arrays that do not match their checksum make it refuse the file.
+
+What each estimator saves is declared in one place: :data:`SAVED_STATE` lists, per class,
+its fitted attributes and their kind; the few members that are objects rather than data
+(the torch module, the word vectors, the label encoder, the wide part's n-grams) have a
+codec below.
 """
 
 from __future__ import annotations
@@ -20,21 +25,51 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch
 
-from .classifier import LSTMAttentionClassifier, _selected
+from ._ngrams import NGramTfidf
+from .blending import BlendingClassifier
+from .classifier import LSTMAttentionClassifier
 from .module import AttentionRNN
-from .segmenter import JiebaSegmenter
+from .segmenter import JiebaSegmenter, passthrough_analyzer
 from .vectorizer import Word2VecVectorizer
 
-__all__ = ["save", "load", "UnsafeModelError"]
+__all__ = ["save", "load", "UnsafeModelError", "SAVED_STATE"]
 
 FORMAT = "sk_slm-safe"
-VERSION = 1
+VERSION = 2
 
-_ESTIMATORS = {cls.__name__: cls for cls in (JiebaSegmenter, Word2VecVectorizer,
-                                             LSTMAttentionClassifier)}
+# The fitted attributes each estimator saves, by kind: "array" (a numeric ndarray, in
+# the arrays file), "labels" (class labels: an array when numeric, else a JSON list),
+# "int", "float", "bool", "json" (plain data) and "codec" (an object, see _CODECS).
+# Adding a fitted attribute that predictions need is one entry here.
+SAVED_STATE: dict[type, dict[str, str]] = {
+    JiebaSegmenter: {"user_words_": "json", "stop_words_": "json"},
+    Word2VecVectorizer: {"wv_": "codec", "idf_": "array", "sif_weights_": "array",
+                         "sif_component_": "array", "n_empty_docs_": "int",
+                         "n_features_out_": "int", "n_added_tokens_": "int"},
+    LSTMAttentionClassifier: {"label_encoder_": "codec", "n_vocab_": "int",
+                              "embedding_dim_": "int", "vocabulary_": "json",
+                              "sequence_vocabulary_": "json", "ngrams_": "codec",
+                              "ngram_lr_": "float", "best_epoch_": "int",
+                              "train_passes_": "json", "pretrain_loss_": "json",
+                              "retried_without_ngrams_": "bool", "module_": "codec"},
+    TfidfVectorizer: {"vocabulary_": "json", "idf_": "array"},
+    LogisticRegression: {"classes_": "labels", "coef_": "array", "intercept_": "array",
+                         "n_iter_": "array", "n_features_in_": "int"},
+    BlendingClassifier: {"classes_": "labels", "weights_": "array",
+                         "candidate_weights_": "array", "validation_log_loss_": "array",
+                         "validation_index_": "array"},
+    Pipeline: {},
+}
+_CLASSES = {cls.__name__: cls for cls in SAVED_STATE}
+# Estimators made of other estimators: the parameter that holds them.
+_PARTS = {Pipeline: "steps", BlendingClassifier: "estimators"}
+
 # Non-data parameter values that may be named in a file, by their dotted name.
 _ALLOWED_OBJECTS: dict[str, Any] = {
     f"torch.optim.{name}": getattr(torch.optim, name)
@@ -45,6 +80,9 @@ _ALLOWED_OBJECTS.update({
     "sk_slm.module.AttentionRNN": AttentionRNN,
     "torch.utils.data.DataLoader": torch.utils.data.DataLoader,
     "skorch.dataset.Dataset": __import__("skorch.dataset", fromlist=["Dataset"]).Dataset,
+    "sk_slm.segmenter.passthrough_analyzer": passthrough_analyzer,
+    "numpy.float64": np.float64,
+    "numpy.float32": np.float32,
 })
 _NAME_OF = {obj: name for name, obj in _ALLOWED_OBJECTS.items()}
 
@@ -53,12 +91,14 @@ class UnsafeModelError(ValueError):
     """The file is not a valid sk_slm safe model, or asks for something not allowed."""
 
 
-# --------------------------------------------------------------------------- encoding
+# --------------------------------------------------------------------------- values
 def _encode_value(key: str, value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
+    if isinstance(value, np.ndarray) and value.ndim <= 2 and value.dtype.kind in "iufb":
+        return value.tolist()
     if isinstance(value, (list, tuple)):
         return [_encode_value(key, v) for v in value]
     if isinstance(value, (set, frozenset)):
@@ -94,195 +134,266 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
-def _params(est) -> dict:
-    raw = est.get_params(deep=False)
-    if isinstance(est, LSTMAttentionClassifier):
-        raw = {k: v for k, v in raw.items() if k != "_params_to_validate"}
-        if raw.get("callbacks"):
-            raise TypeError("custom skorch callbacks cannot be saved safely; use joblib.")
-        if isinstance(raw.get("linear_blend"), np.ndarray):
-            raw["linear_blend"] = [float(w) for w in raw["linear_blend"]]
-    if isinstance(est, Word2VecVectorizer) and not isinstance(raw.get("corpus"), (str, type(None))):
-        raw["corpus"] = None  # the training text is not needed to transform
-    return {k: _encode_value(k, v) for k, v in raw.items()}
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
-def _state(est, prefix: str, arrays: dict) -> dict:
-    """Fitted state: JSON-able facts in the return value, arrays into ``arrays``."""
-    if isinstance(est, JiebaSegmenter):
-        if not hasattr(est, "user_words_"):
-            return {}
-        return {"user_words_": [list(w) for w in est.user_words_],
-                "stop_words_": sorted(est.stop_words_)}
-    if isinstance(est, Word2VecVectorizer):
-        arrays[f"{prefix}vectors"] = np.ascontiguousarray(est.wv_.vectors, dtype=np.float32)
-        for name in ("idf_", "sif_weights_", "sif_component_"):
-            arrays[f"{prefix}{name}"] = np.ascontiguousarray(getattr(est, name))
-        return {"vocabulary": list(est.wv_.index_to_key), "n_empty_docs_": est.n_empty_docs_,
-                "n_features_out_": est.n_features_out_,
-                "n_added_tokens_": getattr(est, "n_added_tokens_", 0)}
-    clf: LSTMAttentionClassifier = est
-    for name, tensor in clf.module_.state_dict().items():
-        arrays[f"{prefix}module.{name}"] = tensor.detach().cpu().contiguous().numpy()
-    classes = clf.classes_
-    state = {"n_vocab_": clf.n_vocab_, "embedding_dim_": clf.embedding_dim_,
-             "best_epoch_": getattr(clf, "best_epoch_", None),
-             "ngram_lr_": getattr(clf, "ngram_lr_", None),
-             "linear_weight_": getattr(clf, "linear_weight_", 0.0),
-             "linear_C_": getattr(clf, "linear_C_", None),
-             "validation_log_loss_": getattr(clf, "validation_log_loss_", None),
-             "validation_score_": getattr(clf, "validation_score_", None),
-             "retried_without_linear_": bool(getattr(clf, "retried_without_linear_", False)),
-             "train_passes_": [[name, int(n)] for name, n in getattr(clf, "train_passes_", [])],
-             "pretrain_loss_": getattr(clf, "pretrain_loss_", None),
-             "n_pretrain_documents_": getattr(clf, "n_pretrain_documents_", 0),
-             "vocabulary_": clf.vocabulary_,
-             "sequence_vocabulary_": (None if clf.sequence_vocabulary_ is None
-                                      else [clf.sequence_vocabulary_[0],
-                                            list(clf.sequence_vocabulary_[1])])}
-    if classes.dtype.kind in "iub":
-        arrays[f"{prefix}classes"] = classes
-        state["classes"] = None
-    else:
-        state["classes"] = [str(c) for c in classes]
-    if hasattr(clf, "class_weight_"):
-        arrays[f"{prefix}class_weight_"] = np.asarray(clf.class_weight_, dtype=np.float64)
-    if hasattr(clf, "ngram_idf_"):
-        arrays[f"{prefix}ngram_idf_"] = np.ascontiguousarray(clf.ngram_idf_, dtype=np.float32)
-    if hasattr(clf, "ngram_vocabulary_"):
-        arrays[f"{prefix}ngram_vocabulary_"] = np.ascontiguousarray(clf.ngram_vocabulary_,
-                                                                    dtype=np.int64)
-    return state
-
-
-def save(model: Pipeline | Any, path: str | os.PathLike) -> None:
-    """Save a fitted sk_slm pipeline (or one sk_slm estimator) in the safe format.
-
-    Parameters
-    ----------
-    model : Pipeline or estimator
-        Every step must be a JiebaSegmenter, Word2VecVectorizer or
-        LSTMAttentionClassifier. Pipelines with other scikit-learn steps (the TF-IDF
-        baselines) can be saved with skops.io or joblib instead.
-    path : str or path-like
-        The file to write (a zip archive; ``.slm`` is a good suffix).
-    """
-    from safetensors.numpy import save as st_save
-
-    steps = model.steps if isinstance(model, Pipeline) else [("model", model)]
-    arrays: dict[str, np.ndarray] = {}
-    manifest_steps = []
-    for i, (name, est) in enumerate(steps):
-        cls = type(est).__name__
-        if _ESTIMATORS.get(cls) is not type(est):
-            raise TypeError(
-                f"step {name!r} is a {cls}; the safe format holds only sk_slm estimators "
-                f"({', '.join(_ESTIMATORS)}). Use skops.io or joblib for this pipeline."
-            )
-        manifest_steps.append({"name": name, "class": cls, "params": _params(est),
-                               "state": _state(est, f"{i}.", arrays)})
-    blob = st_save(arrays) if arrays else b""
-    manifest = {"format": FORMAT, "version": VERSION, "pipeline": isinstance(model, Pipeline),
-                "steps": manifest_steps, "arrays_sha256": hashlib.sha256(blob).hexdigest()}
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
-        zf.writestr("arrays.safetensors", blob)
-
-
-# --------------------------------------------------------------------------- decoding
 def _is_number(value: Any) -> bool:
     # JSON gives int, float or bool; True is an int to Python but no count or weight.
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _restore(cls, params: dict, state: dict, arrays: dict, prefix: str):
-    est = cls(**params)
-    if cls is JiebaSegmenter:
-        if state:
-            est.user_words_ = [(w, f) for w, f in state["user_words_"]]
-            est.stop_words_ = frozenset(state["stop_words_"])
-        return est
-    if cls is Word2VecVectorizer:
-        from gensim.models import KeyedVectors
+# --------------------------------------------------------------------------- codecs
+def _save_module(est: LSTMAttentionClassifier, key: str, arrays: dict) -> Any:
+    for name, tensor in est.module_.state_dict().items():
+        arrays[f"{key}.{name}"] = tensor.detach().cpu().contiguous().numpy()
+    return None
 
-        vectors = arrays[f"{prefix}vectors"]
-        vocab = state["vocabulary"]
-        if vectors.shape[0] != len(vocab):
-            raise UnsafeModelError("the vectors do not match the vocabulary.")
-        wv = KeyedVectors(vectors.shape[1])
-        wv.add_vectors(vocab, vectors)
-        est.wv_ = wv
-        for name in ("idf_", "sif_weights_", "sif_component_"):
-            setattr(est, name, arrays[f"{prefix}{name}"])
-        est.n_empty_docs_ = state["n_empty_docs_"]
-        est.n_features_out_ = state["n_features_out_"]
-        est.n_added_tokens_ = int(state.get("n_added_tokens_", 0))  # absent before missing_tokens
-        return est
-    classes = arrays[f"{prefix}classes"] if state["classes"] is None else np.array(state["classes"])
-    est.label_encoder_ = LabelEncoder()
-    est.label_encoder_.classes_ = classes
-    est.n_vocab_ = state["n_vocab_"]
-    for name in ("best_epoch_", "ngram_lr_"):
-        if state.get(name) is not None:
-            setattr(est, name, state[name])
-    if not hasattr(est, "ngram_lr_") and est.ngram_lr != "auto":
-        est.ngram_lr_ = est.ngram_lr  # a file written before ngram_lr="auto" existed
-    # Files written before linear_blend store which model linear_fallback kept, or nothing
-    # (the network).
-    weight = state.get("linear_weight_", 1.0 if state.get("selected_") == "linear" else 0.0)
-    if not (_is_number(weight) and 0 <= weight <= 1):
-        raise UnsafeModelError(f"linear_weight_ must be in [0, 1], got {weight!r}.")
-    est.linear_weight_ = float(weight)
-    est.selected_ = _selected(est.linear_weight_)
-    est.linear_C_ = state.get("linear_C_")
-    est.validation_log_loss_ = state.get("validation_log_loss_")
-    est.validation_score_ = state.get("validation_score_")  # absent before blend_scoring
-    est.retried_without_linear_ = state.get("retried_without_linear_", False) is True
-    passes = state.get("train_passes_", [])  # absent before train_passes_ existed
-    if not (isinstance(passes, list) and all(
-            isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
-            and _is_number(p[1]) and isinstance(p[1], int) and p[1] >= 0 for p in passes)):
-        raise UnsafeModelError(f"train_passes_ must be a list of [name, epochs], got {passes!r}.")
-    est.train_passes_ = [(name, n) for name, n in passes]
-    losses = state.get("pretrain_loss_")  # absent before pretrain_epochs existed
-    if losses is not None and not (isinstance(losses, list) and all(map(_is_number, losses))):
-        raise UnsafeModelError(f"pretrain_loss_ must be a list of numbers, got {losses!r}.")
-    est.pretrain_loss_ = losses
-    n_docs = state.get("n_pretrain_documents_", 0)
-    if not (_is_number(n_docs) and isinstance(n_docs, int) and n_docs >= 0):
-        raise UnsafeModelError(f"n_pretrain_documents_ must be an int >= 0, got {n_docs!r}.")
-    est.n_pretrain_documents_ = n_docs
-    est.embedding_dim_ = state["embedding_dim_"]
-    est.vocabulary_ = state["vocabulary_"]
-    seq = state["sequence_vocabulary_"]
-    est.sequence_vocabulary_ = None if seq is None else (seq[0], tuple(seq[1]))
-    if f"{prefix}class_weight_" in arrays:
-        est.class_weight_ = arrays[f"{prefix}class_weight_"]
-    if f"{prefix}ngram_idf_" in arrays:
-        est.ngram_idf_ = arrays[f"{prefix}ngram_idf_"]
-    if f"{prefix}ngram_vocabulary_" in arrays:
-        est.ngram_vocabulary_ = arrays[f"{prefix}ngram_vocabulary_"]
+
+def _load_module(est: LSTMAttentionClassifier, key: str, value: Any, arrays: dict) -> None:
     est.initialize()
-    module_state = {k[len(prefix) + len("module."):]: torch.from_numpy(v.copy())
-                    for k, v in arrays.items() if k.startswith(prefix + "module.")}
+    prefix = key + "."
+    state = {k[len(prefix):]: torch.from_numpy(v.copy())
+             for k, v in arrays.items() if k.startswith(prefix)}
     try:
-        est.module_.load_state_dict(module_state)
+        est.module_.load_state_dict(state)
     except RuntimeError as exc:
         raise UnsafeModelError(f"the network weights do not fit the model: {exc}") from None
     est.module_.to(est.device)
-    return est
 
 
+def _save_ngrams(est: LSTMAttentionClassifier, key: str, arrays: dict) -> Any:
+    if est.ngrams_ is None:
+        return None
+    arrays[f"{key}.vocabulary"] = est.ngrams_.vocabulary_
+    arrays[f"{key}.idf"] = est.ngrams_.tfidf_.idf_
+    return {"n": est.ngrams_.n, "n_tokens": est.ngrams_.n_tokens}
+
+
+def _load_ngrams(est: LSTMAttentionClassifier, key: str, value: Any, arrays: dict) -> None:
+    if value is None:
+        est.ngrams_ = None
+        return
+    ngrams = NGramTfidf(int(value["n"]), int(value["n_tokens"]))
+    ngrams.vocabulary_ = arrays[f"{key}.vocabulary"]
+    idf = arrays[f"{key}.idf"]
+    if idf.shape != ngrams.vocabulary_.shape:
+        raise UnsafeModelError("the n-gram IDF does not match the n-gram vocabulary.")
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    ngrams.tfidf_ = TfidfTransformer(sublinear_tf=True)
+    ngrams.tfidf_.idf_ = idf
+    est.ngrams_ = ngrams
+
+
+def _save_label_encoder(est: Any, key: str, arrays: dict) -> Any:
+    return _save_labels(est.label_encoder_.classes_, key, arrays)
+
+
+def _load_label_encoder(est: Any, key: str, value: Any, arrays: dict) -> None:
+    est.label_encoder_ = LabelEncoder()
+    est.label_encoder_.classes_ = _load_labels(key, value, arrays)
+
+
+def _save_vectors(est: Word2VecVectorizer, key: str, arrays: dict) -> Any:
+    arrays[key] = np.ascontiguousarray(est.wv_.vectors, dtype=np.float32)
+    return list(est.wv_.index_to_key)
+
+
+def _load_vectors(est: Word2VecVectorizer, key: str, value: Any, arrays: dict) -> None:
+    from gensim.models import KeyedVectors
+
+    vectors = arrays[key]
+    if not isinstance(value, list) or vectors.shape[0] != len(value):
+        raise UnsafeModelError("the vectors do not match the vocabulary.")
+    wv = KeyedVectors(vectors.shape[1])
+    wv.add_vectors(value, vectors)
+    est.wv_ = wv
+
+
+_CODECS = {
+    "module_": (_save_module, _load_module),
+    "ngrams_": (_save_ngrams, _load_ngrams),
+    "label_encoder_": (_save_label_encoder, _load_label_encoder),
+    "wv_": (_save_vectors, _load_vectors),
+}
+
+
+def _save_labels(labels: np.ndarray, key: str, arrays: dict) -> Any:
+    if labels.dtype.kind in "iub":
+        arrays[key] = labels
+        return None
+    return [str(c) for c in labels]
+
+
+def _load_labels(key: str, value: Any, arrays: dict) -> np.ndarray:
+    if value is None:
+        return arrays[key]
+    if not (isinstance(value, list) and all(isinstance(c, str) for c in value)):
+        raise UnsafeModelError(f"{key}: class labels must be a list of strings.")
+    return np.array(value)
+
+
+_KINDS = {
+    "int": lambda v: _is_number(v) and isinstance(v, int),
+    "float": _is_number,
+    "bool": lambda v: isinstance(v, bool),
+}
+
+
+# --------------------------------------------------------------------------- save
+def _node(est: Any, key: str, arrays: dict) -> dict:
+    cls = type(est)
+    if cls not in SAVED_STATE:
+        raise TypeError(
+            f"{key} is a {cls.__name__}; the safe format holds only "
+            f"{', '.join(sorted(_CLASSES))}. Use skops.io or joblib for this model.")
+    parts_param = _PARTS.get(cls)
+    params = est.get_params(deep=False)
+    params.pop("_params_to_validate", None)  # skorch lists it
+    if isinstance(est, LSTMAttentionClassifier) and params.get("callbacks"):
+        raise TypeError("custom skorch callbacks cannot be saved safely; use joblib.")
+    if isinstance(est, Word2VecVectorizer) and not isinstance(params.get("corpus"),
+                                                              (str, type(None))):
+        params["corpus"] = None  # the training text is not needed to transform
+    node: dict[str, Any] = {"class": cls.__name__}
+    if parts_param:
+        parts = params.pop(parts_param)
+        if cls is BlendingClassifier:
+            parts = list(zip([n for n, _ in parts], est.estimators_, strict=True))
+        node["parts"] = [[name, _node(part, f"{key}.{name}", arrays)] for name, part in parts]
+    if not parts_param:  # only what differs from the defaults
+        defaults = cls().get_params(deep=False)
+        params = {k: v for k, v in params.items()
+                  if k not in defaults or not _same(v, defaults[k])}
+    node["params"] = {k: _encode_value(k, v) for k, v in params.items()}
+    state = {}
+    for name, kind in SAVED_STATE[cls].items():
+        if not hasattr(est, name):
+            continue  # e.g. an unfitted segmenter
+        value = getattr(est, name)
+        if kind == "codec":
+            state[name] = _CODECS[name][0](est, f"{key}.{name}", arrays)
+        elif value is None:
+            state[name] = None
+        elif kind == "array":
+            arrays[f"{key}.{name}"] = np.ascontiguousarray(value)
+        elif kind == "labels":
+            state[name] = _save_labels(np.asarray(value), f"{key}.{name}", arrays)
+        else:
+            state[name] = _encode_value(name, value)
+    node["state"] = state
+    return node
+
+
+def save(model: Any, path: str | os.PathLike) -> None:
+    """Save a fitted sk_slm model in the safe format.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        Made of :class:`~sk_slm.JiebaSegmenter`, :class:`~sk_slm.Word2VecVectorizer`,
+        :class:`~sk_slm.LSTMAttentionClassifier`, :class:`~sk_slm.BlendingClassifier`,
+        scikit-learn's ``TfidfVectorizer`` and ``LogisticRegression``, and
+        ``Pipeline``: the default :func:`~sk_slm.make_lstm_pipeline` and its parts.
+        Other models (the LinearSVC baselines) can be saved with skops.io or joblib.
+    path : str or path-like
+        The file to write (a zip archive; ``.slm`` is a good suffix).
+    """
+    from safetensors.numpy import save as st_save
+
+    arrays: dict[str, np.ndarray] = {}
+    tree = _node(model, "model", arrays)
+    blob = st_save(arrays) if arrays else b""
+    manifest = {"format": FORMAT, "version": VERSION, "model": tree,
+                "arrays_sha256": hashlib.sha256(blob).hexdigest()}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
+        zf.writestr("arrays.safetensors", blob)
+
+
+# --------------------------------------------------------------------------- load
 def _usable_device(saved: Any, requested: str | None) -> str:
     if requested is not None:
         return requested
     if str(saved).startswith("cuda") and not torch.cuda.is_available():
         warnings.warn(
             f"the model was saved with device={saved!r} but CUDA is not available; "
-            "it is loaded on the CPU.", UserWarning, stacklevel=3,
+            "it is loaded on the CPU.", UserWarning, stacklevel=4,
         )
         return "cpu"
     return saved
+
+
+def _rebuild(node: Any, key: str, arrays: dict, device: str | None) -> Any:
+    if not isinstance(node, dict):
+        raise UnsafeModelError(f"{key}: expected an estimator, got {type(node).__name__}.")
+    cls = _CLASSES.get(node.get("class"))
+    if cls is None:
+        raise UnsafeModelError(
+            f"the file names class {node.get('class')!r}, which is not allowed.")
+    params = {k: _decode_value(v) for k, v in node.get("params", {}).items()}
+    parts = None
+    if cls in _PARTS:
+        parts = [(name, _rebuild(part, f"{key}.{name}", arrays, device))
+                 for name, part in node.get("parts", [])]
+        params[_PARTS[cls]] = parts
+    if cls is LSTMAttentionClassifier:
+        params["device"] = _usable_device(params.get("device", "cpu"), device)
+    if cls is TfidfVectorizer and isinstance(params.get("ngram_range"), list):
+        params["ngram_range"] = tuple(params["ngram_range"])
+    try:
+        est = cls(**params)
+    except TypeError as exc:
+        raise UnsafeModelError(f"{key} cannot be rebuilt: {exc}") from None
+    state = node.get("state", {})
+    for name, kind in SAVED_STATE[cls].items():
+        if kind == "array" and f"{key}.{name}" in arrays:
+            setattr(est, name, arrays[f"{key}.{name}"])
+            continue
+        if name not in state or kind == "codec":
+            continue  # codecs after the plain attributes: the module needs them
+        value = state[name]
+        if kind == "labels":
+            setattr(est, name, _load_labels(f"{key}.{name}", value, arrays))
+        elif value is not None and kind in _KINDS and not _KINDS[kind](value):
+            raise UnsafeModelError(f"{key}.{name} must be of kind {kind}, got {value!r}.")
+        else:
+            setattr(est, name, _decode_value(value))
+    for name, kind in SAVED_STATE[cls].items():
+        if kind == "codec" and name in state:
+            _CODECS[name][1](est, f"{key}.{name}", state[name], arrays)
+    _finish(est, parts)
+    return est
+
+
+def _finish(est: Any, parts: list | None) -> None:
+    """Restore what the plain attributes do not say (types JSON cannot hold)."""
+    if isinstance(est, JiebaSegmenter) and hasattr(est, "stop_words_"):
+        est.user_words_ = [tuple(w) for w in est.user_words_]
+        est.stop_words_ = frozenset(est.stop_words_)
+    if isinstance(est, LSTMAttentionClassifier):
+        passes = getattr(est, "train_passes_", [])
+        if not (isinstance(passes, list) and all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                and _KINDS["int"](p[1]) and p[1] >= 0 for p in passes)):
+            raise UnsafeModelError(
+                f"train_passes_ must be a list of [name, epochs], got {passes!r}.")
+        est.train_passes_ = [tuple(p) for p in passes]
+        seq = est.sequence_vocabulary_
+        est.sequence_vocabulary_ = None if seq is None else (seq[0], tuple(seq[1]))
+    if isinstance(est, BlendingClassifier):
+        est.estimators_ = [part for _, part in parts]
+        est.named_estimators_ = Bunch(**dict(parts))
+        est.le_ = LabelEncoder()
+        est.le_.classes_ = est.classes_
+        if est.weights_.shape != (len(parts),):
+            raise UnsafeModelError("the blend's weights do not match its parts.")
 
 
 def load(path: str | os.PathLike, *, device: str | None = None) -> Any:
@@ -293,20 +404,21 @@ def load(path: str | os.PathLike, *, device: str | None = None) -> Any:
     path : str or path-like
         A file written by :func:`save`.
     device : str, default=None
-        Torch device of the loaded classifier, e.g. "cpu". By default the device it
-        was saved with; a model saved from "cuda" loads on "cpu" (with a warning) where
-        no GPU is available, as skorch does when unpickling.
+        Torch device of the loaded network, e.g. "cpu". By default the device it was
+        saved with; a model saved from "cuda" loads on "cpu" (with a warning) where no
+        GPU is available, as skorch does when unpickling.
 
     Returns
     -------
-    Pipeline or estimator
+    estimator or Pipeline
         What was saved, fitted.
 
     Raises
     ------
     UnsafeModelError
-        When the file is not in the safe format, names a class or object that is not on
-        the allow-list, or its arrays were altered (checksum mismatch).
+        When the file is not in the safe format (or in an older version of it), names a
+        class or object that is not on the allow-list, or its arrays were altered
+        (checksum mismatch).
     """
     from safetensors.numpy import load as st_load
 
@@ -321,28 +433,17 @@ def load(path: str | os.PathLike, *, device: str | None = None) -> Any:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise UnsafeModelError(f"{os.fspath(path)!r} is not an sk_slm safe model.")
     if manifest.get("version") != VERSION:
-        raise UnsafeModelError(f"unsupported format version {manifest.get('version')!r}.")
+        raise UnsafeModelError(
+            f"{os.fspath(path)!r} is in version {manifest.get('version')!r} of the safe "
+            f"format; this sk_slm reads version {VERSION} only. Fit the model again (or "
+            "load it with the sk_slm that wrote it and keep using that) and re-save it "
+            f"with this sk_slm to get a version-{VERSION} file.")
     if hashlib.sha256(blob).hexdigest() != manifest.get("arrays_sha256"):
         raise UnsafeModelError("the arrays do not match their checksum: the file was altered.")
     arrays = dict(st_load(blob)) if blob else {}
-    steps = []
-    for i, step in enumerate(manifest.get("steps", [])):
-        cls = _ESTIMATORS.get(step.get("class"))
-        if cls is None:
-            raise UnsafeModelError(f"the file names class {step.get('class')!r}, which is not allowed.")
-        params = {k: _decode_value(v) for k, v in step.get("params", {}).items()}
-        if cls is LSTMAttentionClassifier:
-            params["device"] = _usable_device(params.get("device", "cpu"), device)
-            if "linear_fallback" in params:  # written before linear_blend replaced it
-                params["linear_blend"] = (0.0, 1.0) if params.pop("linear_fallback") else None
-            if isinstance(params.get("linear_blend"), list):
-                params["linear_blend"] = tuple(params["linear_blend"])
-        try:
-            steps.append((step["name"], _restore(cls, params, step.get("state", {}), arrays, f"{i}.")))
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, UnsafeModelError):
-                raise
-            raise UnsafeModelError(f"step {step.get('name')!r} cannot be rebuilt: {exc}") from None
-    if not steps:
-        raise UnsafeModelError("the file holds no estimator.")
-    return Pipeline(steps) if manifest.get("pipeline") else steps[0][1]
+    try:
+        return _rebuild(manifest.get("model"), "model", arrays, device)
+    except UnsafeModelError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UnsafeModelError(f"the model cannot be rebuilt: {exc!r}") from None

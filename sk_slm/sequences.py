@@ -65,12 +65,6 @@ class TokenSequences:
         The embedding table.
     vocabulary : sequence of str
         ``vocabulary[k]`` is the token of row ``k`` of ``vectors``.
-    unlabeled : TokenSequences, default=None
-        Unlabeled text over the same vocabulary that travels with these documents:
-        :meth:`Word2VecVectorizer.fit_transform <sk_slm.Word2VecVectorizer.fit_transform>`
-        attaches its ``corpus`` here, and the language-model pre-training of
-        :class:`~sk_slm.LSTMAttentionClassifier` reads it with ``pretrain_on_corpus``. Row
-        selections keep it (it belongs to no row).
     """
 
     def __init__(
@@ -79,13 +73,11 @@ class TokenSequences:
         offsets: np.ndarray,
         vectors: np.ndarray,
         vocabulary: Sequence[str],
-        unlabeled: TokenSequences | None = None,
     ):
         self.ids = np.asarray(ids, dtype=np.int32)
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.vectors = vectors
         self.vocabulary = vocabulary
-        self.unlabeled = unlabeled
         if self.offsets.ndim != 1 or len(self.offsets) == 0 or self.offsets[0] != 0:
             raise ValueError("offsets must be a 1-D array starting at 0.")
         if self.offsets[-1] != len(self.ids):
@@ -118,16 +110,14 @@ class TokenSequences:
             i = range(len(self))[key]
             return self.ids[self.offsets[i] : self.offsets[i + 1]]
         ids, offsets = take_documents(self.ids, self.offsets, np.arange(len(self))[key])
-        return TokenSequences(ids, offsets, self.vectors, self.vocabulary, self.unlabeled)
+        return TokenSequences(ids, offsets, self.vectors, self.vocabulary)
 
     def tokens(self, i: int, unknown: str = "<unk>") -> list[str]:
         """The tokens of document ``i`` (``unknown`` where the id is -1)."""
         return [self.vocabulary[k] if k >= 0 else unknown for k in self[i].tolist()]
 
     def __repr__(self) -> str:
-        unlabeled = "" if self.unlabeled is None else (
-            f", unlabeled={len(self.unlabeled)} documents")
         return (
             f"TokenSequences(n_documents={len(self)}, n_tokens={len(self.ids)}, "
-            f"vocabulary={len(self.vocabulary)}, dim={self.vectors.shape[1]}{unlabeled})"
+            f"vocabulary={len(self.vocabulary)}, dim={self.vectors.shape[1]})"
         )

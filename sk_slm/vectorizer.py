@@ -366,13 +366,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         return corpus, ids, offsets
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray | TokenSequences:
-        """Fit, then transform ``X``.
-
-        With ``output="sequence"`` and a ``corpus``, the returned sequences also carry
-        the corpus, encoded (``TokenSequences.unlabeled``), so that the classifier after
-        this step can pre-train on it (``LSTMAttentionClassifier(pretrain_epochs=...,
-        pretrain_on_corpus=True)``) without segmenting it again. ``transform`` never
-        attaches it.
+        """Fit, then transform ``X`` (encoded once).
 
         Parameters
         ----------
@@ -385,12 +379,8 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         -------
         ndarray of float32, shape (n_documents, n_features_out_), or TokenSequences
         """
-        corpus, ids, offsets = self._fit(X)
-        out = self._output(ids, offsets)
-        if self.output == "sequence" and corpus:
-            ids, offsets = self._encode(corpus)
-            out.unlabeled = TokenSequences(ids, offsets, out.vectors, out.vocabulary)
-        return out
+        _, ids, offsets = self._fit(X)
+        return self._output(ids, offsets)
 
     def _add_missing_tokens(self, docs: list) -> None:
         """Give the fit documents' tokens that the pretrained vectors lack (seen at least

@@ -12,10 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word2VecVectorizer
 from sk_slm._batches import _BucketBatchSampler, _truncate
 
-# The network itself is under test: linear_blend (tested on its own below) would blend in
-# a logistic regression wherever a few tiny epochs leave the network behind.
-TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0,
-            linear_blend=None)
+TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0)
 
 
 def tiny(**params):
@@ -126,14 +123,10 @@ def test_architecture_parameters_reach_the_module(tokens, param, value, check):
     assert check(clf.module_)
 
 
-def test_bag_of_ngrams_branch(tokens):
+def test_without_ngrams_the_module_has_no_ngram_part(tokens):
     X, y = tokens
-    clf = tiny(max_epochs=1, bag_ngrams=2, ngram_buckets=1000, ngram_dim=4).fit(X, y)
-    assert clf.module_.ngram_embedding.weight.shape == (1000, 4)
-    assert clf.module_.ngram_logits is None
-    assert clf.module_.output.in_features == 2 * 16 + 4
-    plain = tiny(max_epochs=1, bag_ngrams=0).fit(X, y).module_
-    assert plain.ngram_embedding is None and plain.ngram_logits is None
+    plain = tiny(max_epochs=1, bag_ngrams=0).fit(X, y)
+    assert plain.module_.ngram_logits is None and plain.ngrams_ is None
 
 
 def test_wide_ngram_part_is_linear_logits_with_its_own_learning_rate(tokens):
@@ -141,14 +134,13 @@ def test_wide_ngram_part_is_linear_logits_with_its_own_learning_rate(tokens):
     clf = tiny(max_epochs=2, bag_ngrams=2, ngram_lr=0.1, ngram_warmup=0).fit(X, y)
     # One row per distinct 1- and 2-gram of the training documents, plus padding.
     n_grams = len({tuple(d[i : i + n]) for d in X for n in (1, 2) for i in range(len(d) - n + 1)})
-    assert len(clf.ngram_vocabulary_) == n_grams
+    assert len(clf.ngrams_.vocabulary_) == n_grams
     assert clf.module_.ngram_logits.weight.shape == (n_grams + 1, 2)
-    assert clf.module_.ngram_embedding is None
     assert clf.module_.ngram_logits.weight.abs().sum() > 0  # it was trained
     groups = clf.optimizer_.param_groups
     assert [g["lr"] for g in groups] == [clf.lr, 0.1]
     assert groups[1]["params"] == [clf.module_.ngram_logits.weight]
-    assert clf.ngram_idf_.shape == (n_grams + 1,)
+    assert clf.ngrams_.tfidf_.idf_.shape == (n_grams,)
     # A user's own param_groups replace the default split.
     custom = tiny(max_epochs=1, optimizer__param_groups=[("output.*", {"lr": 0.5})]).fit(X, y)
     assert [g["lr"] for g in custom.optimizer_.param_groups] == [0.5, custom.lr]
@@ -201,55 +193,29 @@ def test_refit_trains_again_on_all_data_for_the_chosen_epochs(tokens):
 def test_ngram_tfidf_equals_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from sk_slm._ngrams import _count_per_document, _ngram_hashes, _ngram_tfidf, _smooth_idf
-    from sk_slm.sequences import encode_tokens
-
-    docs = [list("今天天气很好"), list("天气不好"), list("今天很好很好"), list("好")]
-    vocab = {t: i + 2 for i, t in enumerate(sorted({t for d in docs for t in d}))}
-    ids, offsets = encode_tokens(docs, vocab, 1)
-    codes, gram_offsets = _ngram_hashes(ids.astype(np.int64), offsets, 2, None,
-                                        base=len(vocab) + 3)
-    grams = np.unique(codes, return_inverse=True)[1].ravel() + 1
-    size = int(grams.max()) + 1
-    owner, rows, counts = _count_per_document(grams, gram_offsets, size)
-    idf = _smooth_idf(rows, len(docs), size)
-    _, weights, w_offsets = _ngram_tfidf(owner, rows, counts, idf, len(docs))
-    reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
-    expected = reference.fit_transform(["".join(d) for d in docs]).toarray()
-    for i in range(len(docs)):
-        ours = np.sort(weights[w_offsets[i] : w_offsets[i + 1]])
-        theirs = np.sort(expected[i][expected[i] > 0])
-        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
-
-
-def test_ngram_min_df_matches_scikit_learn_min_df():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     docs = ["今天天气很好", "天气不好", "今天很好很好", "好", "很好的天气", ""]
     X = [list(d) for d in docs]
     y = [0, 1, 0, 1, 0, 1]
-    for min_df in (1, 2, 3):
-        clf = tiny(max_epochs=0, bag_ngrams=2, ngram_min_df=min_df, early_stopping=False).fit(X, y)
-        reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
-                                    min_df=min_df)
-        expected = reference.fit_transform(docs).toarray()
-        assert len(clf.ngram_vocabulary_) == len(reference.vocabulary_)
-        data = clf.get_dataset(X)
-        for i in range(len(docs)):
-            lo, hi = data.ngram_offsets[i], data.ngram_offsets[i + 1]
-            np.testing.assert_allclose(np.sort(data.ngram_weights[lo:hi].numpy()),
-                                       np.sort(expected[i][expected[i] > 0]), rtol=1e-5)
+    clf = tiny(max_epochs=0, bag_ngrams=2, early_stopping=False).fit(X, y)
+    reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+    expected = reference.fit_transform(docs).toarray()
+    assert len(clf.ngrams_.vocabulary_) == len(reference.vocabulary_)
+    data = clf.get_dataset(X + [list("天气很好啊")])  # "啊" is unseen: not a feature
+    expected = np.vstack([expected, reference.transform(["天气很好啊"]).toarray()])
+    for i in range(len(docs) + 1):
+        lo, hi = data.ngram_offsets[i], data.ngram_offsets[i + 1]
+        np.testing.assert_allclose(np.sort(data.ngram_weights[lo:hi].numpy()),
+                                   np.sort(expected[i][expected[i] > 0]), rtol=1e-5)
 
 
-def test_ngram_hashes_stay_inside_each_document():
-    from sk_slm._ngrams import _ngram_hashes
+def test_ngrams_stay_inside_each_document():
+    from sk_slm._ngrams import ngram_codes
 
     ids = np.array([5, 6, 7, 5, 6])
-    grams, offsets = _ngram_hashes(ids, np.array([0, 3, 3, 5]), 2, 1000)
-    assert np.diff(offsets).tolist() == [3 + 2, 0, 2 + 1]  # no bigram across documents
-    assert grams.min() >= 1 and grams.max() < 1000  # 0 is the padding bucket
-    first, third = grams[: offsets[1]], grams[offsets[2] :]
-    assert set(third) <= set(first)  # same tokens, same hashes
+    codes, owner = ngram_codes(ids, np.array([0, 3, 3, 5]), 2, base=10)
+    assert np.bincount(owner, minlength=3).tolist() == [3 + 2, 0, 2 + 1]  # none across
+    assert set(codes[owner == 2]) <= set(codes[owner == 0])  # same tokens, same codes
+    assert len(set(codes[owner == 0])) == 5  # 1-grams and 2-grams never share a code
 
 
 def test_vocabulary_parameters(tokens):
@@ -261,7 +227,7 @@ def test_vocabulary_parameters(tokens):
 
 def test_optimizer_weight_decay_and_skorch_routing(tokens):
     X, y = tokens
-    clf = tiny(max_epochs=1, weight_decay=0.01).fit(X, y)
+    clf = tiny(max_epochs=1, optimizer__weight_decay=0.01).fit(X, y)
     assert clf.optimizer_.param_groups[0]["weight_decay"] == 0.01
     assert clf.optimizer_.param_groups[0]["lr"] == clf.lr
     clf = tiny(max_epochs=1, optimizer=torch.optim.SGD, optimizer__momentum=0.9).fit(X, y)
@@ -271,12 +237,17 @@ def test_optimizer_weight_decay_and_skorch_routing(tokens):
     assert clf.optimizer_.param_groups[0]["momentum"] == 0.5
 
 
-def test_class_weight_reaches_the_loss(tokens):
+def test_class_weights_are_routed_to_the_loss(tokens):
+    from sklearn.utils.class_weight import compute_class_weight
+
     X, y = tokens
-    clf = tiny(max_epochs=1, class_weight={"正面": 3.0, "负面": 1.0}).fit(X, y)
+    clf = tiny(max_epochs=1, criterion__weight=torch.tensor([3.0, 1.0])).fit(X, y)
     np.testing.assert_allclose(clf.criterion_.weight.numpy(), [3.0, 1.0])
-    clf = tiny(max_epochs=1, class_weight="balanced").fit(X[:100], y[:100])
-    assert clf.criterion_.weight.shape == (2,)
+    # "balanced", in the order of classes_ (sorted labels):
+    weights = compute_class_weight("balanced", classes=np.unique(y[:100]), y=y[:100])
+    clf = tiny(max_epochs=1, criterion__weight=torch.tensor(weights, dtype=torch.float32))
+    clf.fit(X[:100], y[:100])
+    np.testing.assert_allclose(clf.criterion_.weight.numpy(), weights, rtol=1e-6)
 
 
 def test_early_stopping_stops_and_history_records_validation(tokens):
@@ -366,17 +337,28 @@ def test_errors(tokens):
 
 @pytest.mark.parametrize("param, value", [("cell", "rnn"), ("truncation", "middle"), ("dropout", 1.5),
                                           ("ngram_lr", 0), ("ngram_lr", "fast"),
-                                          ("ngram_min_df", 0),
                                           ("hidden_size", 0), ("validation_fraction", 1.0),
-                                          ("class_weight", "auto"), ("max_len", 0),
-                                          ("linear_blend", ()), ("linear_blend", (0.5, 2)),
-                                          ("linear_blend", "yes"), ("linear_blend", True),
-                                          ("blend_scoring", "roc_auc"),
-                                          ("retry_without_linear", "yes")])
+                                          ("max_len", 0), ("bag_ngrams", 1.5),
+                                          ("bag_ngrams", True), ("pretrain_epochs", -1),
+                                          ("retry_without_ngrams", "yes"),
+                                          ("batch_size", 0)])
 def test_bad_parameters_are_named(tokens, param, value):
     X, y = tokens
-    with pytest.raises(ValueError, match=param):
+    with pytest.raises(ValueError, match=f"The '{param}' parameter of LSTMAttentionClassifier"):
         tiny(**{param: value}).fit(X, y)
+
+
+@pytest.mark.parametrize("params, ineffective", [
+    (dict(bag_ngrams=0, ngram_lr=0.1), "ngram_lr=0.1"),
+    (dict(bag_ngrams=0, ngram_warmup=2, retry_without_ngrams=True),
+     "ngram_warmup=2, retry_without_ngrams=True"),
+    (dict(early_stopping=False, patience=5), "patience=5"),
+    (dict(early_stopping=False, refit=False), "refit=False"),
+])
+def test_a_parameter_another_setting_makes_ineffective_warns(tokens, params, ineffective):
+    X, y = tokens
+    with pytest.warns(UserWarning, match=f"^{ineffective} has no effect"):
+        tiny(max_epochs=1, **params).fit(X, y)
 
 
 def test_pickle_and_joblib_round_trip_full_pipeline(toy_sentiment, tmp_path):
@@ -440,11 +422,11 @@ def test_early_stopping_cannot_stop_during_the_ngram_warmup():
     assert stop_epoch(_EarlyStoppingAfterWarmup(warmup=0, patience=2)) == (3, 1)
 
 
-def test_warns_when_early_stopping_keeps_only_the_linear_part(tokens):
+def test_warns_when_early_stopping_keeps_only_the_ngram_part(tokens):
     X, y = tokens
     params = dict(bag_ngrams=2, ngram_warmup=3, patience=2)
     # A huge step fits the linear part in the first epoch; the network cannot improve on it.
-    with pytest.warns(UserWarning, match="network never improved on its linear part") as rec:
+    with pytest.warns(UserWarning, match="network never improved on its n-gram part") as rec:
         clf = tiny(ngram_lr=5.0, **params).fit(X, y)
     assert clf.best_epoch_ <= 3
     assert f"chose epoch {clf.best_epoch_}, inside the 3-epoch warm-up" in str(rec[0].message)
@@ -455,194 +437,62 @@ def test_warns_when_early_stopping_keeps_only_the_linear_part(tokens):
         tiny(ngram_lr=5.0, max_epochs=3, **params).fit(X, y)
 
 
-def test_retries_the_network_without_the_linear_part_when_only_that_was_kept(tokens, monkeypatch,
-                                                                             tmp_path):
-    from sklearn.dummy import DummyClassifier
-
+def test_retries_without_the_ngram_part_when_only_that_was_kept(tokens, tmp_path):
     from sk_slm import load_model, save_model
 
     X, y = tokens
-    # A huge step fits the linear part in the first epoch, so early stopping keeps an
-    # epoch of the warm-up (as above). A "regression" sure of class 0 costs log loss at
-    # any weight, so the blend keeps w = 0 and the module is what training left.
-    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2, ngram_lr=5.0, max_epochs=8,
-                  linear_blend=(0.0, 0.5))
-    monkeypatch.setattr(LSTMAttentionClassifier, "_linear_model",
-                        lambda self, C: DummyClassifier(strategy="constant", constant=0))
+    # A huge step fits the n-gram part in the first epoch, so early stopping keeps an
+    # epoch of the warm-up (as above).
+    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2, ngram_lr=5.0, max_epochs=8)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # the retried network is no linear model
-        clf = tiny(**params).fit(X, y)
-    assert clf.retried_without_linear_ and (clf.linear_weight_, clf.selected_) == (0.0, "network")
-    # Three passes: early stopping, the retry (its own early stopping), the refit.
+        clf = tiny(retry_without_ngrams=True, **params).fit(X, y)
+    assert clf.retried_without_ngrams_
+    # Three passes: early stopping, the retry (its own early stopping), its refit.
     assert [name for name, _ in clf.train_passes_] == ["early_stopping", "retry", "refit"]
-    assert clf.train_passes_[1][1] >= clf.best_epoch_  # the retry chose the epoch
     assert clf.train_passes_[-1] == ("refit", clf.best_epoch_) == ("refit", len(clf.history))
-    assert not clf.module_.ngram_logits.weight.any()  # held at zero, refit included
+    assert clf.module_.ngram_logits is None and clf.ngrams_ is None
     assert clf.score(X, y) > 0.8  # the network learned the task by itself (chance: 0.5)
-    np.testing.assert_array_equal(tiny(**params).fit(X, y).predict_proba(X), clf.predict_proba(X))
+    # It is the classifier without the n-gram part, fitted from the same seed.
+    alone = tiny(bag_ngrams=0, patience=2, max_epochs=8).fit(X, y)
+    np.testing.assert_array_equal(alone.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(alone.validation_proba_, clf.validation_proba_)
     save_model(clf, tmp_path / "retried.slm")
     loaded = load_model(tmp_path / "retried.slm")
-    assert loaded.retried_without_linear_ and loaded.retry_without_linear
+    assert loaded.retried_without_ngrams_ and loaded.retry_without_ngrams
     assert loaded.train_passes_ == clf.train_passes_
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
-    # The linear part trains again afterwards (warm_start / partial_fit).
-    clf.partial_fit(X, y, epochs=1)
-    assert clf.module_.ngram_logits.weight.any()
 
-    with pytest.warns(UserWarning, match="network never improved on its linear part"):
-        kept = tiny(retry_without_linear=False, **params).fit(X, y)
-    assert not kept.retried_without_linear_ and kept.best_epoch_ <= 3
+    with pytest.warns(UserWarning, match="network never improved on its n-gram part"):
+        kept = tiny(**params).fit(X, y)
+    assert not kept.retried_without_ngrams_ and kept.best_epoch_ <= 3
     assert [name for name, _ in kept.train_passes_] == ["early_stopping", "refit"]
     assert kept.module_.ngram_logits.weight.any()
 
 
-def _three_topics(n=240):
-    rng = np.random.default_rng(0)
-    words = {3: "猫狗鱼鸟", 10: "车船路桥", 42: "书笔纸墨"}
-    y = rng.choice([3, 10, 42], size=n)
-    docs = ["".join(rng.choice(list(words[c]), 3)) + "的了" for c in y]
-    return docs, y
-
-
-def _char_tfidf_regression(docs, y, C):
-    """scikit-learn's logistic regression on the TF-IDF the linear part reads
-    (``bag_ngrams=2`` over character tokens)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
-    model = LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
-    return make_pipeline(tfidf, model).fit(docs, y)
-
-
-@pytest.mark.parametrize("task", ["binary", "multiclass"])
-def test_linear_blend_of_weight_one_is_scikit_learns_logistic_regression(task, toy_sentiment):
-    docs, y = toy_sentiment if task == "binary" else _three_topics()
-    X = [list(d) for d in docs]
-    # A vanishing step: after one epoch the network and its linear part are still ~0.
-    clf = tiny(max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9, linear_blend=(1.0,))
-    with pytest.warns(UserWarning, match="replaces the model"):
-        clf.fit(X, y)
-    assert (clf.selected_, clf.linear_weight_) == ("linear", 1.0)
-    assert clf.linear_C_ in (1.0, 10.0, 100.0)
-    losses = clf.validation_log_loss_
-    assert losses["blend"] == pytest.approx(losses["linear"], rel=1e-5) and losses["linear"] < losses["network"]
-    reference = _char_tfidf_regression(docs, y, clf.linear_C_)
-    new = docs[:20] + ["好吃推荐", "猫车书", "", "没见过的字"]
-    np.testing.assert_allclose(clf.predict_proba([list(d) for d in new]),
-                               reference.predict_proba(new), atol=1e-4)
-    assert list(clf.predict([list(d) for d in new])) == list(reference.predict(new))
-    restored = pickle.loads(pickle.dumps(clf))
-    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
-    with pytest.warns(UserWarning, match="does not contribute to its predictions"):
-        clf.explain(X[:2])
-
-
-@pytest.mark.parametrize("refit", [True, False])
-def test_linear_blend_adds_the_weighted_logits_of_the_two_models(toy_sentiment, refit):
-    docs, y = toy_sentiment
-    X = [list(d) for d in docs]
-    params = dict(bag_ngrams=2, max_epochs=8, refit=refit)
-    network = tiny(**params).fit(X, y)
-    clf = tiny(linear_blend=(0.3,), **params).fit(X, y)
-    assert (clf.selected_, clf.linear_weight_) == ("blend", 0.3)
-    assert clf.best_epoch_ == network.best_epoch_ and not clf.retried_without_linear_
-    # Choosing the blend drew no random numbers: the network is the one trained without,
-    # and predictions are softmax(0.7 * its logits + 0.3 * the regression's).
-    regression = _char_tfidf_regression(docs, y, clf.linear_C_)
-    new = docs[:30] + ["好吃", "没见过的字", ""]
-    logits = (0.7 * np.log(network.predict_proba([list(d) for d in new]))
-              + 0.3 * np.log(regression.predict_proba(new)))
-    expected = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-    np.testing.assert_allclose(clf.predict_proba([list(d) for d in new]), expected, atol=1e-4)
-    restored = pickle.loads(pickle.dumps(clf))
-    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)  # the network's attention still counts
-        assert len(clf.explain(X[:2])) == 2
-
-
-def test_linear_blend_chooses_the_lowest_held_out_log_loss(tokens):
+def test_refit_is_a_fit_on_all_data_for_the_chosen_epochs_from_the_same_seed(tokens):
     X, y = tokens
-    clf = tiny(bag_ngrams=2, max_epochs=6, linear_blend=(0.0, 0.25, 0.5, 0.75, 1.0)).fit(X, y)
-    losses = clf.validation_log_loss_
-    assert losses["blend"] <= min(losses["network"], losses["linear"])
-    assert clf.linear_weight_ in (0.0, 0.25, 0.5, 0.75, 1.0)
-    assert clf.selected_ == {0.0: "network", 1.0: "linear"}.get(clf.linear_weight_, "blend")
-    assert (clf.linear_C_ is None) == (clf.linear_weight_ == 0)
-    assert LSTMAttentionClassifier().linear_blend == (0.0, 0.25, 0.5, 0.75, 1.0)
-    as_array = tiny(bag_ngrams=2, max_epochs=6, linear_blend=np.array([0.0, 0.5])).fit(X, y)
-    assert as_array.linear_weight_ in (0.0, 0.5)
+    clf = tiny(max_epochs=6, patience=2, lr=0.05, bag_ngrams=2, ngram_warmup=1).fit(X, y)
+    by_hand = tiny(max_epochs=clf.best_epoch_, early_stopping=False, lr=0.05, bag_ngrams=2,
+                   ngram_warmup=1).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), by_hand.predict_proba(X))
+    assert len(clf.history) == clf.best_epoch_ and clf.early_stopping  # parameters unchanged
 
 
-def test_linear_blend_keeps_a_network_that_wins_and_trains_it_as_without(tokens, monkeypatch):
-    from sklearn.dummy import DummyClassifier
+def test_held_out_predictions_are_those_of_the_model_before_the_refit(tokens):
+    from skorch.dataset import ValidSplit
 
     X, y = tokens
-    without = tiny(bag_ngrams=2, max_epochs=6).fit(X, y)
-    # A "regression" that is always sure of class 0: any weight on it costs log loss.
-    monkeypatch.setattr(LSTMAttentionClassifier, "_linear_model",
-                        lambda self, C: DummyClassifier(strategy="constant", constant=0))
-    clf = tiny(bag_ngrams=2, max_epochs=6, linear_blend=(0.0, 0.5, 1.0)).fit(X, y)
-    assert (clf.selected_, clf.linear_weight_, clf.linear_C_) == ("network", 0.0, None)
-    losses = clf.validation_log_loss_
-    assert losses["blend"] == pytest.approx(losses["network"], rel=1e-5) and losses["blend"] < losses["linear"]
-    np.testing.assert_array_equal(clf.predict_proba(X), without.predict_proba(X))
-
-
-class _CertainRegression:
-    """scikit-learn's logistic regression, certain of every answer and wrong on every
-    8th row: a fine macro-F1 on held-out rows, a terrible log loss."""
-
-    def __init__(self):
-        from sklearn.linear_model import LogisticRegression
-
-        self.model = LogisticRegression(C=100, max_iter=1000)
-
-    def fit(self, X, y):
-        self.model.fit(X, y)
-        self.classes_, self.coef_, self.intercept_ = (
-            self.model.classes_, self.model.coef_, self.model.intercept_)
-        return self
-
-    def predict_proba(self, X):
-        pred = self.model.predict(X)
-        pred[::8] = (pred[::8] + 1) % len(self.classes_)
-        return np.eye(len(self.classes_))[pred]
-
-
-@pytest.mark.parametrize("scoring", ["f1_macro", "accuracy"])
-def test_blend_scoring_chooses_by_held_out_score_then_log_loss(tokens, scoring, monkeypatch):
-    X, y = tokens
-    monkeypatch.setattr(LSTMAttentionClassifier, "_linear_model", lambda self, C: _CertainRegression())
-    # A network that learns nothing (vanishing steps): near-uniform probabilities.
-    params = dict(bag_ngrams=2, max_epochs=1, lr=1e-9, ngram_lr=1e-9, refit=False,
-                  linear_blend=(0.0, 0.25, 0.5, 1.0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        by_loss = tiny(**params).fit(X, y)
-        by_score = tiny(blend_scoring=scoring, **params).fit(X, y)
-    # Log loss keeps the unsure network over any share of the certain, sometimes wrong,
-    # regression; macro-F1 and accuracy take the regression's answers, every weight > 0
-    # gives them (its log-probabilities of 0 and log(1e-12) outvote the network's), and
-    # among those tied weights the lowest log loss, the smallest weight, wins.
-    assert (by_loss.linear_weight_, by_loss.selected_) == (0.0, "network")
-    assert by_loss.validation_score_ == by_loss.validation_log_loss_
-    assert (by_score.linear_weight_, by_score.selected_) == (0.25, "blend")
-    scores = by_score.validation_score_
-    assert scores["blend"] == scores["linear"] > scores["network"] and 0.7 < scores["blend"] < 1
-    assert by_score.validation_log_loss_["blend"] > by_score.validation_log_loss_["network"]
-    assert by_loss.best_epoch_ == by_score.best_epoch_
-
-
-@pytest.mark.parametrize("params", [dict(early_stopping=False), dict(bag_ngrams=0),
-                                    dict(bag_ngrams=2, ngram_dim=4),
-                                    dict(linear_blend=(0.0,)), dict(linear_blend=None)])
-def test_linear_blend_needs_a_held_out_part_and_the_linear_part(tokens, params):
-    X, y = tokens
-    clf = tiny(**{"max_epochs": 1, "lr": 1e-9, "ngram_lr": 1e-9,
-                  "linear_blend": (0.0, 1.0), **params}).fit(X, y)
-    assert (clf.selected_, clf.linear_weight_, clf.validation_log_loss_) == ("network", 0.0, None)
+    refitted = tiny(max_epochs=4).fit(X, y)
+    chosen = tiny(max_epochs=4, refit=False).fit(X, y)
+    rows = refitted.validation_index_
+    np.testing.assert_array_equal(rows, chosen.validation_index_)
+    np.testing.assert_array_equal(refitted.validation_proba_, chosen.validation_proba_)
+    np.testing.assert_allclose(chosen.predict_proba([X[i] for i in rows]),
+                               chosen.validation_proba_, rtol=1e-5, atol=1e-6)
+    # skorch's stratified split of a tenth of the rows.
+    assert len(rows) == len(ValidSplit(0.1, stratified=True)(np.arange(len(y)), y)[1])
+    assert tiny(max_epochs=1, early_stopping=False).fit(X, y).validation_proba_ is None
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -4,6 +4,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from sk_slm import (
@@ -13,6 +14,7 @@ from sk_slm import (
     compare,
     load_reviews,
     make_baseline,
+    passthrough_analyzer,
     plot_comparison,
 )
 from sk_slm.cli import main
@@ -48,8 +50,9 @@ def test_every_baseline_is_a_plain_pipeline_that_learns(name, toy_sentiment):
     pipe = make_baseline(name)
     assert isinstance(pipe, Pipeline)
     if name == "lstm_attention":
-        pipe.set_params(lstmattentionclassifier__max_epochs=8,
-                        lstmattentionclassifier__hidden_size=16, word2vecvectorizer__min_count=1)
+        pipe.set_params(blend__network__classifier__max_epochs=8,
+                        blend__network__classifier__hidden_size=16,
+                        blend__network__embedding__min_count=1)
     if name in ("svc_rbf_w2v", "logreg_w2v"):
         pipe.set_params(word2vecvectorizer__min_count=1, word2vecvectorizer__epochs=30)
     pipe.fit(X, y)
@@ -111,22 +114,27 @@ def test_compare_docstring_example_runs():
     assert result.attempted >= 3 and result.failed == 0
 
 
-def test_compare_reports_the_mean_linear_weight_of_sk_slm_classifiers(toy_sentiment):
+def test_compare_reports_the_mean_linear_weight_of_blends(toy_sentiment):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import MultinomialNB
+
+    from sk_slm import BlendingClassifier
+
     X, y = toy_sentiment
 
-    def lstm(weights):
+    def blend(weights):
         return make_pipeline(
             JiebaSegmenter(granularity="char"),
-            LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
-                                    bag_ngrams=2, max_epochs=1, linear_blend=weights,
-                                    random_state=0))
+            TfidfVectorizer(analyzer=passthrough_analyzer),
+            BlendingClassifier([("nb", MultinomialNB()), ("lr", LogisticRegression())],
+                               weights=weights, random_state=0))
 
-    df = compare(X, y, cv=3, models={"regression": lstm((1.0,)), "blend": lstm((0.25,)),
-                                     "network": lstm(None),
+    df = compare(X, y, cv=3, models={"regression": blend([[0, 1]]), "blend": blend([[3, 1]]),
+                                     "first": blend([[1, 0]]),
                                      "svm": make_baseline("svm_char_tfidf")})
     assert df.loc["regression", "linear_weight"] == 1.0
     assert df.loc["blend", "linear_weight"] == 0.25
-    assert df.loc["network", "linear_weight"] == 0.0
+    assert df.loc["first", "linear_weight"] == 0.0
     assert np.isnan(df.loc["svm", "linear_weight"])
 
 
@@ -241,13 +249,16 @@ def test_make_lstm_pipeline_routes_vector_options(tmp_path):
                               pretrained_format="word2vec_binary", pretrained_limit=5,
                               missing_tokens="unknown", random_state=3, hidden_size=8)
     params = pipe.get_params()
-    assert params["jiebasegmenter__granularity"] == "word"
-    assert (params["word2vecvectorizer__pretrained"], params["word2vecvectorizer__limit"],
-            params["word2vecvectorizer__pretrained_format"]) == ("v.bin", 5, "word2vec_binary")
-    assert params["word2vecvectorizer__missing_tokens"] == "unknown"
-    assert make_lstm_pipeline()[1].missing_tokens == "add"
-    assert params["word2vecvectorizer__random_state"] == 3
-    assert params["lstmattentionclassifier__hidden_size"] == 8
+    assert params["segmenter__granularity"] == "word"
+    embedding = "blend__network__embedding__"
+    assert (params[embedding + "pretrained"], params[embedding + "limit"],
+            params[embedding + "pretrained_format"]) == ("v.bin", 5, "word2vec_binary")
+    assert params[embedding + "missing_tokens"] == "unknown"
+    assert make_lstm_pipeline().get_params()[embedding + "missing_tokens"] == "add"
+    assert params[embedding + "random_state"] == 3
+    assert params["blend__network__classifier__hidden_size"] == 8
+    assert params["blend__network__classifier__random_state"] == 3
+    assert params["blend__random_state"] == 3
 
 
 @pytest.fixture
@@ -280,10 +291,10 @@ def test_cli_train_lstm_with_corpus_file_trains_word2vec_on_it(
                  "--label-column", "sentiment", "--corpus", "unlabeled.txt",
                  "--out", str(model)]) == 0
     pipe = load_model(model)
-    vectorizer = pipe.named_steps["word2vecvectorizer"]
+    vectorizer = pipe[-1].named_estimators_["network"].named_steps["embedding"]
     assert vectorizer.corpus == str(corpus.resolve())
     assert {"火", "星", "探"} <= set(vectorizer.wv_.index_to_key)
-    assert pipe.named_steps["jiebasegmenter"].granularity == "char"
+    assert pipe.named_steps["segmenter"].granularity == "char"
 
 
 def test_cli_train_lstm_with_pretrain_epochs(csv_file, tmp_path, short_lstm):
@@ -294,27 +305,8 @@ def test_cli_train_lstm_with_pretrain_epochs(csv_file, tmp_path, short_lstm):
                  "--label-column", "sentiment", "--pretrain-epochs", "2",
                  "--out", str(model)]) == 0
     assert short_lstm == [{"pretrain_epochs": 2}]
-    clf = load_model(model).named_steps["lstmattentionclassifier"]
+    clf = load_model(model)[-1].named_estimators_["network"][-1]
     assert clf.pretrain_epochs == 2
-
-
-def test_cli_train_lstm_pretrains_on_the_corpus(csv_file, tmp_path, short_lstm):
-    from sk_slm import load_model
-
-    corpus = tmp_path / "unlabeled.txt"
-    corpus.write_text("\n".join(["火星探测器发射升空"] * 7), encoding="utf-8")
-    read = {}
-    for extra in ([], ["--pretrain-on-corpus"]):
-        model = tmp_path / "m.slm"
-        assert main(["train", "--data", str(csv_file), "--text-column", "review",
-                     "--label-column", "sentiment", "--corpus", str(corpus),
-                     "--pretrain-epochs", "1", *extra, "--out", str(model)]) == 0
-        clf = load_model(model).named_steps["lstmattentionclassifier"]
-        read[bool(extra)] = (clf.pretrain_on_corpus, clf.n_pretrain_documents_)
-    assert "pretrain_on_corpus" not in short_lstm[0]
-    assert short_lstm[1]["pretrain_on_corpus"] is True
-    # With the flag the language model also read the 7 corpus lines.
-    assert read == {False: (False, read[False][1]), True: (True, read[False][1] + 7)}
 
 
 def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_path, short_lstm):
@@ -332,12 +324,12 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
                      "--vectors", str(vectors), "--vectors-limit", "3",
                      "--out", str(model)]) == 0
         pipe = joblib.load(model) if model.suffix == ".joblib" else load_model(model)
-        vectorizer = pipe.named_steps["word2vecvectorizer"]
+        vectorizer = pipe[-1].named_estimators_["network"].named_steps["embedding"]
         assert vectorizer.pretrained == str(vectors.resolve())
         # The first 3 vectors of the file, then the training words they lack.
         assert vectorizer.wv_.index_to_key[:3] == words[:3]
         assert vectorizer.n_added_tokens_ == len(vectorizer.wv_) - 3 > 0
-        assert pipe.named_steps["jiebasegmenter"].granularity == "word"
+        assert pipe.named_steps["segmenter"].granularity == "word"
         assert len(pipe.predict(["好吃", "难吃"])) == 2
 
 
@@ -352,8 +344,6 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
         (["--corpus", "{gbk}"], "gbk.txt' is not UTF-8"),
         (["--pretrain-epochs", "-1"], "--pretrain-epochs must be >= 0"),
         (["--model", "svm_char_tfidf", "--pretrain-epochs", "2"], "not among the models"),
-        (["--pretrain-on-corpus", "--pretrain-epochs", "2"], "needs --corpus"),
-        (["--pretrain-on-corpus", "--corpus", "{corpus}"], "--pretrain-epochs N > 0"),
     ],
 )
 def test_cli_lstm_options_errors(csv_file, tmp_path, capsys, args, message):
@@ -445,6 +435,6 @@ def test_python_dash_m_entry_point(csv_file):
 def test_predict_proba_rows_sum_to_one_for_saved_lstm(toy_sentiment):
     X, y = toy_sentiment
     pipe = make_baseline("lstm_attention").set_params(
-        lstmattentionclassifier__max_epochs=2, word2vecvectorizer__min_count=1)
+        blend__network__classifier__max_epochs=2, blend__network__embedding__min_count=1)
     proba = pipe.fit(X, y).predict_proba(X[:7])
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)

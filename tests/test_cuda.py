@@ -1,8 +1,8 @@
 """device="cuda": training, prediction, explanations, and loading a GPU model on a CPU.
 
 Every test here needs a CUDA GPU and skips without one (CI has none). The first six
-passed on an H200 lent to the project on 2026-11-28; the linear-blend, pre-training and
-retry tests were added later and have not run on a GPU yet (see the README). Loading on a
+passed on an H200 lent to the project on 2026-11-28; the blended-pipeline, pre-training
+and retry tests were written later and have not run on a GPU yet (none was lent since). Loading on a
 CPU-only machine is checked in a subprocess that hides the GPU with
 CUDA_VISIBLE_DEVICES="".
 """
@@ -12,7 +12,6 @@ import pickle
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import joblib
 import numpy as np
@@ -120,20 +119,19 @@ def test_gpu_model_safe_file_loads_on_a_cpu_only_machine(cuda_pipeline, toy_sent
     np.testing.assert_allclose(proba, cuda_pipeline.predict_proba(X), atol=1e-4)
 
 
-@pytest.mark.parametrize("weights", [(1.0,), (0.5,)])
-def test_linear_blend_installs_its_weights_on_the_gpu(toy_sentiment, weights):
+def test_the_default_blended_pipeline_on_the_gpu(toy_sentiment, tmp_path):
+    from sk_slm import make_lstm_pipeline
+
     X, y = toy_sentiment
-    tokens = [list(d) for d in X]
-    # A vanishing step: the network stays at ~0; the blend weight is forced.
-    params = dict(TINY, max_epochs=1, bag_ngrams=2, lr=1e-9, ngram_lr=1e-9,
-                  linear_blend=weights)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # weight 1 replaces the network
-        gpu = LSTMAttentionClassifier(device="cuda", **params).fit(tokens, y)
-        cpu = LSTMAttentionClassifier(device="cpu", **params).fit(tokens, y)
-    assert gpu.linear_weight_ == cpu.linear_weight_ == weights[0]
-    assert all(p.is_cuda for p in gpu.module_.parameters())
-    np.testing.assert_allclose(gpu.predict_proba(tokens), cpu.predict_proba(tokens), atol=1e-4)
+    pipe = make_lstm_pipeline(device="cuda", hidden_size=16, max_epochs=4).fit(X, y)
+    network = pipe[-1].named_estimators_["network"][-1]
+    assert all(p.is_cuda for p in network.module_.parameters())
+    proba = pipe.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    save_model(pipe, tmp_path / "blend.slm")
+    np.testing.assert_allclose(load_model(tmp_path / "blend.slm").predict_proba(X), proba,
+                               atol=1e-6)
+    assert len(explain(pipe, X[:3])) == 3
 
 
 def test_language_model_pretraining_on_the_gpu(toy_sentiment):
@@ -145,14 +143,11 @@ def test_language_model_pretraining_on_the_gpu(toy_sentiment):
     assert len(clf.predict(tokens)) == len(tokens)
 
 
-def test_retry_without_linear_on_the_gpu(toy_sentiment, monkeypatch):
-    from sklearn.dummy import DummyClassifier
-
+def test_retry_without_ngrams_on_the_gpu(toy_sentiment, monkeypatch):
     X, y = toy_sentiment
     tokens = JiebaSegmenter().fit_transform(X)
     # Whether early stopping keeps a warm-up epoch depends on the device's numerics, so
-    # the first choice is forced into the warm-up: the retry itself is under test. A
-    # "regression" sure of one class keeps the blend's weight at 0.
+    # the first choice is forced into the warm-up: the retry itself is under test.
     real, calls = LSTMAttentionClassifier._best_epoch, []
 
     def first_in_warmup(self):
@@ -160,14 +155,10 @@ def test_retry_without_linear_on_the_gpu(toy_sentiment, monkeypatch):
         return 1 if len(calls) == 1 else real(self)
 
     monkeypatch.setattr(LSTMAttentionClassifier, "_best_epoch", first_in_warmup)
-    monkeypatch.setattr(LSTMAttentionClassifier, "_linear_model",
-                        lambda self, C: DummyClassifier(strategy="constant", constant=0))
     clf = LSTMAttentionClassifier(device="cuda", **{
         **TINY, "bag_ngrams": 2, "ngram_warmup": 3, "max_epochs": 8,
-        "linear_blend": (0.0, 0.5)}).fit(tokens, y)
-    assert clf.retried_without_linear_ and len(calls) == 2
+        "retry_without_ngrams": True}).fit(tokens, y)
+    assert clf.retried_without_ngrams_ and len(calls) == 2
     assert all(p.is_cuda for p in clf.module_.parameters())
-    assert not clf.module_.ngram_logits.weight.any()  # held at zero on the GPU too
+    assert clf.module_.ngram_logits is None
     assert clf.score(tokens, y) > 0.9
-    clf.partial_fit(tokens, y, epochs=1)  # the re-initialised optimizer trains it again
-    assert clf.module_.ngram_logits.weight.any()

@@ -1,4 +1,5 @@
-"""LSTMAttentionClassifier(pretrain_epochs=...): language-model pre-training of the RNN."""
+"""Language-model pre-training of the RNN: the LanguageModelPretraining callback, alone and
+as LSTMAttentionClassifier(pretrain_epochs=...)."""
 
 import numpy as np
 import pytest
@@ -6,18 +7,17 @@ import torch
 
 from sk_slm import (
     JiebaSegmenter,
+    LanguageModelPretraining,
     LSTMAttentionClassifier,
-    Word2VecVectorizer,
     load_model,
-    make_lstm_pipeline,
     save_model,
 )
-from sk_slm import classifier as classifier_module
+from sk_slm import pretraining as pretraining_module
 from sk_slm.module import PAD, AttentionRNN, BiLanguageModel, language_model_targets
 
 # The network alone (no n-gram part, whose warm-up would keep the network frozen).
 TINY = dict(hidden_size=8, embedding_dim=8, attention_size=4, max_epochs=4, random_state=0,
-            bag_ngrams=0, linear_blend=None)
+            bag_ngrams=0)
 
 
 def tiny(**params):
@@ -92,28 +92,44 @@ def test_pretraining_lowers_the_language_model_loss_and_changes_the_start(tokens
     torch.testing.assert_close(clf.module_.output.weight, plain.module_.output.weight)
 
 
-def test_pretraining_reads_only_the_training_part_and_refit_starts_from_it(tokens, monkeypatch):
+def test_pretraining_reads_the_documents_once_and_refit_starts_from_it(tokens, monkeypatch):
     X, y = tokens
     seen, starts = [], []
-    real_fit = classifier_module._LanguageModelNet.fit
+    real_fit = pretraining_module._LanguageModelNet.fit
 
     def spy(net, dataset, y=None, **kw):
         seen.append(len(dataset))
         return real_fit(net, dataset, y, **kw)
 
-    real_partial_fit = classifier_module.NeuralNetClassifier.partial_fit
+    real_fit_loop = LSTMAttentionClassifier.fit_loop
 
-    def spy_partial_fit(self, *args, **kwargs):
+    def spy_fit_loop(self, *args, **kwargs):
         starts.append(self.module_.rnn.weight_hh_l0.detach().clone())
-        return real_partial_fit(self, *args, **kwargs)
+        return real_fit_loop(self, *args, **kwargs)
 
-    monkeypatch.setattr(classifier_module._LanguageModelNet, "fit", spy)
-    monkeypatch.setattr(classifier_module.NeuralNetClassifier, "partial_fit", spy_partial_fit)
+    monkeypatch.setattr(pretraining_module._LanguageModelNet, "fit", spy)
+    monkeypatch.setattr(LSTMAttentionClassifier, "fit_loop", spy_fit_loop)
     clf = tiny(pretrain_epochs=1, validation_fraction=0.25).fit(X, y)
-    assert seen == [len(X) - len(X) // 4]  # once, on the 75% early stopping trains on
+    assert seen == [len(X)]  # once, on the documents (never their labels)
     assert len(starts) == 2  # the first fit, then the refit on everything
     torch.testing.assert_close(starts[0], starts[1])
-    assert clf.best_epoch_ >= 1
+    assert [name for name, _ in clf.train_passes_] == ["pretrain", "early_stopping", "refit"]
+    assert clf.pretrain_loss_ is not None and len(clf.pretrain_loss_) == 1
+
+
+def test_the_callback_alone_pretrains_a_classifier_once(tokens):
+    X, y = tokens
+    callback = LanguageModelPretraining(epochs=2)
+    clf = tiny(callbacks=[("lm", callback)], early_stopping=False, max_epochs=1).fit(X, y)
+    assert len(callback.losses_) == 2 and callback.losses_[1] < callback.losses_[0]
+    state = {k: v.clone() for k, v in callback.state_dict_.items()}
+    with_param = tiny(pretrain_epochs=2, early_stopping=False, max_epochs=1).fit(X, y)
+    assert with_param.pretrain_loss_ == callback.losses_  # the same component
+    np.testing.assert_array_equal(with_param.predict_proba(X), clf.predict_proba(X))
+    clf.partial_fit(X, y)  # training on: no second pre-training
+    assert len(callback.losses_) == 2
+    for name, value in callback.state_dict_.items():
+        torch.testing.assert_close(value, state[name])
 
 
 def test_pretrained_classifier_learns_a_separable_task(tokens):
@@ -148,89 +164,14 @@ def test_pretrained_model_saves_and_loads(tokens, tmp_path):
     loaded = load_model(tmp_path / "m.slm")
     assert loaded.pretrain_epochs == 1
     assert loaded.pretrain_loss_ == clf.pretrain_loss_ and len(clf.pretrain_loss_) == 1
-    assert loaded.n_pretrain_documents_ == clf.n_pretrain_documents_ > 0
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
-
-
-# Unlabeled text: the task's characters plus some (月, 亮, 星...) no labeled document has.
-CORPUS = ["今天月亮很圆", "星星和月亮", "老板说外卖很快", "月", ""] * 3
-
-
-def test_vectorizer_attaches_its_encoded_corpus_to_fit_transform_only(tokens):
-    X, _ = tokens
-    vec = Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0,
-                             corpus=CORPUS)
-    seqs = vec.fit_transform(X)
-    corpus_tokens = JiebaSegmenter(granularity="char").transform(CORPUS)  # as X was
-    assert len(seqs) == len(X) and len(seqs.unlabeled) == len(CORPUS)
-    assert [seqs.unlabeled.tokens(i) for i in range(len(CORPUS))] == corpus_tokens
-    assert seqs.unlabeled.vocabulary is seqs.vocabulary
-    assert seqs[:5].unlabeled is seqs.unlabeled  # row selections keep it
-    assert vec.transform(X).unlabeled is None  # transform never attaches it
-    np.testing.assert_array_equal(vec.transform(X).ids, seqs.ids)
-    assert "unlabeled=15 documents" in repr(seqs)
-    plain = Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0)
-    assert plain.fit_transform(X).unlabeled is None
-
-
-def corpus_pipeline(**params):
-    return make_lstm_pipeline(corpus=CORPUS, **{**TINY, "max_epochs": 2, **params})
-
-
-def embedding_row(pipe, token):
-    row = pipe[1].wv_.key_to_index[token] + 2  # the classifier's ids are shifted by 2
-    return pipe[-1].module_.embedding.weight[row].detach()
-
-
-def test_pretraining_reads_the_vectorizers_corpus(toy_sentiment):
-    X, y = toy_sentiment
-    on = corpus_pipeline(pretrain_epochs=1, pretrain_on_corpus=True).fit(X, y)
-    off = corpus_pipeline(pretrain_epochs=1).fit(X, y)  # the default: the corpus is not read
-    assert off[-1].pretrain_on_corpus is False
-    n_train = len(X) - round(0.1 * len(X))  # the part early stopping trains on
-    # The corpus texts of two or more characters (the single 月 and the empty one are
-    # skipped: nothing to predict).
-    assert on[-1].n_pretrain_documents_ == n_train + 9
-    assert off[-1].n_pretrain_documents_ == n_train
-    # 亮 is in no labeled document, so only pre-training on the corpus can move its
-    # embedding away from its Word2Vec vector (classifier training leaves it alone).
-    initial = torch.tensor(on[1].wv_["亮"])
-    torch.testing.assert_close(embedding_row(off, "亮"), initial)
-    assert not torch.allclose(embedding_row(on, "亮"), initial)
-    assert len(on.predict(X)) == len(X)
-    assert corpus_pipeline(pretrain_on_corpus=True).fit(X, y)[-1].n_pretrain_documents_ == 0
-
-
-def test_corpus_reaches_the_language_model_in_every_cross_validation_fit(toy_sentiment):
-    from sklearn.model_selection import cross_validate
-
-    X, y = toy_sentiment
-    result = cross_validate(corpus_pipeline(pretrain_epochs=1, pretrain_on_corpus=True),
-                            X, y, cv=2, return_estimator=True)
-    half = len(X) // 2
-    fold_train = half - round(0.1 * half)  # the part early stopping trains on in each fold
-    assert [p[-1].n_pretrain_documents_ for p in result["estimator"]] == [fold_train + 9] * 2
-
-
-def test_unlabeled_ids_outside_the_vocabulary_are_refused(tokens):
-    from sk_slm import TokenSequences
-
-    X, y = tokens
-    seqs = Word2VecVectorizer(output="sequence", vector_size=8, min_count=1,
-                              random_state=0).fit_transform(X)
-    seqs.unlabeled = TokenSequences(np.array([0, len(seqs.vocabulary)]), np.array([0, 2]),
-                                    seqs.vectors, seqs.vocabulary)
-    with pytest.raises(ValueError, match="outside X's vocabulary"):
-        tiny(pretrain_epochs=1, pretrain_on_corpus=True).fit(seqs, y)
-    tiny(pretrain_epochs=1).fit(seqs, y)  # not read: no error
 
 
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"pretrain_on_corpus": "yes"}, "pretrain_on_corpus must be True or False"),
-        ({"pretrain_epochs": -1}, "pretrain_epochs must be a number >= 0"),
-        ({"pretrain_epochs": 1.5}, "pretrain_epochs must be a number >= 0"),
+        ({"pretrain_epochs": -1}, "'pretrain_epochs' parameter"),
+        ({"pretrain_epochs": 1.5}, "'pretrain_epochs' parameter"),
         ({"pretrain_epochs": 1, "num_layers": 2}, "needs num_layers=1"),
         ({"pretrain_epochs": 1, "module": torch.nn.Linear}, "pretrain_epochs trains"),
     ],

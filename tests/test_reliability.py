@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import warnings
 import zipfile
 
 import numpy as np
@@ -34,8 +33,7 @@ def pipe(toy_sentiment):
     p = make_pipeline(
         JiebaSegmenter(),
         Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0),
-        LSTMAttentionClassifier(hidden_size=8, attention_size=4, max_epochs=4,
-                                ngram_buckets=500, ngram_dim=4, random_state=0),
+        LSTMAttentionClassifier(hidden_size=8, attention_size=4, max_epochs=4, random_state=0),
     )
     return p.fit(X, y)
 
@@ -178,7 +176,7 @@ def _with_device(path, device, out):
     with zipfile.ZipFile(path) as zf:
         manifest = json.loads(zf.read("manifest.json"))
         blob = zf.read("arrays.safetensors")
-    manifest["steps"][-1]["params"]["device"] = device
+    _network_node(manifest)["params"]["device"] = device
     with zipfile.ZipFile(out, "w") as zf:
         zf.writestr("manifest.json", json.dumps(manifest))
         zf.writestr("arrays.safetensors", blob)
@@ -200,79 +198,31 @@ def test_safe_file_saved_from_cuda_loads_on_the_cpu_without_a_gpu(
     assert load_model(path, device="cpu")[-1].device == "cpu"
 
 
-def test_safe_file_from_before_auto_ngram_lr_still_loads(pipe, toy_sentiment, tmp_path):
-    X, _ = toy_sentiment
+def test_safe_round_trip_of_the_default_blended_pipeline(toy_sentiment, tmp_path):
+    from sk_slm import make_lstm_pipeline
+
+    X, y = toy_sentiment
+    pipe = make_lstm_pipeline(hidden_size=8, max_epochs=2).fit(X, y)
+    path = tmp_path / "blend.slm"
+    save_model(pipe, path)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    blend, original = loaded[-1], pipe[-1]
+    np.testing.assert_array_equal(blend.weights_, original.weights_)
+    np.testing.assert_array_equal(blend.validation_log_loss_, original.validation_log_loss_)
+    assert list(blend.named_estimators_) == ["network", "linear"]
+    network = blend.named_estimators_["network"][-1]
+    assert network.train_passes_ == original.named_estimators_["network"][-1].train_passes_
+    assert loaded.get_params()["blend__linear__logreg__C"] == 10.0
+    assert len(loaded.predict(["", "没见过的字"])) == 2
+
+
+def test_files_of_the_first_format_version_ask_to_re_save(pipe, tmp_path):
     path = tmp_path / "old.slm"
     save_model(pipe, path)
-
-    def older(m):  # what the previous version wrote: a number, no resolved ngram_lr_
-        m["steps"][-1]["params"]["ngram_lr"] = 0.05
-        m["steps"][-1]["state"].pop("ngram_lr_")
-        return m
-
-    _rewrite(path, manifest=older)
-    loaded = load_model(path)
-    assert loaded[-1].ngram_lr_ == 0.05
-    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
-
-
-@pytest.mark.parametrize(("weights", "scoring"), [((1.0,), "log_loss"), ((0.5,), "accuracy")])
-def test_safe_round_trip_of_a_linear_blend_model(toy_sentiment, tmp_path, weights, scoring):
-    X, y = toy_sentiment
-    tokens = [list(d) for d in X]
-    clf = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
-                                  max_epochs=2, bag_ngrams=2, linear_blend=weights,
-                                  blend_scoring=scoring, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # weight 1 replaces the network
-        clf.fit(tokens, y)
-    assert clf.linear_weight_ == weights[0]
-    path = tmp_path / "blend.slm"
-    save_model(clf, path)
-    loaded = load_model(path)
-    assert loaded.linear_blend == weights
-    assert (loaded.selected_, loaded.linear_weight_, loaded.linear_C_) == (
-        clf.selected_, clf.linear_weight_, clf.linear_C_)
-    assert loaded.validation_log_loss_ == clf.validation_log_loss_
-    assert loaded.blend_scoring == scoring
-    assert loaded.validation_score_ == clf.validation_score_ and clf.validation_score_
-    np.testing.assert_array_equal(loaded.predict_proba(tokens), clf.predict_proba(tokens))
-
-    as_array = clf.set_params(linear_blend=np.array(weights))  # saved as plain numbers
-    save_model(as_array, path)
-    assert load_model(path).linear_blend == weights
-
-    def fallback_era(m):  # written when linear_fallback chose the network or the regression
-        state = m["steps"][-1]["state"]
-        for key in ("linear_weight_", "validation_log_loss_", "validation_score_",
-                    "retried_without_linear_"):
-            state.pop(key)
-        state["selected_"] = "linear"
-        state["validation_scores_"] = {"network": 0.5, "linear": 0.9}
-        for key in ("blend_scoring", "retry_without_linear"):
-            m["steps"][-1]["params"].pop(key)
-        m["steps"][-1]["params"].pop("linear_blend")
-        m["steps"][-1]["params"]["linear_fallback"] = True
-        return m
-
-    _rewrite(path, manifest=fallback_era)
-    loaded = load_model(path)
-    assert (loaded.selected_, loaded.linear_weight_, loaded.linear_blend) == (
-        "linear", 1.0, (0.0, 1.0))
-    assert (loaded.blend_scoring, loaded.validation_score_) == ("log_loss", None)
-    assert loaded.retried_without_linear_ is False
-
-    def older(m):  # written before either existed
-        state = m["steps"][-1]["state"]
-        for key in ("selected_", "validation_scores_", "linear_C_"):
-            state.pop(key)
-        m["steps"][-1]["params"].pop("linear_fallback")
-        return m
-
-    _rewrite(path, manifest=older)
-    loaded = load_model(path)
-    assert (loaded.selected_, loaded.linear_weight_) == ("network", 0.0)
-    assert loaded.linear_blend == (0.0, 0.25, 0.5, 0.75, 1.0)
+    _rewrite(path, manifest=lambda m: {**m, "version": 1})
+    with pytest.raises(UnsafeModelError, match="version 1 of the safe format.*re-save"):
+        load_model(path)
 
 
 def test_safe_round_trip_with_own_vocabulary_int_labels_and_user_words(tmp_path):
@@ -280,7 +230,7 @@ def test_safe_round_trip_with_own_vocabulary_int_labels_and_user_words(tmp_path)
     y = [3, 7, 3, 7] * 10
     pipe = make_pipeline(JiebaSegmenter(user_dict=[("江大桥", 100)], stop_words={"的"}),
                          LSTMAttentionClassifier(hidden_size=4, embedding_dim=4, max_epochs=2,
-                                                 class_weight="balanced", random_state=0))
+                                                 random_state=0))
     pipe.fit(X, y)
     save_model(pipe, tmp_path / "m.slm")
     loaded = load_model(tmp_path / "m.slm")
@@ -300,18 +250,23 @@ def _rewrite(path, manifest=None, arrays=None):
         zf.writestr("arrays.safetensors", blob)
 
 
+def _network_node(m):
+    """The classifier's entry in the manifest of ``pipe`` (a plain Pipeline)."""
+    return m["model"]["parts"][-1][1]
+
+
 def _set_class(m, name):
-    m["steps"][0]["class"] = name
+    m["model"]["parts"][0][1]["class"] = name
     return m
 
 
 def _set_optimizer(m, name):
-    m["steps"][-1]["params"]["optimizer"] = {"__object__": name}
+    _network_node(m)["params"]["optimizer"] = {"__object__": name}
     return m
 
 
 def _set_state(m, **state):
-    m["steps"][-1]["state"].update(state)
+    _network_node(m)["state"].update(state)
     return m
 
 
@@ -322,19 +277,16 @@ def _set_state(m, **state):
         (dict(manifest=lambda m: _set_class(m, "os.system")), "not allowed"),
         (dict(manifest=lambda m: _set_optimizer(m, "builtins.eval")), "not allowed"),
         (dict(manifest=lambda m: {**m, "format": "pickle"}), "not an sk_slm safe model"),
-        (dict(manifest=lambda m: _set_state(m, pretrain_loss_="__import__('os')")),
-         "pretrain_loss_ must be a list of numbers"),
-        (dict(manifest=lambda m: _set_state(m, n_pretrain_documents_=-1)),
-         "n_pretrain_documents_ must be an int"),
-        # JSON true is an int to Python, but no count, loss or weight.
-        (dict(manifest=lambda m: _set_state(m, n_pretrain_documents_=True)),
-         "n_pretrain_documents_ must be an int"),
-        (dict(manifest=lambda m: _set_state(m, pretrain_loss_=[1.5, False])),
-         "pretrain_loss_ must be a list of numbers"),
-        (dict(manifest=lambda m: _set_state(m, linear_weight_=True)),
-         r"linear_weight_ must be in \[0, 1\]"),
-        (dict(manifest=lambda m: _set_state(m, linear_weight_=1.5)),
-         r"linear_weight_ must be in \[0, 1\]"),
+        (dict(manifest=lambda m: {**m, "model": {"class": "os.system"}}), "not allowed"),
+        (dict(manifest=lambda m: _set_state(m, best_epoch_="__import__('os')")),
+         "best_epoch_ must be of kind int"),
+        # JSON true is an int to Python, but no count.
+        (dict(manifest=lambda m: _set_state(m, n_vocab_=True)), "n_vocab_ must be of kind int"),
+        (dict(manifest=lambda m: _set_state(m, ngram_lr_="fast")),
+         "ngram_lr_ must be of kind float"),
+        (dict(manifest=lambda m: _set_state(m, train_passes_=[["refit", -1]])),
+         "train_passes_ must be a list"),
+        (dict(manifest=lambda m: _set_state(m, n_vocab_=3)), "network weights do not fit"),
     ],
 )
 def test_tampered_safe_file_is_refused(pipe, tmp_path, tamper, message):

@@ -1,0 +1,112 @@
+"""Declarative parameter validation, after scikit-learn's ``_parameter_constraints``.
+
+scikit-learn's own implementation (``sklearn.utils._param_validation``) is private, so
+this is the small part of it the project needs: each estimator declares a table
+``{name: [constraint, ...]}`` and calls :func:`validate_params` at the start of ``fit``;
+a value must satisfy one of its constraints. :func:`warn_ineffective` warns about a
+parameter set away from its default where another setting makes it do nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Interval", "Options", "validate_params", "warn_ineffective"]
+
+
+class Interval:
+    """Numbers of a type (``Integral`` or ``Real``) between ``low`` and ``high``."""
+
+    def __init__(self, kind: type, low: float | None, high: float | None,
+                 closed: str = "both"):
+        self.kind, self.low, self.high, self.closed = kind, low, high, closed
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, self.kind):
+            return False
+        left = self.closed in ("left", "both")
+        right = self.closed in ("right", "both")
+        if self.low is not None and (value < self.low or (value == self.low and not left)):
+            return False
+        return self.high is None or not (value > self.high or (value == self.high and not right))
+
+    def __str__(self) -> str:
+        kind = "an int" if self.kind is Integral else "a float"
+        lo = "-inf" if self.low is None else self.low
+        hi = "inf" if self.high is None else self.high
+        brackets = {"both": "[]", "left": "[)", "right": "(]", "neither": "()"}[self.closed]
+        return f"{kind} in the range {brackets[0]}{lo}, {hi}{brackets[1]}"
+
+
+class Options:
+    """One of a fixed set of values."""
+
+    def __init__(self, *values: Any):
+        self.values = values
+
+    def accepts(self, value: Any) -> bool:
+        return any(value == v and type(value) is type(v) for v in self.values)
+
+    def __str__(self) -> str:
+        return f"one of {list(self.values)}"
+
+
+def _accepts(constraint: Any, value: Any) -> bool:
+    if constraint is None:
+        return value is None
+    if constraint == "boolean":
+        return isinstance(value, (bool, np.bool_))
+    if constraint == "class":
+        return isinstance(value, type)
+    if isinstance(constraint, type):
+        return isinstance(value, constraint)
+    return constraint.accepts(value)
+
+
+def _describe(constraint: Any) -> str:
+    if constraint is None:
+        return "None"
+    if constraint == "boolean":
+        return "True or False"
+    if constraint == "class":
+        return "a class"
+    if isinstance(constraint, type):
+        return f"an instance of {constraint.__name__}"
+    return str(constraint)
+
+
+def validate_params(estimator: Any, constraints: dict[str, list]) -> None:
+    """Raise a ValueError naming the first parameter whose value meets no constraint."""
+    for name, allowed in constraints.items():
+        value = getattr(estimator, name)
+        if not any(_accepts(c, value) for c in allowed):
+            options = ", ".join(_describe(c) for c in allowed)
+            raise ValueError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be "
+                f"{options if len(allowed) == 1 else 'one of: ' + options}; "
+                f"got {value!r}.")
+
+
+def warn_ineffective(estimator: Any, names: list[str], because: str) -> None:
+    """Warn once about each of ``names`` that is set away from its default, since
+    ``because`` makes it do nothing."""
+    defaults = {name: p.default for name, p in
+                inspect.signature(type(estimator).__init__).parameters.items()}
+    changed = [name for name in names
+               if not _same(getattr(estimator, name), defaults.get(name))]
+    if changed:
+        what = ", ".join(f"{name}={getattr(estimator, name)!r}" for name in changed)
+        warnings.warn(f"{what} has no effect: {because}.", UserWarning, stacklevel=4)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return a is b
+
