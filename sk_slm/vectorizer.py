@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -423,10 +424,11 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         doc_of_token = np.repeat(np.arange(n_docs), lengths)
         known = ids >= 0
         counts = np.bincount(ids[known], minlength=n_vocab)
-        # Document frequency: count each (document, token) pair once.
-        pairs = np.unique(doc_of_token[known].astype(np.int64) * n_vocab + ids[known])
-        df = np.bincount(pairs % n_vocab, minlength=n_vocab)
-        self.idf_ = (np.log((1 + n_docs) / (1 + df)) + 1).astype(np.float32)
+        # scikit-learn's smoothed IDF, from the (document, token) count matrix.
+        term_counts = sp.csr_matrix(
+            (np.ones(int(known.sum())), (doc_of_token[known], ids[known])),
+            shape=(n_docs, n_vocab))
+        self.idf_ = TfidfTransformer().fit(term_counts).idf_.astype(np.float32)
         p = counts / max(counts.sum(), 1)
         self.sif_weights_ = (_SIF_A / (_SIF_A + p)).astype(np.float32)
         dim = self.wv_.vector_size

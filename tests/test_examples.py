@@ -38,7 +38,8 @@ def test_grid_search_script_runs_quick():
                          capture_output=True, text=True, env={**os.environ}, timeout=900)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "best macro-F1" in res.stdout
-    assert res.stdout.count("{'jiebasegmenter__granularity'") == 9  # best + 8 candidates
+    assert res.stdout.count("'segmenter__granularity'") == 9  # best + 8 candidates
+    assert "the best candidate's blend: network" in res.stdout
 
 
 def test_serve_script_answers_predictions_and_names_bad_requests():

@@ -76,6 +76,17 @@ def test_tfidf_weights_rare_tokens_more():
     np.testing.assert_allclose(v.transform([doc])[0], expected, rtol=1e-5, atol=1e-6)
 
 
+def test_idf_is_scikit_learns():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from sk_slm import passthrough_analyzer
+
+    v = vec(output="tfidf").fit(DOCS)
+    reference = TfidfVectorizer(analyzer=passthrough_analyzer).fit(DOCS)
+    for token, idf in zip(v.wv_.index_to_key, v.idf_, strict=True):
+        assert idf == pytest.approx(reference.idf_[reference.vocabulary_[token]], rel=1e-6)
+
+
 def test_sif_removes_the_first_principal_component():
     v = vec(output="sif").fit(DOCS)
     X = v.transform(DOCS)
