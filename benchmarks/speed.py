@@ -178,7 +178,9 @@ def main_job_section(repeats: int, lines: list[str]) -> None:
             fit_ratios.append(ours[0] / base[0])
             predict_ratios.append(ours[1] / base[1])
             f1s.append((ours[2], base[2]))
-            passes = ", ".join(f"{name} {n}" for name, n in pipe[-1].train_passes_)
+            network = pipe[-1].named_estimators_["network"][-1]
+            passes = ", ".join(f"{name} {n}" for name, n in network.train_passes_)
+            passes += f" (blend weight {pipe[-1].weights_[1]:g})"
             lines.append(f"| {r + 1} | {k} | {ours[0]:.1f}s | {base[0]:.2f}s | "
                          f"{fit_ratios[-1]:.1f}x | {ours[1]:,.0f} | {base[1]:,.0f} | "
                          f"{predict_ratios[-1]:.2f}x | {ours[2]:.4f} | {base[2]:.4f} | {passes} |")
@@ -210,7 +212,7 @@ def threads_section(lines: list[str]) -> None:
             print(lines[-1], flush=True)
     finally:
         torch.set_num_threads(before)
-    grid = {"lstmattentionclassifier__hidden_size": [32, 64]}
+    grid = {"blend__network__classifier__hidden_size": [32, 64]}
     small = np.concatenate([train[:600], test[:300]])
     cv = StratifiedKFold(2, shuffle=True, random_state=0)
     for label, backend, n_jobs in (("GridSearchCV(n_jobs=1)", "loky", 1),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -50,10 +50,19 @@ class Options:
         self.values = values
 
     def accepts(self, value: Any) -> bool:
-        return any(value == v and type(value) is type(v) for v in self.values)
+        return any(_same_kind(value, v) and value == v for v in self.values)
 
     def __str__(self) -> str:
         return f"one of {list(self.values)}"
+
+
+def _same_kind(value: Any, option: Any) -> bool:
+    """Strings match strings, numbers numbers (numpy's included), never True for 1."""
+    if isinstance(option, str):
+        return isinstance(value, str)
+    if isinstance(value, (bool, np.bool_)) or isinstance(option, bool):
+        return isinstance(value, (bool, np.bool_)) and isinstance(option, bool)
+    return isinstance(value, Real)
 
 
 def _accepts(constraint: Any, value: Any) -> bool:

@@ -19,6 +19,7 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._validation import Interval, validate_params
 from .segmenter import SegmentedDocuments
 
 __all__ = ["BlendingClassifier"]
@@ -141,6 +142,11 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     [1.0, 0.0]
     """
 
+    # estimators and weights are checked in _check_params: their constraints are structural.
+    _parameter_constraints: dict = {
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    }
+
     def __init__(self, estimators, *, weights=None, validation_fraction=0.1, random_state=None):
         self.estimators = estimators
         self.weights = weights
@@ -196,9 +202,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"estimators part {name!r} ({type(estimator).__name__}) has no "
                     "predict_proba; the blend needs class probabilities.")
-        fraction = self.validation_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, Real) or not 0 < fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}.")
+        validate_params(self, self._parameter_constraints)
         if self.weights is None:
             return _quarter_grid(len(estimators))
         try:

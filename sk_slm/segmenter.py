@@ -18,6 +18,7 @@ from sklearn.utils import Bunch
 
 from ._cache import LRUCache
 from ._jieba_dict import base_prefix_dict
+from ._validation import Interval, Options, validate_params
 
 __all__ = [
     "JiebaSegmenter",
@@ -340,23 +341,20 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ validation
+    _parameter_constraints: dict = {
+        "mode": [Options(*_MODES)],
+        "granularity": [Options(*_GRANULARITIES)],
+        "backend": [Options(*_BACKENDS)],
+        "on_invalid": [Options(*_ON_INVALID)],
+        "hmm": ["boolean"],
+        "normalize": ["boolean"],
+        "drop_whitespace": ["boolean"],
+        "drop_punctuation": ["boolean"],
+        "n_jobs": [Interval(Integral, None, -1), Interval(Integral, 1, None), None],
+    }
+
     def _validate_params(self) -> None:
-        for name, allowed in (
-            ("mode", _MODES),
-            ("granularity", _GRANULARITIES),
-            ("backend", _BACKENDS),
-            ("on_invalid", _ON_INVALID),
-        ):
-            value = getattr(self, name)
-            if value not in allowed:
-                raise ValueError(f"{name}={value!r} is not one of {list(allowed)}.")
-        for name in ("hmm", "normalize", "drop_whitespace", "drop_punctuation"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
-        if self.n_jobs is not None and (
-            not isinstance(self.n_jobs, Integral) or isinstance(self.n_jobs, bool) or self.n_jobs == 0
-        ):
-            raise ValueError(f"n_jobs must be None or a non-zero int, got {self.n_jobs!r}.")
+        validate_params(self, self._parameter_constraints)
         if self.backend == "rjieba":
             try:
                 import rjieba  # noqa: F401

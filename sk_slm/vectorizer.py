@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import Interval, Options, validate_params
 from .segmenter import JiebaSegmenter
 from .sequences import TokenSequences, encode_tokens
 
@@ -284,28 +285,23 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self.corpus = corpus
         self.missing_tokens = missing_tokens
 
+    _parameter_constraints: dict = {
+        "output": [Options(*_OUTPUTS)],
+        "vector_size": [Interval(Integral, 1, None)],
+        "window": [Interval(Integral, 1, None)],
+        "min_count": [Interval(Integral, 1, None)],
+        "sg": [Options(0, 1)],
+        "negative": [Interval(Integral, 0, None)],
+        "sample": [Interval(Real, 0, None)],
+        "epochs": [Interval(Integral, 1, None)],
+        "workers": [Interval(Integral, 1, None)],
+        "pretrained_format": [Options(*_FORMATS)],
+        "limit": [Interval(Integral, 1, None), None],
+        "missing_tokens": [Options("add", "unknown")],
+    }
+
     def _validate_params(self) -> None:
-        if self.output not in _OUTPUTS:
-            raise ValueError(f"output={self.output!r} is not one of {list(_OUTPUTS)}.")
-        if self.pretrained_format not in _FORMATS:
-            raise ValueError(
-                f"pretrained_format={self.pretrained_format!r} is not one of {list(_FORMATS)}."
-            )
-        for name, low in (("vector_size", 1), ("window", 1), ("min_count", 1),
-                          ("negative", 0), ("epochs", 1), ("workers", 1)):
-            value = getattr(self, name)
-            if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-        if self.sg not in (0, 1):
-            raise ValueError(f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg!r}.")
-        if not isinstance(self.sample, Real) or self.sample < 0:
-            raise ValueError(f"sample must be a float >= 0, got {self.sample!r}.")
-        if self.limit is not None and (not isinstance(self.limit, Integral) or self.limit < 1):
-            raise ValueError(f"limit must be None or an int >= 1, got {self.limit!r}.")
-        if self.missing_tokens not in ("add", "unknown"):
-            raise ValueError(
-                f"missing_tokens={self.missing_tokens!r} is not one of ['add', 'unknown']."
-            )
+        validate_params(self, self._parameter_constraints)
         if self.pretrained is not None and self.corpus is not None:
             # Silently ignoring the corpus would hide that nothing was trained on it.
             raise ValueError(

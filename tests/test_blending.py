@@ -178,7 +178,7 @@ LABELS = np.array(["pos", "neg", "pos", "neg", "pos", "neg"] * 8)
 
 def test_with_the_network_it_trains_the_network_once_on_the_held_out_rows_it_kept():
     network = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=3,
-                                      bag_ngrams=0, linear_blend=None, random_state=0)
+                                      bag_ngrams=0, random_state=0)
     linear = make_pipeline(
         TfidfVectorizer(tokenizer=passthrough_analyzer, preprocessor=passthrough_analyzer,
                         token_pattern=None, ngram_range=(1, 2)),

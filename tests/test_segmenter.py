@@ -279,7 +279,7 @@ def test_bad_parameter_values_are_named(param, value):
 
 
 def test_hmm_must_be_bool():
-    with pytest.raises(TypeError, match="hmm"):
+    with pytest.raises(ValueError, match="hmm"):
         JiebaSegmenter(hmm="yes").fit(["x"])
 
 
