@@ -217,6 +217,31 @@ def test_safe_round_trip_of_the_default_blended_pipeline(toy_sentiment, tmp_path
     assert len(loaded.predict(["", "没见过的字"])) == 2
 
 
+def test_safe_round_trip_of_a_blend_of_linear_models_alone(toy_sentiment, tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from sk_slm import BlendingClassifier, passthrough_analyzer
+
+    X, y = toy_sentiment
+    words = make_pipeline(TfidfVectorizer(tokenizer=passthrough_analyzer,
+                                          preprocessor=passthrough_analyzer, token_pattern=None),
+                          LogisticRegression(C=0.5))
+    bigrams = make_pipeline(TfidfVectorizer(tokenizer=passthrough_analyzer,
+                                            preprocessor=passthrough_analyzer,
+                                            token_pattern=None, ngram_range=(2, 2)),
+                            LogisticRegression())
+    model = make_pipeline(JiebaSegmenter(), BlendingClassifier(
+        [("words", words), ("bigrams", bigrams)], weights=[[1, 1], [3, 1]], random_state=0))
+    model.fit(X, np.where(np.asarray(y) == "正面", 7, 3))  # int labels
+    save_model(model, tmp_path / "linear.slm")
+    loaded = load_model(tmp_path / "linear.slm")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.predict(X).dtype.kind == "i" and set(loaded.classes_) == {3, 7}
+    assert loaded[-1].get_params()["weights"] == [[1, 1], [3, 1]]
+    np.testing.assert_array_equal(loaded[-1].candidate_weights_, model[-1].candidate_weights_)
+
+
 def test_files_of_the_first_format_version_ask_to_re_save(pipe, tmp_path):
     path = tmp_path / "old.slm"
     save_model(pipe, path)
