@@ -389,7 +389,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         split = ValidSplit(self.validation_fraction, stratified=True,
                            random_state=self._split_seed_)
         train, valid = split(self.get_dataset(X, y), y, **fit_params)
-        self.validation_index_ = np.sort(np.asarray(valid.indices))
+        if not len(self.history):  # the pass from a fresh network (not a later partial_fit)
+            self.validation_index_ = np.sort(np.asarray(valid.indices))
         return train, valid
 
     def get_iterator(self, dataset, training=False):

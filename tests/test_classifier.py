@@ -493,6 +493,9 @@ def test_held_out_predictions_are_those_of_the_model_before_the_refit(tokens):
     # skorch's stratified split of a tenth of the rows.
     assert len(rows) == len(ValidSplit(0.1, stratified=True)(np.arange(len(y)), y)[1])
     assert tiny(max_epochs=1, early_stopping=False).fit(X, y).validation_proba_ is None
+    # Training on later (partial_fit) keeps the rows the fit held out.
+    refitted.partial_fit(X[:100], y[:100])
+    np.testing.assert_array_equal(refitted.validation_index_, rows)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
