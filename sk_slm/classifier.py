@@ -493,16 +493,36 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             raise ValueError(
                 "pretrain_epochs trains the embedding and RNN of the default module "
                 f"(AttentionRNN); module={self.module!r} has none it knows of.")
+        for names, because in self._ineffective(X):
+            warn_ineffective(self, names, because)
+
+    def _ineffective(self, X) -> list[tuple[list[str], str]]:
+        """Parameters that other settings (or the kind of ``X``) make do nothing."""
+        rules = []
         if not self.bag_ngrams:
-            warn_ineffective(self, ["ngram_lr", "ngram_warmup", "retry_without_ngrams"],
-                             "bag_ngrams=0 (no n-gram part)")
+            rules.append((["ngram_lr", "ngram_warmup", "retry_without_ngrams"],
+                          "bag_ngrams=0 (no n-gram part)"))
         if not self._uses_validation():
-            warn_ineffective(self, ["refit", "patience", "validation_fraction",
-                                    "retry_without_ngrams"],
-                             "early_stopping=False or train_split given (no held-out part)")
+            rules.append((["refit", "patience", "validation_fraction", "retry_without_ngrams"],
+                          "early_stopping=False or train_split given (no held-out part)"))
         if isinstance(X, TokenSequences):
-            warn_ineffective(self, ["embedding_dim", "min_count", "max_vocab"],
-                             "X is a TokenSequences (the vectors set the vocabulary and width)")
+            rules.append((["embedding_dim", "min_count", "max_vocab"],
+                          "X is a TokenSequences (the vectors set the vocabulary and width)"))
+        return rules
+
+    def _variant(self, X, **changes) -> LSTMAttentionClassifier:
+        """An unfitted copy of this classifier with ``changes``; the parameters they make
+        ineffective are reset to their defaults (they change nothing, and the copy's fit
+        then warns of nothing the caller did not set)."""
+        params = {name: clone(value, safe=False)
+                  for name, value in self.get_params(deep=False).items()
+                  if not name.startswith("_")}  # skorch and scikit-learn bookkeeping
+        variant = type(self)(**{**params, **changes})  # skorch takes a module instance here
+        defaults = type(self)().get_params(deep=False)
+        for names, _ in variant._ineffective(X):
+            variant.set_params(**{name: defaults[name] for name in names
+                                  if name not in changes})
+        return variant
 
     # ------------------------------------------------------------------ encoding
     def _build_vocabulary(self, X) -> None:
@@ -689,19 +709,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                fit_params: dict) -> None:
         """Fit a clone on all the data for ``best_epoch_`` epochs, from the same seed (and
         the same pre-trained weights), and take over what it fitted."""
-        params = {name: clone(value, safe=False)
-                  for name, value in self.get_params(deep=False).items()
-                  if not name.startswith("_")}  # skorch and scikit-learn bookkeeping
-        params.update(early_stopping=False, refit=False, retry_without_ngrams=False,
-                      max_epochs=self.best_epoch_)
+        changes: dict[str, Any] = {"early_stopping": False, "max_epochs": self.best_epoch_}
         if pretraining is not None:  # start from the same pre-trained weights
             module = copy.deepcopy(self.module_)
             module.load_state_dict(pretraining.state_dict_)
-            params.update(module=module, pretrain_epochs=0)  # skorch takes a module instance
-        refit = type(self)(**params)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # no warnings of its own settings
-            refit.fit(X, y, **fit_params)
+            changes.update(module=module, pretrain_epochs=0)
+        refit = self._variant(X, **changes).fit(X, y, **fit_params)
         passes = self.train_passes_ + [("refit", len(refit.history))]
         self._take_fitted_state(refit, keep=("best_epoch_", "validation_index_",
                                              "validation_proba_", "retried_without_ngrams_",
@@ -714,10 +727,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         the training part before the network joined, leaving it next to no loss to learn
         from. Fit a clone without the wide part, from the same seed on the same held-out
         part (with its own refit), and take over what it fitted."""
-        retry = clone(self).set_params(bag_ngrams=0, retry_without_ngrams=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            retry.fit(X, y, **fit_params)
+        retry = self._variant(X, bag_ngrams=0).fit(X, y, **fit_params)
         passes = self.train_passes_ + [
             ("retry" if name == "early_stopping" else name, n)
             for name, n in retry.train_passes_ if name != "pretrain"]
