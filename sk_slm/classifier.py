@@ -484,6 +484,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------ validation
     def _check_params(self, X) -> None:
         validate_params(self, self._parameter_constraints)
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r}, but torch finds no CUDA device here "
+                f"(torch {torch.__version__}, torch.cuda.is_available() is False): use "
+                "device='cpu', or a CUDA build of torch on a machine with a GPU.")
         if self.pretrain_epochs and self.bidirectional and self.num_layers > 1:
             raise ValueError(
                 f"pretrain_epochs={self.pretrain_epochs} needs num_layers=1 when "

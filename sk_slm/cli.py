@@ -60,6 +60,12 @@ def read_csv(path: str, text_column: str, label_column: str | None):
             f"{path}: {len(empty)} rows have an empty {label_column!r} label "
             f"(first at data row {empty[0] + 1})"
         )
+    classes = labels.unique()
+    if len(classes) < 2:
+        raise CLIError(
+            f"{path}: the {label_column!r} column holds a single class ({classes[0]!r}); "
+            "a classifier needs at least two"
+        )
     return texts, labels.to_numpy()
 
 
@@ -188,9 +194,7 @@ def _cmd_train(args) -> None:
         raise CLIError(f"unknown model {args.model!r}; choose from {', '.join(BASELINES)}")
     lstm_options = _lstm_options(args)
     _check_lstm_options(lstm_options, [args.model])
-    X, y = read_csv(args.data, args.text_column, args.label_column)
-    if len(set(y)) < 2:
-        raise CLIError(f"{args.data}: the {args.label_column!r} column holds a single class")
+    X, y = read_csv(args.data, args.text_column, args.label_column)  # two classes or more
     pipe = make_lstm_pipeline(**lstm_options) if lstm_options else make_baseline(args.model)
     start = time.perf_counter()
     pipe.fit(X, y)

@@ -242,6 +242,24 @@ def test_cli_bad_csv_gives_one_line_and_non_zero_status(tmp_path, capsys, conten
     assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("models", ["nb_word_counts", "svm_char_tfidf"])
+def test_cli_compare_on_a_single_class_csv_is_a_one_line_error(tmp_path, capsys, models):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\n好吃,1\n难吃,1\n一般,1\n", encoding="utf-8")
+    code = main(["compare", "--data", str(path), "--models", models, "--cv", "2"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "single class ('1')" in err and len(err.splitlines()) == 1
+
+
+def test_network_on_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    clf = LSTMAttentionClassifier(device="cuda", max_epochs=1)
+    with pytest.raises(ValueError, match="device='cuda', but torch finds no CUDA device"):
+        clf.fit([["好"], ["坏"]] * 5, [0, 1] * 5)
+
+
 def test_make_lstm_pipeline_routes_vector_options(tmp_path):
     from sk_slm import make_lstm_pipeline
 
