@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -201,11 +204,14 @@ def _cmd_train(args) -> None:
     if str(args.out).endswith(".slm"):
         from .persistence import save
 
-        save(pipe, args.out)  # the safe format: no code runs when it is loaded
+        # The safe format (no code runs when it is loaded), written whole or not at all.
+        digest = f" (SHA-256 {save(pipe, args.out)})"
     else:
-        joblib.dump(pipe, args.out)
+        with _written_whole(args.out) as tmp:
+            joblib.dump(pipe, tmp)
+        digest = ""
     print(f"trained {args.model} on {len(X)} documents in {time.perf_counter() - start:.1f}s; "
-          f"saved to {args.out}", file=sys.stderr)
+          f"saved to {args.out}{digest}", file=sys.stderr)
 
 
 def _cmd_predict(args) -> None:
@@ -216,11 +222,15 @@ def _cmd_predict(args) -> None:
         if str(args.model).endswith(".slm"):
             from .persistence import load
 
-            pipe = load(args.model)
+            pipe = load(args.model, sha256=args.sha256)
         else:
+            if args.sha256:
+                raise CLIError("--sha256 checks .slm files (the safe format) only")
             pipe = joblib.load(args.model)  # pickle: load only models you trust
     except FileNotFoundError:
         raise CLIError(f"{args.model}: no such file") from None
+    except CLIError:
+        raise
     except Exception as exc:
         raise CLIError(f"{args.model}: cannot load the model ({exc})") from None
     X, _ = read_csv(args.data, args.text_column, None)
@@ -230,9 +240,25 @@ def _cmd_predict(args) -> None:
         for k, c in enumerate(pipe.classes_):
             out[f"proba_{c}"] = proba[:, k]
     if args.out:
-        out.to_csv(args.out, index=False)
+        with _written_whole(args.out) as tmp:  # never a partial CSV at args.out
+            out.to_csv(tmp, index=False)
     else:
         out.to_csv(sys.stdout, index=False)
+
+
+@contextlib.contextmanager
+def _written_whole(path: str):
+    """A temporary path beside ``path``, moved onto it only once written completely."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sk_slm-", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -290,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="a file written by sk-slm train")
     p.add_argument("--out", help="CSV to write (default: standard output)")
     p.add_argument("--proba", action="store_true", help="add class probability columns")
+    p.add_argument("--sha256", help="refuse a .slm model file whose SHA-256 is not this one "
+                                    "(sk-slm train prints it)")
     p.set_defaults(func=_cmd_predict)
     return parser
 
@@ -307,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as exc:  # bad data reported by the estimators
         print(f"sk-slm {args.command}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only directory: nothing half-written
+        print(f"sk-slm {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

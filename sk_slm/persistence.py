@@ -5,8 +5,26 @@ Loading a pickle (or joblib) file runs whatever code the file names. A file writ
 fixed allow-list, with their parameters and plain fitted facts such as vocabularies and
 labels) and ``arrays.safetensors`` (word vectors, IDF, the network's and the linear
 models' weights), plus a SHA-256 of the arrays. :func:`load` rebuilds the estimators
-from that data alone; a class outside the allow-list, a parameter that is not plain data,
-or arrays that do not match their checksum make it refuse the file.
+from that data alone.
+
+What this protects against, and what not (the threat model):
+
+- **Code execution on load: always.** No pickle is read; only allow-listed classes and
+  objects can be named, and parameters are plain data.
+- **Accidental damage: always.** A truncated, empty or foreign file, arrays that do not
+  match their checksum, and a manifest that does not fit its arrays (shapes, vocabulary
+  sizes, class counts, blend weights against parts) are refused.
+- **Deliberate edits: only when you check the file against something kept apart from
+  it.** The arrays' checksum lives inside the file, so whoever edits a file can update it;
+  a manifest edit (say, two labels swapped) makes a valid model that predicts wrong.
+  :func:`save` returns the SHA-256 of the whole file: keep it, and pass it to
+  ``load(path, sha256=...)``, which refuses any other file. Services that load models
+  from shared storage can sign instead: ``save(model, path, key=...)`` adds an HMAC-SHA256
+  of the manifest and arrays, and ``load(path, key=...)`` refuses a file whose signature
+  is missing or does not match.
+- **Not protected: a crafted model that is valid.** A file made by someone else with the
+  weights or labels they chose loads and predicts what they chose; only the hash or the
+  key tells you it is the file you made. Files are not encrypted.
 
 What each estimator saves is declared in one place: :data:`SAVED_STATE` lists, per class,
 its fitted attributes and their kind; the few members that are objects rather than data
@@ -16,11 +34,16 @@ codec below.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
+import io
 import json
 import os
+import tempfile
 import warnings
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -233,10 +256,15 @@ def _save_labels(labels: np.ndarray, key: str, arrays: dict) -> Any:
 
 def _load_labels(key: str, value: Any, arrays: dict) -> np.ndarray:
     if value is None:
-        return arrays[key]
-    if not (isinstance(value, list) and all(isinstance(c, str) for c in value)):
+        labels = arrays[key]
+    elif isinstance(value, list) and all(isinstance(c, str) for c in value):
+        labels = np.array(value)
+    else:
         raise UnsafeModelError(f"{key}: class labels must be a list of strings.")
-    return np.array(value)
+    if labels.ndim != 1 or not np.array_equal(np.unique(labels), labels):
+        raise UnsafeModelError(f"{key}: class labels must be distinct and sorted, as fit "
+                               "leaves them.")
+    return labels
 
 
 _KINDS = {
@@ -291,8 +319,12 @@ def _node(est: Any, key: str, arrays: dict) -> dict:
     return node
 
 
-def save(model: Any, path: str | os.PathLike) -> None:
-    """Save a fitted sk_slm model in the safe format.
+def save(model: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -> str:
+    """Save a fitted sk_slm model in the safe format; return the file's SHA-256.
+
+    The file is written beside ``path`` and moved into place when complete, so a crash or
+    a full disk never leaves half a file there (a previous file survives until the new
+    one is whole).
 
     Parameters
     ----------
@@ -304,17 +336,57 @@ def save(model: Any, path: str | os.PathLike) -> None:
         Other models (the LinearSVC baselines) can be saved with skops.io or joblib.
     path : str or path-like
         The file to write (a zip archive; ``.slm`` is a good suffix).
+    key : bytes or str, default=None
+        Sign the file with this secret (HMAC-SHA256 of the manifest and the arrays), for
+        ``load(path, key=...)`` to verify.
+
+    Returns
+    -------
+    str
+        The SHA-256 (hex) of the file written, for ``load(path, sha256=...)``.
     """
     from safetensors.numpy import save as st_save
 
     arrays: dict[str, np.ndarray] = {}
     tree = _node(model, "model", arrays)
     blob = st_save(arrays) if arrays else b""
-    manifest = {"format": FORMAT, "version": VERSION, "model": tree,
-                "arrays_sha256": hashlib.sha256(blob).hexdigest()}
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
-        zf.writestr("arrays.safetensors", blob)
+    manifest = json.dumps({"format": FORMAT, "version": VERSION, "model": tree,
+                           "arrays_sha256": hashlib.sha256(blob).hexdigest()},
+                          ensure_ascii=False).encode("utf-8")
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = tempfile.NamedTemporaryFile(dir=directory, prefix=".sk_slm-", suffix=".tmp",
+                                      delete=False)
+    try:
+        with tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("manifest.json", manifest)
+            zf.writestr("arrays.safetensors", blob)
+            if key is not None:
+                zf.writestr(_SIGNATURE, _sign(key, manifest, blob))
+        with open(tmp.name, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+            os.fsync(fh.fileno())
+        os.replace(tmp.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp.name)
+        raise
+    return digest
+
+
+_SIGNATURE = "signature.hmac"
+_MEMBERS = {"manifest.json", "arrays.safetensors"}
+
+
+def _sign(key: bytes | str, manifest: bytes, blob: bytes) -> str:
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    if not isinstance(key, bytes) or not key:
+        raise ValueError("key must be a non-empty bytes or str secret.")
+    mac = hmac.new(key, digestmod="sha256")
+    for part in (b"manifest.json", manifest, b"arrays.safetensors", blob):
+        mac.update(len(part).to_bytes(8, "big") + part)  # lengths: no shifting of bytes
+    return mac.hexdigest()
 
 
 # --------------------------------------------------------------------------- load
@@ -354,7 +426,11 @@ def _rebuild(node: Any, key: str, arrays: dict, device: str | None) -> Any:
     state = node.get("state", {})
     for name, kind in SAVED_STATE[cls].items():
         if kind == "array" and f"{key}.{name}" in arrays:
-            setattr(est, name, arrays[f"{key}.{name}"])
+            try:  # scikit-learn's setters check some against the rest (TfidfVectorizer.idf_)
+                setattr(est, name, arrays[f"{key}.{name}"])
+            except (TypeError, ValueError) as exc:
+                raise UnsafeModelError(
+                    f"{key}.{name} does not fit the rest of the model: {exc}") from None
             continue
         if name not in state or kind == "codec":
             continue  # codecs after the plain attributes: the module needs them
@@ -387,6 +463,15 @@ def _finish(est: Any, parts: list | None) -> None:
         est.train_passes_ = [tuple(p) for p in passes]
         seq = est.sequence_vocabulary_
         est.sequence_vocabulary_ = None if seq is None else (seq[0], tuple(seq[1]))
+    if isinstance(est, TfidfVectorizer) and hasattr(est, "idf_"):
+        if len(est.vocabulary_) != len(est.idf_) or sorted(est.vocabulary_.values()) != list(
+                range(len(est.idf_))):
+            raise UnsafeModelError("a TfidfVectorizer's vocabulary does not match its IDF.")
+    if isinstance(est, LogisticRegression) and hasattr(est, "coef_"):
+        rows = 1 if len(est.classes_) == 2 else len(est.classes_)
+        if (est.coef_.shape != (rows, est.n_features_in_) or est.intercept_.shape != (rows,)):
+            raise UnsafeModelError(
+                "a LogisticRegression's weights do not match its classes and features.")
     if isinstance(est, BlendingClassifier):
         est.estimators_ = [part for _, part in parts]
         est.named_estimators_ = Bunch(**dict(parts))
@@ -394,9 +479,14 @@ def _finish(est: Any, parts: list | None) -> None:
         est.le_.classes_ = est.classes_
         if est.weights_.shape != (len(parts),):
             raise UnsafeModelError("the blend's weights do not match its parts.")
+        for part_name, part in parts:
+            if not np.isin(part.classes_, est.classes_).all():
+                raise UnsafeModelError(
+                    f"the blend's part {part_name!r} has classes the blend does not.")
 
 
-def load(path: str | os.PathLike, *, device: str | None = None) -> Any:
+def load(path: str | os.PathLike, *, device: str | None = None, sha256: str | None = None,
+         key: bytes | str | None = None) -> Any:
     """Load a model written by :func:`save`; no code from the file is ever run.
 
     Parameters
@@ -407,6 +497,11 @@ def load(path: str | os.PathLike, *, device: str | None = None) -> Any:
         Torch device of the loaded network, e.g. "cpu". By default the device it was
         saved with; a model saved from "cuda" loads on "cpu" (with a warning) where no
         GPU is available, as skorch does when unpickling.
+    sha256 : str, default=None
+        The SHA-256 that :func:`save` returned: any other file is refused.
+    key : bytes or str, default=None
+        The secret the file was signed with (``save(..., key=...)``): a file without a
+        signature, or whose signature does not match, is refused.
 
     Returns
     -------
@@ -416,31 +511,54 @@ def load(path: str | os.PathLike, *, device: str | None = None) -> Any:
     Raises
     ------
     UnsafeModelError
-        When the file is not in the safe format (or in an older version of it), names a
-        class or object that is not on the allow-list, or its arrays were altered
-        (checksum mismatch).
+        When the file is not in the safe format (or in an older version of it), is
+        truncated, names a class or object that is not on the allow-list, does not fit
+        its own arrays, or fails the ``sha256`` or ``key`` check.
     """
     from safetensors.numpy import load as st_load
 
+    name = os.fspath(path)
+    with open(path, "rb") as fh:  # FileNotFoundError as usual
+        data = fh.read()
+    if sha256 is not None and not hmac.compare_digest(
+            hashlib.sha256(data).hexdigest(), str(sha256).lower()):
+        raise UnsafeModelError(f"{name!r} is not the file whose SHA-256 was given.")
+    if not data:
+        raise UnsafeModelError(f"{name!r} is empty: not an sk_slm safe model.")
     try:
-        with zipfile.ZipFile(path) as zf:
-            manifest = json.loads(zf.read("manifest.json").decode("utf-8"))
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = set(zf.namelist())
+            raw_manifest = zf.read("manifest.json")
             blob = zf.read("arrays.safetensors")
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UnsafeModelError(f"{os.fspath(path)!r} is not an sk_slm safe model: {exc}") from None
+            signature = zf.read(_SIGNATURE).decode("ascii") if _SIGNATURE in members else None
+        manifest = json.loads(raw_manifest.decode("utf-8"))
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise UnsafeModelError(
+            f"{name!r} is not an sk_slm safe model, or it is truncated: {exc}") from None
+    except (KeyError, UnicodeDecodeError, json.JSONDecodeError, zlib.error) as exc:
+        raise UnsafeModelError(f"{name!r} is not an sk_slm safe model: {exc}") from None
+    if members - _MEMBERS - {_SIGNATURE}:
+        raise UnsafeModelError(
+            f"{name!r} holds members a safe model does not: {sorted(members - _MEMBERS)}.")
+    if key is not None and (signature is None or not hmac.compare_digest(
+            signature, _sign(key, raw_manifest, blob))):
+        raise UnsafeModelError(
+            f"{name!r} is not signed with this key" + (" (it is not signed)." if signature
+                                                       is None else "."))
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise UnsafeModelError(f"{os.fspath(path)!r} is not an sk_slm safe model.")
+        raise UnsafeModelError(f"{name!r} is not an sk_slm safe model.")
     if manifest.get("version") != VERSION:
         raise UnsafeModelError(
-            f"{os.fspath(path)!r} is in version {manifest.get('version')!r} of the safe "
+            f"{name!r} is in version {manifest.get('version')!r} of the safe "
             f"format; this sk_slm reads version {VERSION} only. Fit the model again (or "
             "load it with the sk_slm that wrote it and keep using that) and re-save it "
             f"with this sk_slm to get a version-{VERSION} file.")
     if hashlib.sha256(blob).hexdigest() != manifest.get("arrays_sha256"):
         raise UnsafeModelError("the arrays do not match their checksum: the file was altered.")
-    arrays = dict(st_load(blob)) if blob else {}
+    try:
+        arrays = dict(st_load(blob)) if blob else {}
+    except Exception as exc:  # safetensors raises its own error types
+        raise UnsafeModelError(f"the arrays cannot be read: {exc}") from None
     try:
         return _rebuild(manifest.get("model"), "model", arrays, device)
     except UnsafeModelError:

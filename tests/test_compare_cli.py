@@ -251,6 +251,29 @@ def test_cli_compare_on_a_single_class_csv_is_a_one_line_error(tmp_path, capsys,
     assert code == 2 and "single class ('1')" in err and len(err.splitlines()) == 1
 
 
+def test_cli_train_prints_the_model_hash_and_predict_checks_it(csv_file, tmp_path, capsys,
+                                                               short_lstm, monkeypatch):
+    import re
+
+    model, preds = tmp_path / "m.slm", tmp_path / "p.csv"
+    assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--out", str(model)]) == 0
+    digest = re.search(r"SHA-256 ([0-9a-f]{64})", capsys.readouterr().err).group(1)
+    args = ["predict", "--data", str(csv_file), "--text-column", "review",
+            "--model", str(model), "--out", str(preds)]
+    assert main([*args, "--sha256", digest]) == 0 and len(pd.read_csv(preds)) == 240
+    before = preds.read_bytes()
+    assert main([*args, "--sha256", "0" * 64]) == 2
+    assert "not the file whose SHA-256" in capsys.readouterr().err
+    # A failure while writing leaves the previous output whole, and no partial file.
+    monkeypatch.setattr(pd.DataFrame, "to_csv", lambda *a, **k: (_ for _ in ()).throw(
+        OSError(28, "No space left on device")))
+    assert main(args) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert preds.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".sk_slm")) == []
+
+
 def test_network_on_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     import torch
 

@@ -379,3 +379,165 @@ def test_full_pipeline_identical_in_two_processes(tmp_path):
         subprocess.run([sys.executable, "-c", code, str(out)], env=env, check=True)
         outs.append(np.load(out))
     np.testing.assert_array_equal(outs[0], outs[1])
+
+
+# ------------------------------------------------------------------ model files verified whole
+@pytest.fixture(scope="module")
+def blended(toy_sentiment):
+    from sk_slm import make_lstm_pipeline
+
+    X, y = toy_sentiment
+    return make_lstm_pipeline(hidden_size=8, max_epochs=2).fit(X, y)
+
+
+def _network_leaf(m):
+    network = dict(_blend_node(m)["parts"])["network"]
+    return dict(network["parts"])["classifier"]
+
+
+def _swap_labels(m):
+    """Two labels swapped in the manifest: no longer sorted as fit leaves them."""
+    _network_leaf(m)["state"]["label_encoder_"].reverse()
+    return m
+
+
+def _read_only_the_tail(m):
+    """Edits that leave a valid model: the network reads the last 2 tokens only, the
+    linear part counts n-grams linearly."""
+    _network_leaf(m)["params"].update(max_len=2, truncation="tail")
+    _linear_leaf(m, "tfidf")["params"]["norm"] = "l1"
+    return m
+
+
+def test_save_returns_the_file_hash_and_load_refuses_any_other_file(blended, toy_sentiment,
+                                                                     tmp_path):
+    import hashlib
+
+    X, _ = toy_sentiment
+    path = tmp_path / "m.slm"
+    digest = save_model(blended, path)
+    assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    np.testing.assert_array_equal(load_model(path, sha256=digest).predict_proba(X[:20]),
+                                  blended.predict_proba(X[:20]))
+    _rewrite(path, manifest=_read_only_the_tail)
+    edited = load_model(path)  # valid, and not the model saved: what the threat model says
+    assert not np.allclose(edited.predict_proba(X), blended.predict_proba(X))
+    with pytest.raises(UnsafeModelError, match="not the file whose SHA-256 was given"):
+        load_model(path, sha256=digest)
+    _rewrite(path, manifest=_swap_labels)
+    with pytest.raises(UnsafeModelError, match="distinct and sorted"):
+        load_model(path)
+
+
+def test_a_signed_file_loads_only_with_its_key_and_any_edit_is_refused(blended, tmp_path):
+    path = tmp_path / "signed.slm"
+    save_model(blended, path, key="secret")
+    assert load_model(path, key=b"secret").classes_.tolist() == blended.classes_.tolist()
+    load_model(path)  # without a key the signature is not read
+    with pytest.raises(UnsafeModelError, match="not signed with this key"):
+        load_model(path, key="other")
+    save_model(blended, tmp_path / "plain.slm")
+    with pytest.raises(UnsafeModelError, match="it is not signed"):
+        load_model(tmp_path / "plain.slm", key="secret")
+    edits = {"labels": dict(manifest=_swap_labels),
+             "the truncation": dict(manifest=_read_only_the_tail),
+             "a parameter": dict(manifest=_set_blend_seed),
+             "an array": dict(arrays=lambda b: b[:-4] + bytes(4))}
+    for what, edit in edits.items():
+        copy = tmp_path / f"edited-{what}.slm"
+        copy.write_bytes(path.read_bytes())
+        _rewrite_keep_signature(copy, **edit)
+        with pytest.raises(UnsafeModelError, match="not signed with this key"):
+            load_model(copy, key="secret")
+
+
+def _set_blend_seed(m):
+    _blend_node(m)["params"]["random_state"] = 1
+    return m
+
+
+def _rewrite_keep_signature(path, manifest=None, arrays=None):
+    with zipfile.ZipFile(path) as zf:
+        m = json.loads(zf.read("manifest.json"))
+        blob = zf.read("arrays.safetensors")
+        signature = zf.read("signature.hmac")
+    m = manifest(m) if manifest else m
+    blob = arrays(blob) if arrays else blob
+    if arrays:  # keep the arrays' own checksum right: only the signature can tell
+        import hashlib
+
+        m["arrays_sha256"] = hashlib.sha256(blob).hexdigest()
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("manifest.json", json.dumps(m))
+        zf.writestr("arrays.safetensors", blob)
+        zf.writestr("signature.hmac", signature)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda b: b[: len(b) // 2], "truncated"),
+    (lambda b: b"", "is empty"),
+    (lambda b: b[:100], "truncated"),
+])
+def test_truncated_or_empty_files_get_a_clear_error(blended, tmp_path, damage, message):
+    path = tmp_path / "m.slm"
+    save_model(blended, path)
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(UnsafeModelError, match=message):
+        load_model(path)
+
+
+def test_a_failed_save_leaves_the_previous_file_and_no_partial_one(blended, tmp_path,
+                                                                   monkeypatch):
+    path = tmp_path / "m.slm"
+    digest = save_model(blended, path)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        save_model(blended, path)
+    monkeypatch.undo()
+    assert load_model(path, sha256=digest) is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.slm"]
+
+
+def _blend_node(m):
+    return m["model"]["parts"][1][1]
+
+
+def _linear_leaf(m, step):
+    linear = dict(_blend_node(m)["parts"])["linear"]
+    return dict(linear["parts"])[step]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: _linear_leaf(m, "tfidf")["state"]["vocabulary_"]["__dict__"].pop(),
+     "tfidf.idf_ does not fit the rest of the model"),
+    (lambda m: _linear_leaf(m, "logreg")["state"].update(n_features_in_=3),
+     "LogisticRegression's weights do not match"),
+    (lambda m: _blend_node(m)["state"].update(classes_=["0", "1"]) or
+     _linear_leaf(m, "logreg")["state"].update(classes_=["x", "y"]), "has classes the blend"),
+    (lambda m: _blend_node(m)["state"].update(weights_=None) or _blend_node(m)["parts"].pop(),
+     "weights do not match its parts"),
+])
+def test_a_manifest_that_does_not_fit_its_arrays_is_refused(blended, tmp_path, edit, message):
+    path = tmp_path / "m.slm"
+    save_model(blended, path)
+
+    def apply(m):
+        edit(m)
+        return m
+
+    _rewrite(path, manifest=apply)
+    with pytest.raises(UnsafeModelError, match=message):
+        load_model(path)
+
+
+def test_a_file_with_extra_members_is_refused(blended, tmp_path):
+    path = tmp_path / "m.slm"
+    save_model(blended, path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("payload.pkl", b"\x80\x04")
+    with pytest.raises(UnsafeModelError, match="payload.pkl"):
+        load_model(path)
