@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import threading
 import warnings
 from collections import Counter
 from itertools import chain
@@ -41,6 +42,9 @@ from .sequences import TokenSequences, encode_tokens
 from .vectorizer import check_token_lists
 
 __all__ = ["LSTMAttentionClassifier"]
+
+# One seeded (training) region at a time per process: see LSTMAttentionClassifier._seeded.
+_SEEDED_REGION = threading.RLock()
 
 # ngram_lr="auto": this over the mean number of distinct n-grams per training document;
 # 0.047 on THUCNews titles (53 n-grams), where 0.05 measured best on validation.
@@ -588,7 +592,14 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
     @contextlib.contextmanager
     def _seeded(self):
-        """Seed torch from random_state on a forked global RNG, restored on exit."""
+        """Seed torch from random_state on a forked global RNG, restored on exit.
+
+        torch draws initial weights, dropout masks and shuffles from its process-wide
+        generator, which threads share: fits in threads (joblib's threading backend, Dask
+        with processes=False) would interleave their draws and none would be
+        reproducible. So the seeded region is serialised: one fit trains at a time per
+        process, and each gives the model a sequential fit gives.
+        """
         devices = []
         if str(self.device).startswith("cuda") and torch.cuda.is_available():
             devices = [torch.device(self.device).index or 0]
@@ -596,7 +607,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if self.random_state is not None:
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._split_seed_ = seed
-        with torch.random.fork_rng(devices=devices):
+        with _SEEDED_REGION, torch.random.fork_rng(devices=devices):
             if seed is not None:
                 torch.manual_seed(seed)
             yield

@@ -524,3 +524,29 @@ def test_verbose_fit_prints_the_epoch_tables_without_reinitialisation_notices(to
     assert out.count("train_loss") == 2  # the two tables' headers
     assert "Re-initializing" not in out
     assert [name for name, _ in clf.train_passes_] == ["early_stopping", "refit"]
+
+
+def test_seeded_fits_in_threads_equal_a_sequential_fit(tokens):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = tokens
+    params = dict(max_epochs=3, bag_ngrams=2, ngram_warmup=1)
+    sequential = tiny(**params).fit(X, y).predict_proba(X)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(lambda: tiny(**params).fit(X, y).predict_proba(X))
+                   for _ in range(3)]
+        results = [f.result() for f in futures]
+    for proba in results:
+        np.testing.assert_array_equal(proba, sequential)
+
+
+def test_grid_search_with_the_threading_backend_equals_the_sequential_one(toy_sentiment):
+    from joblib import parallel_backend
+
+    X, y = toy_sentiment
+    pipe = make_pipeline(JiebaSegmenter(), tiny(max_epochs=2))
+    grid = {"lstmattentionclassifier__hidden_size": [8, 16]}
+    sequential = GridSearchCV(pipe, grid, cv=2).fit(X, y).cv_results_["mean_test_score"]
+    with parallel_backend("threading", n_jobs=2):
+        threaded = GridSearchCV(pipe, grid, cv=2, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(threaded.cv_results_["mean_test_score"], sequential)
