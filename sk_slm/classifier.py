@@ -638,6 +638,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
         """Build the vocabulary and embedding table, then train.
 
+        Interrupted (``KeyboardInterrupt``, Ctrl-C in a notebook), ``fit`` re-raises it
+        and leaves the classifier unfitted, never half-trained. (skorch ends training on
+        a ``KeyboardInterrupt`` as if it had finished; here only an ``EarlyStopping``
+        callback may end it early so.)
+
         With early stopping, the classifier trains on all but ``validation_fraction`` of
         the documents until the held-out part's loss stops improving, then (``refit``)
         trains again from the same seed on all of them for that many epochs.
@@ -654,6 +659,29 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         -------
         self : LSTMAttentionClassifier
         """
+        try:
+            return self._fit(X, y, **fit_params)
+        except KeyboardInterrupt:
+            self._forget_fit()
+            raise
+
+    def _forget_fit(self) -> None:
+        """Back to unfitted: no fitted attribute left, skorch's as after __init__."""
+        for name in [n for n in vars(self) if n.endswith("_") and not n.endswith("__")]:
+            delattr(self, name)
+        self.initialized_, self.history_, self.virtual_params_ = False, None, {}
+
+    def _train(self, dataset: Dataset, y: np.ndarray, **fit_params) -> None:
+        """skorch's partial_fit, except that a KeyboardInterrupt that did not come from
+        early stopping (skorch takes any as the end of training) is raised again."""
+        epochs = len(self.history)
+        super().partial_fit(dataset, y, **fit_params)
+        stopped_early = any(isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+                            for _, cb in self.callbacks_)
+        if len(self.history) - epochs < self.max_epochs and not stopped_early:
+            raise KeyboardInterrupt
+
+    def _fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
         self._check_params(X)
         if not isinstance(X, TokenSequences):
             X = check_token_lists(X)  # once: the steps below reuse the validated list
@@ -673,7 +701,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             self.ngram_lr_ = self._resolve_ngram_lr(dataset)
             if not self.warm_start or not self.initialized_:  # as skorch's fit
                 self.initialize()
-            super().partial_fit(dataset, y_enc, **fit_params)
+            self._train(dataset, y_enc, **fit_params)
         del self.init_embeddings_  # the module holds the table now; don't pickle it twice
         pretraining = dict(self.callbacks_).get("pretraining")
         self.pretrain_loss_ = None if pretraining is None else pretraining.losses_

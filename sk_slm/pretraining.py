@@ -85,5 +85,7 @@ class LanguageModelPretraining(Callback):
             verbose=net.verbose,
         )
         lm.fit(net.get_dataset(X), None)
+        if len(lm.history) < self.epochs:  # skorch took a KeyboardInterrupt as the end
+            raise KeyboardInterrupt
         self.losses_ = [float(row["train_loss"]) for row in lm.history]
         self.state_dict_ = copy.deepcopy(net.module_.state_dict())

@@ -550,3 +550,34 @@ def test_grid_search_with_the_threading_backend_equals_the_sequential_one(toy_se
     with parallel_backend("threading", n_jobs=2):
         threaded = GridSearchCV(pipe, grid, cv=2, n_jobs=2).fit(X, y)
     np.testing.assert_array_equal(threaded.cv_results_["mean_test_score"], sequential)
+
+
+@pytest.mark.parametrize("params", [dict(), dict(early_stopping=False),
+                                    dict(bag_ngrams=0)])
+def test_an_interrupted_fit_leaves_the_classifier_unfitted(tokens, params):
+    from skorch.callbacks import Callback
+
+    class CtrlC(Callback):
+        def on_batch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    X, y = tokens
+    clf = tiny(max_epochs=4, **params).fit(X, y)  # fitted before
+    clf.set_params(callbacks=[("ctrl_c", CtrlC())])
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert not clf.initialized_ and not hasattr(clf, "module_")
+    assert not hasattr(clf, "label_encoder_") and not hasattr(clf, "best_epoch_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    # Fitted again without the interruption, it is the model a fresh fit gives.
+    clf.set_params(callbacks=None)
+    np.testing.assert_array_equal(clf.fit(X, y).predict_proba(X),
+                                  tiny(max_epochs=4, **params).fit(X, y).predict_proba(X))
+
+
+def test_early_stopping_is_not_taken_for_an_interrupt(tokens):
+    X, y = tokens
+    clf = tiny(max_epochs=200, patience=2, lr=0.05, refit=False).fit(X, y)
+    assert len(clf.history) < 200 and clf.initialized_

@@ -180,3 +180,16 @@ def test_bad_pretraining_settings_are_refused(tokens, params, message):
     X, y = tokens
     with pytest.raises(ValueError, match=message):
         tiny(**params).fit(X, y)
+
+
+def test_an_interrupted_pretraining_leaves_the_classifier_unfitted(tokens, monkeypatch):
+    X, y = tokens
+
+    def ctrl_c(net, *args, **kwargs):
+        raise KeyboardInterrupt  # skorch's partial_fit takes it as the end of training
+
+    monkeypatch.setattr(pretraining_module._LanguageModelNet, "fit_loop", ctrl_c)
+    clf = tiny(pretrain_epochs=2)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert not clf.initialized_ and not hasattr(clf, "module_")
