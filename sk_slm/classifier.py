@@ -504,6 +504,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 f"(AttentionRNN); module={self.module!r} has none it knows of.")
         for names, because in self._ineffective(X):
             warn_ineffective(self, names, because)
+        if self._has_ngram_part() and self.max_epochs <= self.ngram_warmup:
+            warnings.warn(
+                f"max_epochs={self.max_epochs} is not above ngram_warmup="
+                f"{self.ngram_warmup}: only the n-gram part trains, the recurrent network "
+                "never does. Raise max_epochs, or lower ngram_warmup.",
+                UserWarning, stacklevel=4)
 
     def _ineffective(self, X) -> list[tuple[list[str], str]]:
         """Parameters that other settings (or the kind of ``X``) make do nothing."""

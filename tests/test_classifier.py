@@ -433,7 +433,8 @@ def test_warns_when_early_stopping_keeps_only_the_ngram_part(tokens):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         assert tiny(ngram_lr=1.0, **params).fit(X, y).best_epoch_ > 3
-        # Training that ends within the warm-up gave the network no chance: no verdict.
+    # Training that cannot outlast the warm-up gives the network no chance: said so.
+    with pytest.warns(UserWarning, match="max_epochs=3 is not above ngram_warmup=3: only the"):
         tiny(ngram_lr=5.0, max_epochs=3, **params).fit(X, y)
 
 
