@@ -168,8 +168,8 @@ def compare(
     >>> table.round(3)  # doctest: +NORMALIZE_WHITESPACE
                     f1_macro_mean  f1_macro_diff_mean  f1_macro_folds_ahead
     model
-    svm_char_tfidf          0.734               0.000                     0
-    nb_word_counts          0.717              -0.017                     1
+    svm_char_tfidf          0.749                0.00                     0
+    nb_word_counts          0.689               -0.06                     0
 
     Notes
     -----
