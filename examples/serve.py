@@ -11,9 +11,14 @@
 ``load_model`` reads the safe format (JSON + safetensors), so the service never unpickles
 a file. The model is loaded once, at start-up; every request is one batched
 ``predict_proba`` call, and an empty or whitespace-only text still gets a prediction, so
-the answer always has one row per text. Requests are served one at a time (a plain
-``HTTPServer``): the pipeline is not meant to be called from several threads at once;
-run several processes behind a load balancer to serve more.
+the answer always has one row per text.
+
+Each connection gets its own thread (``ThreadingHTTPServer``), so a slow or huge request
+never holds up the others: reading a body waits at most ``TIMEOUT`` seconds for each
+piece of it, a body over ``MAX_BODY`` bytes is refused before it is read, and a bad one
+gets a 400 naming what is wrong. The model itself answers one request at a time (a lock):
+run several processes behind a load balancer to predict in parallel.
+``benchmarks/serve_load.py`` drives it with many concurrent clients, good and bad.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sk_slm import load_model
 
 MAX_BODY = 10 * 2**20  # bytes; a larger request is refused rather than read
+TIMEOUT = 10  # seconds a connection may stay silent while the server reads from it
 
 
 def predict_json(pipe, body: bytes) -> dict:
@@ -56,10 +62,13 @@ def predict_json(pipe, body: bytes) -> dict:
     }
 
 
-def make_server(pipe, host: str = "127.0.0.1", port: int = 8000) -> HTTPServer:
+def make_server(pipe, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
     """An HTTP server answering ``POST /predict`` with ``pipe`` (port 0: any free port)."""
+    model_lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = TIMEOUT  # the socket's: a client that stops sending is dropped
+
         def do_POST(self):  # noqa: N802 (the name http.server calls)
             if self.path != "/predict":
                 return self._send(404, {"error": "POST to /predict"})
@@ -70,7 +79,16 @@ def make_server(pipe, host: str = "127.0.0.1", port: int = 8000) -> HTTPServer:
             if size > MAX_BODY:
                 return self._send(413, {"error": f"body over {MAX_BODY} bytes"})
             try:
-                answer = predict_json(pipe, self.rfile.read(size))
+                body = self.rfile.read(size)
+            except TimeoutError:
+                self.close_connection = True
+                return None  # the client stopped sending: nobody is left to answer
+            if len(body) < size:
+                return self._send(400, {"error": f"the body ended after {len(body)} of "
+                                                 f"{size} bytes"})
+            try:
+                with model_lock:
+                    answer = predict_json(pipe, body)
             except ValueError as exc:
                 return self._send(400, {"error": str(exc)})
             self._send(200, answer)
@@ -86,7 +104,9 @@ def make_server(pipe, host: str = "127.0.0.1", port: int = 8000) -> HTTPServer:
         def log_message(self, *args):  # one line per request on stderr is noise here
             pass
 
-    return HTTPServer((host, port), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True  # a stuck connection never keeps the process alive
+    return server
 
 
 def post(url: str, payload: dict) -> tuple[int, dict]:

@@ -504,7 +504,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 f"(AttentionRNN); module={self.module!r} has none it knows of.")
         for names, because in self._ineffective(X):
             warn_ineffective(self, names, because)
-        if self._has_ngram_part() and self.max_epochs <= self.ngram_warmup:
+        # With early stopping (the refit's own fit has none: it was warned of already).
+        if self._has_ngram_part() and self._uses_validation() and (
+                self.max_epochs <= self.ngram_warmup):
             warnings.warn(
                 f"max_epochs={self.max_epochs} is not above ngram_warmup="
                 f"{self.ngram_warmup}: only the n-gram part trains, the recurrent network "
