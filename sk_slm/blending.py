@@ -243,6 +243,14 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         n = _n_rows(X)
         if n == 0:
             raise ValueError("X has 0 samples; BlendingClassifier needs at least 2.")
+        if not isinstance(y, np.ndarray) or y.dtype == object:
+            if len({isinstance(v, str) for v in np.asarray(y, dtype=object).ravel()}) > 1:
+                raise ValueError(
+                    "y mixes strings and numbers (e.g. 1 and '1'); numpy would turn them all "
+                    "into strings. Convert the labels to one type.")
+        shape = np.asarray(y).shape
+        if len(shape) != 1 and not (len(shape) == 2 and shape[1] == 1):
+            raise ValueError(f"y must be 1-D (one label per row), got shape {shape}.")
         y = column_or_1d(y, warn=True)
         if len(y) != n:
             raise ValueError(f"X has {n} rows but y has {len(y)} labels; they must match.")
@@ -255,7 +263,8 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = self.le_.classes_
         if len(self.classes_) < 2:
             raise ValueError(
-                f"y has one class ({self.classes_[0]!r}); a classifier needs at least two.")
+                f"y has a single class ({self.classes_[0]!r}; one class); a classifier "
+                "needs at least two.")
 
         # Every part is fitted on all the data (the model it predicts with), first.
         parts = [clone(estimator).fit(X, y, **fit_params) for _, estimator in self.estimators]

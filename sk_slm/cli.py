@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import os
 import sys
 import tempfile
@@ -47,6 +48,11 @@ def read_csv(path: str, text_column: str, label_column: str | None):
         raise CLIError(f"{path}: not a valid CSV ({str(exc).splitlines()[0]})") from None
     if df.empty:
         raise CLIError(f"{path}: no rows below the header")
+    with open(p, encoding="utf-8-sig", newline="") as fh:  # pandas renames duplicates
+        names = next(csv.reader(fh), [])
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise CLIError(f"{path}: the header names {twice[0]!r} twice; rename one of them")
     for col in (text_column, label_column):
         if col is not None and col not in df.columns:
             raise CLIError(
