@@ -95,3 +95,17 @@ def test_search_survives_a_killed_worker(cluster, toy_sentiment):
     np.testing.assert_allclose(grid.cv_results_["mean_test_score"],
                                local.cv_results_["mean_test_score"])
     assert grid.best_params_ == local.best_params_
+
+
+def test_dask_threaded_workers_give_the_sequential_search_exactly(toy_sentiment):
+    from distributed import Client, LocalCluster
+
+    X, y = toy_sentiment
+    local = search(X, y)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None, silence_logs=40) as lc, Client(lc) as client:
+        threaded = search(X, y, backend="dask", client=client)
+    # Same process, same torch threads: the seeded fits equal the sequential ones exactly.
+    np.testing.assert_array_equal(threaded.cv_results_["mean_test_score"],
+                                  local.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(threaded.predict_proba(X), local.predict_proba(X))
