@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .recurrent import rnn_states
 
@@ -125,13 +126,10 @@ class AttentionRNN(nn.Module):
         (batch, n_grams): rows of the n-gram part padded with PAD, ``ngram_weights``
         their weights.
         """
-        states = self.encode(ids, lengths)
-        scores = self.attention(states).squeeze(-1)
-        mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
-        scores = scores.masked_fill(~mask, float("-inf"))
-        weights = torch.softmax(scores, dim=1)  # exactly 0 on padding
-        context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)
-        logits = self.output(self.dropout(context))
+        if not return_attention and self._network_is_silent(ids):
+            logits = self._silent_network(ids)
+        else:
+            logits, weights = self._network(ids, lengths)
         if self.ngram_logits is not None:
             if ngrams is None or ngram_weights is None:
                 raise ValueError("this module has a wide n-gram part: pass ngrams and ngram_weights")
@@ -139,6 +137,40 @@ class AttentionRNN(nn.Module):
         if return_attention:
             return logits, weights
         return logits
+
+    def _network_is_silent(self, ids: torch.Tensor) -> bool:
+        """Whether the network's logits are exactly zero whatever it reads: its output layer
+        is zero and frozen, as during the n-gram part's warm-up. It then need not run."""
+        out = self.output
+        frozen = not (out.weight.requires_grad or out.bias.requires_grad)
+        # Inter-layer dropout draws inside cuDNN on CUDA: run the network there.
+        simple = self.rnn.num_layers == 1 or not ids.is_cuda
+        return frozen and simple and not out.weight.any() and not out.bias.any()
+
+    def _silent_network(self, ids: torch.Tensor) -> torch.Tensor:
+        """The zero logits of a silent network, drawing the random numbers its forward pass
+        draws (the dropout masks, in order), so that training that skips it is exactly
+        the training that runs it."""
+        if self.training:
+            embedded = self.dropout(self.embedding(ids))
+            rnn = self.rnn
+            width = rnn.hidden_size * (2 if rnn.bidirectional else 1)
+            if rnn.num_layers > 1 and rnn.dropout:
+                shape = (*embedded.shape[:2], width)
+                for _ in range(rnn.num_layers - 1):
+                    F.dropout(embedded.new_empty(shape), rnn.dropout, training=True)
+            self.dropout(embedded.new_empty((ids.shape[0], width)))
+        return self.output.weight.new_zeros((ids.shape[0], self.output.out_features))
+
+    def _network(self, ids: torch.Tensor, lengths: torch.Tensor):
+        """The recurrent network's logits and attention weights."""
+        states = self.encode(ids, lengths)
+        scores = self.attention(states).squeeze(-1)
+        mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
+        scores = scores.masked_fill(~mask, float("-inf"))
+        weights = torch.softmax(scores, dim=1)  # exactly 0 on padding
+        context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)
+        return self.output(self.dropout(context)), weights
 
 
 class BiLanguageModel(nn.Module):

@@ -582,3 +582,28 @@ def test_early_stopping_is_not_taken_for_an_interrupt(tokens):
     X, y = tokens
     clf = tiny(max_epochs=200, patience=2, lr=0.05, refit=False).fit(X, y)
     assert len(clf.history) < 200 and clf.initialized_
+
+
+@pytest.mark.parametrize("params", [dict(), dict(num_layers=2), dict(cell="gru", dropout=0.0)])
+def test_skipping_the_silent_network_in_the_warm_up_trains_exactly_the_same(tokens, params,
+                                                                            monkeypatch):
+    from sk_slm.module import AttentionRNN
+
+    X, y = tokens
+    settings = dict(max_epochs=4, bag_ngrams=2, ngram_warmup=2, **params)
+    calls = []
+    real = AttentionRNN._silent_network
+
+    def counted(self, ids):
+        calls.append(self.training)
+        return real(self, ids)
+
+    monkeypatch.setattr(AttentionRNN, "_silent_network", counted)
+    skipping = tiny(**settings).fit(X, y)
+    assert True in calls and False in calls  # training batches and validation ones skipped
+    monkeypatch.setattr(AttentionRNN, "_network_is_silent", lambda self, ids: False)
+    running = tiny(**settings).fit(X, y)
+    np.testing.assert_array_equal(skipping.predict_proba(X), running.predict_proba(X))
+    assert [row["train_loss"] for row in skipping.history_] == [
+        row["train_loss"] for row in running.history_]  # the refit's epochs
+    np.testing.assert_array_equal(skipping.validation_proba_, running.validation_proba_)
