@@ -182,6 +182,14 @@ def compare(
     if len(docs) != len(y):
         raise ValueError(f"X has {len(docs)} documents but y has {len(y)} labels.")
     scoring = [scoring] if isinstance(scoring, str) else list(scoring)
+    classes, counts = np.unique(y.astype(str) if y.dtype == object else y, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError(f"y has a single class ({classes[0].item()!r}); a comparison of "
+                         "classifiers needs at least two.")
+    if isinstance(cv, int) and counts.min() < cv:
+        raise ValueError(
+            f"class {classes[counts.argmin()].item()!r} has {counts.min()} document(s), fewer than "
+            f"cv={cv} folds: every fold must hold each class. Lower cv or add documents.")
     if isinstance(cv, int):
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     cv = check_cv(cv, y, classifier=True)

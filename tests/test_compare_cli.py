@@ -281,6 +281,17 @@ def test_cli_train_prints_the_model_hash_and_predict_checks_it(csv_file, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".sk_slm")) == []
 
 
+@pytest.mark.parametrize("y, message", [
+    (["a"] * 12, "single class"),
+    (["a"] * 10 + ["b"] * 2, r"class 'b' has 2 document\(s\), fewer than cv=3"),
+    (["a", "b"] * 5, "12 documents but y has 10"),
+])
+def test_compare_refuses_labels_it_cannot_fold(y, message):
+    X = ["好吃", "难吃", "一般", "很好"] * 3
+    with pytest.raises(ValueError, match=message):
+        compare(X, y, models=["nb_word_counts"], cv=3)
+
+
 def test_network_on_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     import torch
 
