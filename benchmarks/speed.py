@@ -1,7 +1,7 @@
 """Speed of the network against the hardware's own and against the linear baseline.
 
 Usage: python benchmarks/speed.py [DATA_DIR] [--repeats=3] [--skip-steps] [--skip-main-job]
-       [--skip-threads]
+       [--skip-threads] [--out=speed.md]
 (default DATA_DIR: ../shared/data)
 
 Every figure is a ratio measured side by side in this one run, then the median over
@@ -241,7 +241,7 @@ def wall_section(lines: list[str]) -> None:
 
 
 def main(data_dir: Path, repeats: int, main_job: bool, threads: bool,
-         steps: bool = True) -> None:
+         steps: bool = True, out: str = "speed.md") -> None:
     lines = [header("Speed: the network against the hardware and the baseline"),
              f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
              f"median of {repeats} repeats.\n"]
@@ -252,7 +252,7 @@ def main(data_dir: Path, repeats: int, main_job: bool, threads: bool,
         threads_section(lines)
     if main_job:
         wall_section(lines)
-    write_result("speed.md", "\n".join(lines) + "\n")
+    write_result(out, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
@@ -260,4 +260,5 @@ if __name__ == "__main__":
                 for a in sys.argv[1:] if a.startswith("--"))
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     main(Path(args[0]) if args else DEFAULT_DATA, int(opts.get("repeats", 3)),
-         "skip-main-job" not in opts, "skip-threads" not in opts, "skip-steps" not in opts)
+         "skip-main-job" not in opts, "skip-threads" not in opts, "skip-steps" not in opts,
+         opts.get("out", "speed.md"))
