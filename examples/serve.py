@@ -104,9 +104,12 @@ def make_server(pipe, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTT
         def log_message(self, *args):  # one line per request on stderr is noise here
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True  # a stuck connection never keeps the process alive
-    return server
+    return _Server((host, port), Handler)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck connection never keeps the process alive
+    request_queue_size = 128  # connections waiting to be accepted (the default 5 resets some)
 
 
 def post(url: str, payload: dict) -> tuple[int, dict]:
