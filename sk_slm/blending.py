@@ -139,7 +139,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())],
     ...     random_state=0).fit(X, y)
     >>> blend.weights_.round(2).tolist()
-    [1.0, 0.0]
+    [0.75, 0.25]
     """
 
     # estimators and weights are checked in _check_params: their constraints are structural.

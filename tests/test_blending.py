@@ -194,3 +194,11 @@ def test_with_the_network_it_trains_the_network_once_on_the_held_out_rows_it_kep
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-6)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_allclose(restored.predict_proba(TEXTS), proba)
+
+
+def test_docstring_example_runs():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("sk_slm.blending"))
+    assert result.attempted >= 5 and result.failed == 0
