@@ -686,7 +686,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         super().partial_fit(dataset, y, **fit_params)
         stopped_early = any(isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
                             for _, cb in self.callbacks_)
-        if len(self.history) - epochs < self.max_epochs and not stopped_early:
+        planned = fit_params.get("epochs") or self.max_epochs  # skorch's fit_loop(epochs=)
+        if len(self.history) - epochs < planned and not stopped_early:
             raise KeyboardInterrupt
 
     def _fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:

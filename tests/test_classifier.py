@@ -582,6 +582,8 @@ def test_early_stopping_is_not_taken_for_an_interrupt(tokens):
     X, y = tokens
     clf = tiny(max_epochs=200, patience=2, lr=0.05, refit=False).fit(X, y)
     assert len(clf.history) < 200 and clf.initialized_
+    # Nor is a number of epochs asked of skorch's fit loop.
+    assert len(tiny(early_stopping=False).fit(X, y, epochs=2).history) == 2
 
 
 @pytest.mark.parametrize("params", [dict(), dict(num_layers=2), dict(cell="gru", dropout=0.0)])
