@@ -535,8 +535,9 @@ def load(path: str | os.PathLike, *, device: str | None = None, sha256: str | No
     except (zipfile.BadZipFile, EOFError) as exc:
         raise UnsafeModelError(
             f"{name!r} is not an sk_slm safe model, or it is truncated: {exc}") from None
-    except (KeyError, UnicodeDecodeError, json.JSONDecodeError, zlib.error) as exc:
-        raise UnsafeModelError(f"{name!r} is not an sk_slm safe model: {exc}") from None
+    except (KeyError, ValueError, zlib.error, NotImplementedError, RuntimeError,
+            RecursionError) as exc:  # missing members, bad JSON or text, odd compression
+        raise UnsafeModelError(f"{name!r} is not an sk_slm safe model: {exc!r}") from None
     if members - _MEMBERS - {_SIGNATURE}:
         raise UnsafeModelError(
             f"{name!r} holds members a safe model does not: {sorted(members - _MEMBERS)}.")

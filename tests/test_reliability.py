@@ -645,3 +645,22 @@ def test_the_service_answers_any_body_or_names_what_is_wrong(pipe, body):
         assert str(exc)
         return
     assert len(answer["labels"]) == len(answer["proba"])
+
+
+def test_zip_tricks_are_refused_with_the_models_own_error(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("manifest.json", "[" * 100_000 + "]" * 100_000)  # too deep for json
+        zf.writestr("arrays.safetensors", b"")
+    (tmp_path / "deep.slm").write_bytes(buffer.getvalue())
+    with pytest.raises(UnsafeModelError, match="RecursionError"):
+        load_model(tmp_path / "deep.slm")
+    data = bytearray(buffer.getvalue())  # a compression method zipfile does not know
+    for header, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = data.find(header) + offset
+        data[at:at + 2] = (99).to_bytes(2, "little")
+    (tmp_path / "odd.slm").write_bytes(bytes(data))
+    with pytest.raises(UnsafeModelError, match="NotImplementedError"):
+        load_model(tmp_path / "odd.slm")
