@@ -68,25 +68,26 @@ class NGramTfidf:
                 "exact n-gram codes; lower bag_ngrams or set max_vocab.")
         self.n, self.n_tokens = n, n_tokens
 
-    def _counts(self, ids: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
-        codes, owner = ngram_codes(ids, offsets, self.n, self.n_tokens + 1)
+    def _counts(self, codes: np.ndarray, owner: np.ndarray, n_docs: int) -> sparse.csr_matrix:
         vocab = self.vocabulary_
         cols = np.searchsorted(vocab, codes)
         known = cols < len(vocab)
         known[known] = vocab[cols[known]] == codes[known]
         counts = sparse.csr_matrix(
             (np.ones(known.sum(), dtype=np.float64), (owner[known], cols[known])),
-            shape=(len(offsets) - 1, len(vocab)))
+            shape=(n_docs, len(vocab)))
         counts.sum_duplicates()
         return counts
 
     def fit_transform(self, ids: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
-        codes, _ = ngram_codes(ids, offsets, self.n, self.n_tokens + 1)
+        codes, owner = ngram_codes(ids, offsets, self.n, self.n_tokens + 1)
         self.vocabulary_ = np.unique(codes)
-        counts = self._counts(ids, offsets)
+        counts = self._counts(codes, owner, len(offsets) - 1)
         self.tfidf_ = TfidfTransformer(sublinear_tf=True)
         return self.tfidf_.fit_transform(counts).astype(np.float32)
 
     def transform(self, ids: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
         """TF-IDF of the documents' n-grams seen in fit (rows of zeros for none)."""
-        return self.tfidf_.transform(self._counts(ids, offsets)).astype(np.float32)
+        codes, owner = ngram_codes(ids, offsets, self.n, self.n_tokens + 1)
+        counts = self._counts(codes, owner, len(offsets) - 1)
+        return self.tfidf_.transform(counts).astype(np.float32)

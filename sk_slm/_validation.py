@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Interval", "Options", "validate_params", "warn_ineffective"]
+__all__ = ["Interval", "Options", "reject_mixed_labels", "same_value", "validate_params",
+           "warn_ineffective"]
 
 
 class Interval:
@@ -108,15 +109,27 @@ def warn_ineffective(estimator: Any, names: list[str], because: str) -> None:
     defaults = {name: p.default for name, p in
                 inspect.signature(type(estimator).__init__).parameters.items()}
     changed = [name for name in names
-               if not _same(getattr(estimator, name), defaults.get(name))]
+               if not same_value(getattr(estimator, name), defaults.get(name))]
     if changed:
         what = ", ".join(f"{name}={getattr(estimator, name)!r}" for name in changed)
         warnings.warn(f"{what} has no effect: {because}.", UserWarning, stacklevel=5)
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Whether a parameter value is its default: the same object, or equal and of one type."""
+    if a is b:
+        return True
     try:
-        return bool(a == b) and type(a) is type(b)
-    except (TypeError, ValueError):
-        return a is b
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):  # arrays and the like
+        return False
+
+
+def reject_mixed_labels(y: Any) -> None:
+    """Refuse labels mixing strings and numbers, which numpy would turn all into strings."""
+    if not isinstance(y, np.ndarray) or y.dtype == object:
+        if len({isinstance(v, str) for v in np.asarray(y, dtype=object).ravel()}) > 1:
+            raise ValueError(
+                "y mixes strings and numbers (e.g. 1 and '1'); numpy would turn them all "
+                "into strings. Convert the labels to one type.")
 

@@ -35,7 +35,13 @@ from torch.utils.data import Dataset, Subset
 
 from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset, _truncate
 from ._ngrams import NGramTfidf
-from ._validation import Interval, Options, validate_params, warn_ineffective
+from ._validation import (
+    Interval,
+    Options,
+    reject_mixed_labels,
+    validate_params,
+    warn_ineffective,
+)
 from .module import UNK, AttentionRNN
 from .pretraining import LanguageModelPretraining
 from .sequences import TokenSequences, encode_tokens
@@ -623,13 +629,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def _check_labels(self, X, y) -> np.ndarray:
         if y is None:
             raise ValueError("y is required: LSTMAttentionClassifier is supervised.")
-        if not isinstance(y, np.ndarray) or y.dtype == object:
-            kinds = {isinstance(v, str) for v in y}
-            if len(kinds) > 1:
-                raise ValueError(
-                    "y mixes strings and numbers (e.g. 1 and '1'); numpy would turn them "
-                    "all into strings. Convert the labels to one type."
-                )
+        reject_mixed_labels(y)
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")

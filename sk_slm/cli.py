@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ._files import written_whole
 from .baselines import BASELINES
 
 # The bundled run must finish in under 2 minutes on a 2-core machine (benchmarks/speed.py).
@@ -213,7 +211,7 @@ def _cmd_train(args) -> None:
         # The safe format (no code runs when it is loaded), written whole or not at all.
         digest = f" (SHA-256 {save(pipe, args.out)})"
     else:
-        with _written_whole(args.out) as tmp:
+        with written_whole(args.out) as tmp:
             joblib.dump(pipe, tmp)
         digest = ""
     print(f"trained {args.model} on {len(X)} documents in {time.perf_counter() - start:.1f}s; "
@@ -246,25 +244,10 @@ def _cmd_predict(args) -> None:
         for k, c in enumerate(pipe.classes_):
             out[f"proba_{c}"] = proba[:, k]
     if args.out:
-        with _written_whole(args.out) as tmp:  # never a partial CSV at args.out
+        with written_whole(args.out) as tmp:  # never a partial CSV at args.out
             out.to_csv(tmp, index=False)
     else:
         out.to_csv(sys.stdout, index=False)
-
-
-@contextlib.contextmanager
-def _written_whole(path: str):
-    """A temporary path beside ``path``, moved onto it only once written completely."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sk_slm-", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def build_parser() -> argparse.ArgumentParser:

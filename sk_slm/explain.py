@@ -7,7 +7,7 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from .blending import BlendingClassifier
+from .blending import BlendingClassifier, _final_step
 from .classifier import LSTMAttentionClassifier
 from .segmenter import JiebaSegmenter
 
@@ -26,8 +26,7 @@ def _attention(model: Any, data: Any, tokens: Any):
         return _attention(model[-1], data, tokens)
     if isinstance(model, BlendingClassifier):
         for part in model.estimators_:
-            final = part[-1] if isinstance(part, Pipeline) else part
-            if isinstance(final, LSTMAttentionClassifier):
+            if isinstance(_final_step(part), LSTMAttentionClassifier):
                 return _attention(part, data, tokens)
     raise TypeError(
         "explain needs a model whose network is an LSTMAttentionClassifier: a pipeline "

@@ -34,13 +34,11 @@ codec below.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import io
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 import zlib
@@ -54,7 +52,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 
+from ._files import written_whole
 from ._ngrams import NGramTfidf
+from ._validation import same_value
 from .blending import BlendingClassifier
 from .classifier import LSTMAttentionClassifier
 from .module import AttentionRNN
@@ -155,15 +155,6 @@ def _decode_value(value: Any) -> Any:
             return {_decode_value(k): _decode_value(v) for k, v in value["__dict__"]}
         raise UnsafeModelError(f"unexpected object in the file: {sorted(value)[:3]}")
     return value
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a is b:
-        return True
-    try:
-        return type(a) is type(b) and bool(a == b)
-    except (TypeError, ValueError):
-        return False
 
 
 def _is_number(value: Any) -> bool:
@@ -298,7 +289,7 @@ def _node(est: Any, key: str, arrays: dict) -> dict:
     if not parts_param:  # only what differs from the defaults
         defaults = cls().get_params(deep=False)
         params = {k: v for k, v in params.items()
-                  if k not in defaults or not _same(v, defaults[k])}
+                  if k not in defaults or not same_value(v, defaults[k])}
     node["params"] = {k: _encode_value(k, v) for k, v in params.items()}
     state = {}
     for name, kind in SAVED_STATE[cls].items():
@@ -353,25 +344,14 @@ def save(model: Any, path: str | os.PathLike, *, key: bytes | str | None = None)
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "model": tree,
                            "arrays_sha256": hashlib.sha256(blob).hexdigest()},
                           ensure_ascii=False).encode("utf-8")
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = tempfile.NamedTemporaryFile(dir=directory, prefix=".sk_slm-", suffix=".tmp",
-                                      delete=False)
-    try:
-        with tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with written_whole(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("manifest.json", manifest)
             zf.writestr("arrays.safetensors", blob)
             if key is not None:
                 zf.writestr(_SIGNATURE, _sign(key, manifest, blob))
-        with open(tmp.name, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
-            os.fsync(fh.fileno())
-        os.replace(tmp.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp.name)
-        raise
-    return digest
+        with open(tmp, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
 
 
 _SIGNATURE = "signature.hmac"

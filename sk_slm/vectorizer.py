@@ -341,26 +341,24 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self._fit(X)
         return self
 
-    def _fit(self, X: Any) -> tuple[list, np.ndarray, np.ndarray]:
-        """Fit; returns the corpus's token lists (empty without ``corpus``) and X encoded
-        (ids, offsets), so that ``fit_transform`` does not encode X a second time."""
+    def _fit(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Fit; returns X encoded (ids, offsets), so that ``fit_transform`` does not
+        encode X a second time."""
         self._validate_params()
         docs = check_token_lists(X)
         self.n_added_tokens_ = 0
-        corpus = []
         if self.pretrained is not None:
             self.wv_ = load_vectors(self.pretrained, self.pretrained_format, self.limit)
             if self.output == "sequence" and self.missing_tokens == "add":
                 self._add_missing_tokens(docs)
         else:
-            corpus = self._corpus_sentences(X)
-            self.wv_ = self._train(docs + corpus)
+            self.wv_ = self._train(docs + self._corpus_sentences(X))
         vectors = self.wv_.vectors
         if vectors.dtype != np.float32:
             self.wv_.vectors = vectors.astype(np.float32)
         ids, offsets = self._encode(docs)
         self._fit_weights(ids, offsets)
-        return corpus, ids, offsets
+        return ids, offsets
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray | TokenSequences:
         """Fit, then transform ``X`` (encoded once).
@@ -376,7 +374,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         -------
         ndarray of float32, shape (n_documents, n_features_out_), or TokenSequences
         """
-        _, ids, offsets = self._fit(X)
+        ids, offsets = self._fit(X)
         return self._output(ids, offsets)
 
     def _add_missing_tokens(self, docs: list) -> None:
