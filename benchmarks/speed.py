@@ -49,11 +49,11 @@ from sk_slm import (  # noqa: E402
     make_baseline,
     make_lstm_pipeline,
 )
-from sk_slm._batches import _BucketBatchSampler, _collate, _SequenceDataset, _truncate  # noqa: E402
+from sk_slm._batches import _BucketBatchSampler, _collate, _SequenceDataset  # noqa: E402
 from sk_slm.cli import QUICK_CV, QUICK_LSTM, QUICK_SAMPLES  # noqa: E402
 from sk_slm.module import AttentionRNN  # noqa: E402
 from sk_slm.recurrent import packed_rnn_states  # noqa: E402
-from sk_slm.sequences import encode_tokens  # noqa: E402
+from sk_slm.sequences import encode_tokens, truncate  # noqa: E402
 
 
 # --------------------------------------------------------------------------- 1. step
@@ -81,7 +81,7 @@ def batches(docs: list[str], n_batches: int, seed: int = 0) -> tuple[list, int]:
     tokens = JiebaSegmenter(granularity="char").fit_transform(docs)
     vocab = {t: i + 2 for i, t in enumerate(sorted({t for doc in tokens for t in doc}))}
     ids, offsets = encode_tokens(tokens, vocab, 1)
-    ids, offsets, _ = _truncate(ids, offsets, 256, "head")
+    ids, offsets, _ = truncate(ids, offsets, 256, "head")
     dataset = _SequenceDataset(ids, offsets, np.zeros(len(tokens), dtype=int))
     with torch.random.fork_rng():
         torch.manual_seed(seed)

@@ -8,8 +8,10 @@
     python examples/serve.py --quick   # what the tests run: train a tiny model on 300
                                        # bundled reviews, serve it, query it once, stop
 
-``load_model`` reads the safe format (JSON + safetensors), so the service never unpickles
-a file. The model is loaded once, at start-up; every request is one batched
+Either file format: one written by ``save_model`` (read by ``load_model``: JSON +
+safetensors, PyTorch needed), or one written by ``export_onnx`` (read by
+``OnnxClassifier``: ONNX Runtime, no PyTorch needed; ``--quick --onnx`` demonstrates it).
+Neither ever unpickles a file. The model is loaded once, at start-up; every request is one batched
 ``predict_proba`` call, and an empty or whitespace-only text still gets a prediction, so
 the answer always has one row per text.
 
@@ -31,12 +33,24 @@ import threading
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import zipfile
 from pathlib import Path
-
-from sk_slm import load_model
 
 MAX_BODY = 10 * 2**20  # bytes; a larger request is refused rather than read
 TIMEOUT = 10  # seconds a connection may stay silent while the server reads from it
+
+
+def load(path):
+    """The model in ``path``: an ``export_onnx`` file, or a ``save_model`` one."""
+    with zipfile.ZipFile(path) as zf:
+        kind = json.loads(zf.read("manifest.json")).get("format")
+    if kind == "sk_slm-onnx":
+        from sk_slm import OnnxClassifier  # no PyTorch is imported
+
+        return OnnxClassifier(path)
+    from sk_slm import load_model
+
+    return load_model(path)
 
 
 def predict_json(pipe, body: bytes) -> dict:
@@ -122,19 +136,19 @@ def post(url: str, payload: dict) -> tuple[int, dict]:
         return err.code, json.loads(err.read())
 
 
-def quick_demo() -> None:
+def quick_demo(onnx: bool = False) -> None:
     """Train a tiny model on 300 bundled reviews, save and load it, serve it, query it."""
     from sklearn.model_selection import train_test_split
 
-    from sk_slm import load_reviews, make_lstm_pipeline, save_model
+    from sk_slm import export_onnx, load_reviews, make_lstm_pipeline, save_model
 
     X, y = load_reviews(return_X_y=True)
     X, _, y, _ = train_test_split(X, y, train_size=300, stratify=y, random_state=0)
     pipe = make_lstm_pipeline(max_epochs=2, hidden_size=16).fit(X, y)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.slm"
-        save_model(pipe, path)
-        server = make_server(load_model(path), port=0)
+        (export_onnx if onnx else save_model)(pipe, path)
+        server = make_server(load(path), port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/predict"
@@ -153,16 +167,19 @@ def quick_demo() -> None:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", nargs="?", help="a file written by save_model / sk-slm train")
+    parser.add_argument("model", nargs="?",
+                        help="a file written by save_model / sk-slm train, or by export_onnx")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--quick", action="store_true", help=quick_demo.__doc__)
+    parser.add_argument("--onnx", action="store_true",
+                        help="with --quick: export the model with export_onnx and serve that")
     args = parser.parse_args(argv)
     if args.quick:
-        return quick_demo()
+        return quick_demo(onnx=args.onnx)
     if args.model is None:
         parser.error("give the model file (or --quick)")
-    server = make_server(load_model(args.model), args.host, args.port)
+    server = make_server(load(args.model), args.host, args.port)
     print(f"serving {args.model} on http://{args.host}:{server.server_port}/predict", flush=True)
     try:
         server.serve_forever()

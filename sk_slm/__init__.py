@@ -4,31 +4,50 @@ jieba segmentation -> gensim Word2Vec embeddings -> a BiLSTM with attention (PyT
 wrapped by skorch), with the traditional baselines one call away.
 """
 
-from .baselines import BASELINES, make_baseline, make_lstm_pipeline
-from .blending import BlendingClassifier
-from .classifier import LSTMAttentionClassifier
-from .compare import compare, plot_comparison
-from .datasets import load_reviews
-from .distributed import dask_backend
-from .explain import AttentionHTML, explain, render_attention_html
-from .module import AttentionRNN
-from .persistence import UnsafeModelError
-from .persistence import load as load_model
-from .persistence import save as save_model
-from .pretraining import LanguageModelPretraining
-from .segmenter import (
-    JiebaSegmenter,
-    SegmentedDocuments,
-    check_documents,
-    clear_segmentation_cache,
-    passthrough_analyzer,
-)
-from .sequences import TokenSequences
-from .significance import paired_difference
-from .streaming import iter_batches, predict_file, predict_stream
-from .vectorizer import EmptyDocumentWarning, Word2VecVectorizer, check_token_lists, load_vectors
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+# Public name -> (module, attribute). Imported on first use (PEP 562), so that a module
+# that needs no PyTorch (the ONNX serving path, the segmenter) loads without it.
+_PUBLIC: dict[str, tuple[str, str]] = {
+    "BASELINES": ("baselines", "BASELINES"),
+    "make_baseline": ("baselines", "make_baseline"),
+    "make_lstm_pipeline": ("baselines", "make_lstm_pipeline"),
+    "BlendingClassifier": ("blending", "BlendingClassifier"),
+    "LSTMAttentionClassifier": ("classifier", "LSTMAttentionClassifier"),
+    "compare": ("comparison", "compare"),
+    "plot_comparison": ("comparison", "plot_comparison"),
+    "load_reviews": ("datasets", "load_reviews"),
+    "dask_backend": ("distributed", "dask_backend"),
+    "AttentionHTML": ("explanation", "AttentionHTML"),
+    "explain": ("explanation", "explain"),
+    "render_attention_html": ("explanation", "render_attention_html"),
+    "AttentionRNN": ("module", "AttentionRNN"),
+    "NGramTfidfVectorizer": ("ngram_vectorizer", "NGramTfidfVectorizer"),
+    "UnsafeModelError": ("persistence", "UnsafeModelError"),
+    "load_model": ("persistence", "load"),
+    "save_model": ("persistence", "save"),
+    "LanguageModelPretraining": ("pretraining", "LanguageModelPretraining"),
+    "JiebaSegmenter": ("segmenter", "JiebaSegmenter"),
+    "SegmentedDocuments": ("segmenter", "SegmentedDocuments"),
+    "check_documents": ("segmenter", "check_documents"),
+    "clear_segmentation_cache": ("segmenter", "clear_segmentation_cache"),
+    "passthrough_analyzer": ("segmenter", "passthrough_analyzer"),
+    "TokenSequences": ("sequences", "TokenSequences"),
+    "paired_difference": ("significance", "paired_difference"),
+    "iter_batches": ("streaming", "iter_batches"),
+    "predict_file": ("streaming", "predict_file"),
+    "predict_stream": ("streaming", "predict_stream"),
+    "EmptyDocumentWarning": ("vectorizer", "EmptyDocumentWarning"),
+    "Word2VecVectorizer": ("vectorizer", "Word2VecVectorizer"),
+    "check_token_lists": ("vectorizer", "check_token_lists"),
+    "load_vectors": ("vectorizer", "load_vectors"),
+    "export_onnx": ("onnx_model", "export_onnx"),
+    "OnnxClassifier": ("onnx_model", "OnnxClassifier"),
+}
+
 
 __all__ = [
     "BASELINES",
@@ -44,6 +63,8 @@ __all__ = [
     "save_model",
     "load_model",
     "UnsafeModelError",
+    "export_onnx",
+    "OnnxClassifier",
     "iter_batches",
     "predict_stream",
     "predict_file",
@@ -59,7 +80,21 @@ __all__ = [
     "passthrough_analyzer",
     "TokenSequences",
     "Word2VecVectorizer",
+    "NGramTfidfVectorizer",
     "EmptyDocumentWarning",
     "check_token_lists",
     "load_vectors",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'sk_slm' has no attribute {name!r}")
+    module, attribute = _PUBLIC[name]
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    globals()[name] = value  # the next lookup is a plain one
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

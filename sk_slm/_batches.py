@@ -100,25 +100,6 @@ class _BucketBatchSampler:
             yield batches[k]
 
 
-def _truncate(ids, offsets, max_len, how):
-    """Cut every document to ``max_len`` tokens; return (ids, offsets, kept-mask)."""
-    lengths = np.diff(offsets)
-    if max_len is None or len(lengths) == 0 or lengths.max() <= max_len:
-        return ids, offsets, np.ones(len(ids), dtype=bool)
-    pos = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
-    n = np.repeat(lengths, lengths)
-    if how == "head":
-        keep = pos < max_len
-    elif how == "tail":
-        keep = pos >= n - max_len
-    else:
-        head = (max_len + 1) // 2
-        keep = (pos < head) | (pos >= n - (max_len - head))
-    new_offsets = np.zeros_like(offsets)
-    np.cumsum(np.minimum(lengths, max_len), out=new_offsets[1:])
-    return ids[keep], new_offsets, keep
-
-
 def _bucket_iterator(iterator, dataset, batch_size: int, training: bool, kwargs: dict):
     """``iterator`` (a DataLoader class) over length buckets of ``dataset``, padded by
     ``_collate``; ``kwargs`` may override the collate function and generator."""

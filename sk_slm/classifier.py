@@ -33,7 +33,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
-from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset, _truncate
+from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset
 from ._ngrams import NGramTfidf
 from ._validation import (
     Interval,
@@ -44,7 +44,7 @@ from ._validation import (
 )
 from .module import UNK, AttentionRNN
 from .pretraining import LanguageModelPretraining
-from .sequences import TokenSequences, encode_tokens
+from .sequences import TokenSequences, encode_tokens, truncate
 from .vectorizer import check_token_lists
 
 __all__ = ["LSTMAttentionClassifier"]
@@ -480,7 +480,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def _dataset(self, full_ids, full_offsets, y=None, fit: bool = False) -> _SequenceDataset:
         # max_len bounds the recurrent network's work; the n-gram part is cheap and
         # reads the whole document, as the TF-IDF baselines do.
-        ids, offsets, _ = _truncate(full_ids, full_offsets, self.max_len, self.truncation)
+        ids, offsets, _ = truncate(full_ids, full_offsets, self.max_len, self.truncation)
         if self.ngrams_ is None:
             return _SequenceDataset(ids, offsets, y)
         if fit:
@@ -827,7 +827,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         """
         self._check_fitted()
         ids, offsets = self._encode(X)
-        kept = _truncate(ids, offsets, self.max_len, self.truncation)[2]
+        kept = truncate(ids, offsets, self.max_len, self.truncation)[2]
         dataset = self._dataset(ids, offsets)
         order = np.argsort(dataset.lengths, kind="stable")
         per_doc: list[np.ndarray] = [None] * len(dataset)  # type: ignore[list-item]

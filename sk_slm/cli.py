@@ -78,7 +78,7 @@ def read_csv(path: str, text_column: str, label_column: str | None):
 
 def _cmd_compare(args) -> None:
     from .baselines import make_baseline, make_lstm_pipeline
-    from .compare import compare, plot_comparison
+    from .comparison import compare, plot_comparison
     from .datasets import load_reviews
 
     models = args.models.split(",") if args.models else None
@@ -187,7 +187,7 @@ def _check_lstm_options(options: dict, models) -> None:
 
 
 def _default_models():
-    from .compare import DEFAULT_MODELS
+    from .comparison import DEFAULT_MODELS
 
     return DEFAULT_MODELS
 

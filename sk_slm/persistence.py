@@ -54,10 +54,11 @@ from sklearn.utils import Bunch
 
 from ._files import written_whole
 from ._ngrams import NGramTfidf
-from ._validation import same_value
+from ._validation import same_value, validate_params
 from .blending import BlendingClassifier
 from .classifier import LSTMAttentionClassifier
 from .module import AttentionRNN
+from .ngram_vectorizer import NGramTfidfVectorizer
 from .segmenter import JiebaSegmenter, passthrough_analyzer
 from .vectorizer import Word2VecVectorizer
 
@@ -82,6 +83,7 @@ SAVED_STATE: dict[type, dict[str, str]] = {
                               "train_passes_": "json", "pretrain_loss_": "json",
                               "retried_without_ngrams_": "bool", "module_": "codec"},
     TfidfVectorizer: {"vocabulary_": "json", "idf_": "array"},
+    NGramTfidfVectorizer: {"vocabulary_": "json", "ngram_codes_": "array", "idf_": "array"},
     LogisticRegression: {"classes_": "labels", "coef_": "array", "intercept_": "array",
                          "n_iter_": "array", "n_features_in_": "int"},
     BlendingClassifier: {"classes_": "labels", "weights_": "array",
@@ -322,7 +324,8 @@ def save(model: Any, path: str | os.PathLike, *, key: bytes | str | None = None)
     model : estimator or Pipeline
         Made of :class:`~sk_slm.JiebaSegmenter`, :class:`~sk_slm.Word2VecVectorizer`,
         :class:`~sk_slm.LSTMAttentionClassifier`, :class:`~sk_slm.BlendingClassifier`,
-        scikit-learn's ``TfidfVectorizer`` and ``LogisticRegression``, and
+        :class:`~sk_slm.NGramTfidfVectorizer`, scikit-learn's ``TfidfVectorizer`` and
+        ``LogisticRegression``, and
         ``Pipeline``: the default :func:`~sk_slm.make_lstm_pipeline` and its parts.
         Other models (the LinearSVC baselines) can be saved with skops.io or joblib.
     path : str or path-like
@@ -397,7 +400,8 @@ def _rebuild(node: Any, key: str, arrays: dict, device: str | None) -> Any:
         params[_PARTS[cls]] = parts
     if cls is LSTMAttentionClassifier:
         params["device"] = _usable_device(params.get("device", "cpu"), device)
-    if cls is TfidfVectorizer and isinstance(params.get("ngram_range"), list):
+    if cls in (TfidfVectorizer, NGramTfidfVectorizer) and isinstance(
+            params.get("ngram_range"), list):
         params["ngram_range"] = tuple(params["ngram_range"])
     try:
         est = cls(**params)
@@ -447,6 +451,8 @@ def _finish(est: Any, parts: list | None) -> None:
         if len(est.vocabulary_) != len(est.idf_) or sorted(est.vocabulary_.values()) != list(
                 range(len(est.idf_))):
             raise UnsafeModelError("a TfidfVectorizer's vocabulary does not match its IDF.")
+    if isinstance(est, NGramTfidfVectorizer) and hasattr(est, "idf_"):
+        _check_ngram_vectorizer(est)
     if isinstance(est, LogisticRegression) and hasattr(est, "coef_"):
         rows = 1 if len(est.classes_) == 2 else len(est.classes_)
         if (est.coef_.shape != (rows, est.n_features_in_) or est.intercept_.shape != (rows,)):
@@ -463,6 +469,38 @@ def _finish(est: Any, parts: list | None) -> None:
             if not np.isin(part.classes_, est.classes_).all():
                 raise UnsafeModelError(
                     f"the blend's part {part_name!r} has classes the blend does not.")
+
+
+def _check_ngram_vectorizer(est: NGramTfidfVectorizer) -> None:
+    """Its vocabulary, n-gram codes and IDF must describe one another."""
+    try:
+        validate_params(est, est._parameter_constraints)
+    except ValueError as exc:
+        raise UnsafeModelError(str(exc)) from None
+    if est.ngram_range[1] > 64:  # more digits than an int64 code can hold
+        raise UnsafeModelError(f"ngram_range={est.ngram_range!r} cannot have been fitted.")
+    n_tokens, codes = len(est.vocabulary_), est.ngram_codes_
+    if (not isinstance(est.vocabulary_, dict)
+            or sorted(est.vocabulary_.values()) != list(range(n_tokens))):
+        raise UnsafeModelError("an NGramTfidfVectorizer's vocabulary is not numbered 0..n-1.")
+    if (codes.ndim != 1 or codes.dtype != np.int64 or est.idf_.shape != codes.shape
+            or (len(codes) and (codes[0] < 1 or (np.diff(codes) <= 0).any()))):
+        raise UnsafeModelError(
+            "an NGramTfidfVectorizer's n-gram codes are not sorted, or do not match its IDF.")
+    if est.ngram_range[0] == 1 and not np.array_equal(codes[:n_tokens],
+                                                      np.arange(1, n_tokens + 1)):
+        # Every token of the training documents is one of their unigrams.
+        raise UnsafeModelError(
+            "an NGramTfidfVectorizer's vocabulary does not match its n-gram codes.")
+    # A code is max_n digits at most, each a token id + 1, its leading zeros only above.
+    rest, ended = codes.copy(), np.zeros(len(codes), dtype=bool)
+    bad = codes % (n_tokens + 2) == 0
+    for _ in range(est.ngram_range[1]):
+        rest, digit = np.divmod(rest, n_tokens + 2)
+        bad |= (digit > n_tokens) | (ended & (digit != 0))
+        ended |= digit == 0
+    if (bad | (rest != 0)).any():
+        raise UnsafeModelError("an NGramTfidfVectorizer's n-gram codes name unknown tokens.")
 
 
 def load(path: str | os.PathLike, *, device: str | None = None, sha256: str | None = None,

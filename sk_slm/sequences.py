@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TokenSequences", "encode_tokens", "take_documents"]
+__all__ = ["TokenSequences", "encode_tokens", "take_documents", "truncate"]
 
 
 def encode_tokens(
@@ -27,6 +27,26 @@ def encode_tokens(
         dtype=dtype, count=int(offsets[-1]),
     )
     return ids, offsets
+
+
+def truncate(ids, offsets, max_len, how):
+    """Cut every document to ``max_len`` tokens (``how``: "head", "tail" or "head_tail");
+    return (ids, offsets, kept-mask). ``max_len=None`` keeps every token."""
+    lengths = np.diff(offsets)
+    if max_len is None or len(lengths) == 0 or lengths.max() <= max_len:
+        return ids, offsets, np.ones(len(ids), dtype=bool)
+    pos = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
+    n = np.repeat(lengths, lengths)
+    if how == "head":
+        keep = pos < max_len
+    elif how == "tail":
+        keep = pos >= n - max_len
+    else:
+        head = (max_len + 1) // 2
+        keep = (pos < head) | (pos >= n - (max_len - head))
+    new_offsets = np.zeros_like(offsets)
+    np.cumsum(np.minimum(lengths, max_len), out=new_offsets[1:])
+    return ids[keep], new_offsets, keep
 
 
 def take_documents(

@@ -10,7 +10,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word2VecVectorizer
-from sk_slm._batches import _BucketBatchSampler, _truncate
+from sk_slm._batches import _BucketBatchSampler
+from sk_slm.sequences import truncate
 
 TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0)
 
@@ -274,7 +275,7 @@ def test_truncation_modes():
     ids = np.arange(10)
     offsets = np.array([0, 6, 10])
     for how, first in (("head", [0, 1, 2, 3]), ("tail", [2, 3, 4, 5]), ("head_tail", [0, 1, 4, 5])):
-        out, off, keep = _truncate(ids, offsets, 4, how)
+        out, off, keep = truncate(ids, offsets, 4, how)
         assert out[: off[1]].tolist() == first
         assert off.tolist() == [0, 4, 8] and keep.sum() == 8
 

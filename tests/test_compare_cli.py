@@ -116,8 +116,8 @@ def test_compare_docstring_example_runs():
     import doctest
     import importlib
 
-    # sk_slm.compare is the function (re-exported); the module is sk_slm.compare in sys.modules.
-    result = doctest.testmod(importlib.import_module("sk_slm.compare"))
+    # sk_slm.compare is the function (re-exported); the module is sk_slm.comparison.
+    result = doctest.testmod(importlib.import_module("sk_slm.comparison"))
     assert result.attempted >= 3 and result.failed == 0
 
 

@@ -42,8 +42,9 @@ def test_grid_search_script_runs_quick():
     assert "the best candidate's blend: network" in res.stdout
 
 
-def test_serve_script_answers_predictions_and_names_bad_requests():
-    res = subprocess.run([sys.executable, str(EXAMPLES / "serve.py"), "--quick"],
+@pytest.mark.parametrize("fmt", [[], ["--onnx"]], ids=["save_model", "export_onnx"])
+def test_serve_script_answers_predictions_and_names_bad_requests(fmt):
+    res = subprocess.run([sys.executable, str(EXAMPLES / "serve.py"), "--quick", *fmt],
                          capture_output=True, text=True, env={**os.environ}, timeout=900)
     assert res.returncode == 0, res.stderr[-2000:]
     ok, bad_entry, bad_body = res.stdout.splitlines()

@@ -13,6 +13,7 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import (
@@ -28,7 +29,12 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, Word2VecVectorizer
+from sk_slm import (
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    NGramTfidfVectorizer,
+    Word2VecVectorizer,
+)
 
 TEXTS = ["我爱北京天安门", "今天天气很好", "北京欢迎你", "天气不好"] * 6
 LABELS = np.array(["a", "b", "a", "b"] * 6)
@@ -41,6 +47,7 @@ ESTIMATORS = [
     # The language-model pre-training path (fit must still change no parameter, etc.).
     LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, pretrain_epochs=1,
                             random_state=0),
+    NGramTfidfVectorizer(),
 ]
 
 
@@ -125,6 +132,8 @@ def test_fitted_estimator_pickles_with_identical_output(est):
         np.testing.assert_array_equal(restored.predict_proba(X), est.predict_proba(X))
     else:
         out, back = est.transform(X), restored.transform(X)
+        if sparse.issparse(out):
+            out, back = out.toarray(), back.toarray()
         assert (out == back) if isinstance(out, list) else np.array_equal(out, back)
 
 

@@ -1,0 +1,89 @@
+"""Serving the fitted pipeline with ONNX Runtime against the PyTorch estimator.
+
+Usage: python benchmarks/onnx_serving.py [--repeats=5] [--out=onnx_serving.md]
+
+On the README's main job (the quick ``sk-slm compare`` sample: 3,000 bundled reviews,
+3 stratified folds, the CLI's quick LSTM settings), per fold: ``make_lstm_pipeline`` is
+fitted, written by ``save_model`` and by ``export_onnx``, and the test fold predicted by
+the estimator, by ``OnnxClassifier`` and by ``svm_char_tfidf`` (segmentation included:
+its cache is emptied before each run; torch and ONNX Runtime on 1 thread; median of
+``--repeats`` runs). Prints and writes docs/s, the largest difference of the two
+probability tables, and the file sizes.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import header, write_result  # noqa: E402
+from speed import quick_folds  # noqa: E402
+
+from sk_slm import (  # noqa: E402
+    OnnxClassifier,
+    clear_segmentation_cache,
+    export_onnx,
+    make_baseline,
+    make_lstm_pipeline,
+    save_model,
+)
+from sk_slm.cli import QUICK_LSTM  # noqa: E402
+
+
+def docs_per_second(predict, docs, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        clear_segmentation_cache()
+        start = time.perf_counter()
+        predict(docs)
+        times.append(time.perf_counter() - start)
+    return len(docs) / statistics.median(times)
+
+
+def main(repeats: int, out: str) -> None:
+    torch.set_num_threads(1)
+    X, y, folds = quick_folds()
+    lines = [header("Serving with ONNX Runtime against the PyTorch estimator"),
+             f"torch {torch.__version__}, onnxruntime "
+             f"{__import__('onnxruntime').__version__}; 1 thread each; median of {repeats} "
+             f"runs. {len(X):,} bundled reviews, {len(folds)} folds, "
+             f"`make_lstm_pipeline(**{QUICK_LSTM})`.\n",
+             "| fold | test docs | docs/s: estimator | ONNX | svm_char_tfidf | ONNX / estimator"
+             " | ONNX / svm | max prob. difference | .slm file | ONNX file |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, (train, test) in enumerate(folds, 1):
+            pipe = make_lstm_pipeline(**QUICK_LSTM).fit(X[train], y[train])
+            base = make_baseline("svm_char_tfidf").fit(X[train], y[train])
+            save_model(pipe, Path(tmp) / "m.slm")
+            export_onnx(pipe, Path(tmp) / "m.zip")
+            served = OnnxClassifier(Path(tmp) / "m.zip")
+            docs = list(X[test])
+            diff = np.abs(served.predict_proba(docs) - pipe.predict_proba(docs)).max()
+            rates = [docs_per_second(f, docs, repeats)
+                     for f in (pipe.predict, served.predict, base.predict)]
+            ratios.append((rates[1] / rates[0], rates[1] / rates[2]))
+            sizes = [(Path(tmp) / name).stat().st_size / 1e6 for name in ("m.slm", "m.zip")]
+            lines.append(f"| {k} | {len(docs):,} | {rates[0]:,.0f} | {rates[1]:,.0f} | "
+                         f"{rates[2]:,.0f} | {ratios[-1][0]:.2f}x | {ratios[-1][1]:.2f}x | "
+                         f"{diff:.1e} | {sizes[0]:.1f} MB | {sizes[1]:.1f} MB |")
+            print(lines[-1], flush=True)
+    lines += ["",
+              f"- ONNX Runtime: median **{statistics.median(r[0] for r in ratios):.2f}x** the "
+              "estimator's docs/s (target >= 1x), "
+              f"**{statistics.median(r[1] for r in ratios):.2f}x** svm_char_tfidf's."]
+    print(lines[-1])
+    write_result(out, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
+    main(int(opts.get("repeats", "5")), opts.get("out", "onnx_serving.md"))

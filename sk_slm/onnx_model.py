@@ -1,0 +1,356 @@
+"""Serving without PyTorch: a fitted pipeline as an ONNX graph plus its preprocessing data.
+
+:func:`export_onnx` writes a fitted pipeline (``make_lstm_pipeline``'s, or a segmenter
+followed by the network) to one file: the network as an ONNX graph, and what the steps
+around it need as JSON and numpy arrays. :class:`OnnxClassifier` reads that file and
+predicts with ONNX Runtime: this module imports neither torch, skorch nor gensim, so a
+service needs numpy, scipy, scikit-learn, jieba and onnxruntime only. Reading the file
+runs no code from it (arrays are read with ``allow_pickle=False``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import warnings
+import zipfile
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+
+from ._files import written_whole
+from ._ngrams import NGramTfidf
+from .ngram_vectorizer import NGramTfidfVectorizer
+from .segmenter import JiebaSegmenter
+from .sequences import encode_tokens, truncate
+
+__all__ = ["export_onnx", "OnnxClassifier"]
+
+FORMAT = "sk_slm-onnx"
+VERSION = 1
+PAD, UNK = 0, 1  # as in sk_slm.module, which imports torch
+_BATCH = 64  # documents per ONNX Runtime call, in length order (as the estimator's predict)
+
+
+# --------------------------------------------------------------------------- export
+def export_onnx(model: Any, path: str | os.PathLike) -> None:
+    """Write a fitted pipeline as an ONNX graph plus the data its other steps need.
+
+    Parameters
+    ----------
+    model : Pipeline
+        Fitted, on the CPU: ``make_lstm_pipeline()``'s (segmenter, then a
+        :class:`~sk_slm.BlendingClassifier` of the network pipeline and
+        ``NGramTfidfVectorizer`` + ``LogisticRegression``), or a
+        :class:`~sk_slm.JiebaSegmenter` followed by an
+        :class:`~sk_slm.LSTMAttentionClassifier` (with or without a
+        ``Word2VecVectorizer(output="sequence")`` between them).
+    path : str or path-like
+        The file to write (a zip archive; written whole or not at all). Load it with
+        :class:`OnnxClassifier`.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is of another shape, is not fitted, or has its network on a GPU.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from .blending import BlendingClassifier
+
+    if not isinstance(model, Pipeline) or not isinstance(model.steps[0][1], JiebaSegmenter):
+        raise ValueError("export_onnx takes a fitted Pipeline whose first step is a "
+                         f"JiebaSegmenter; got {type(model).__name__}.")
+    segmenter, rest = model.steps[0][1], [est for _, est in model.steps[1:]]
+    if not hasattr(segmenter, "user_words_"):
+        raise ValueError("export_onnx needs a fitted pipeline; call fit first.")
+    arrays: dict[str, np.ndarray] = {}
+    graphs: dict[str, bytes] = {}
+    if len(rest) == 1 and isinstance(rest[0], BlendingClassifier):
+        blend = rest[0]
+        parts = [_export_part(name, blend.named_estimators_[name], arrays, graphs)
+                 for name, _ in blend.estimators if name in blend.named_estimators_]
+        weights = [float(w) for w in blend.weights_]
+        classes = blend.classes_
+    else:
+        parts, weights = [_export_part("network", Pipeline([
+            (f"step{i}", est) for i, est in enumerate(rest)]) if len(rest) > 1 else rest[0],
+            arrays, graphs)], [1.0]
+        classes = rest[-1].classes_
+    for name, part in zip((p["name"] for p in parts), _fitted_parts(rest), strict=True):
+        arrays[f"{name}.classes"] = _label_array(part.classes_)
+    arrays["classes"] = _label_array(classes)
+    manifest = {
+        "format": FORMAT, "version": VERSION,
+        "segmenter": {"params": segmenter.get_params(),
+                      "user_words_": [list(w) for w in segmenter.user_words_],
+                      "stop_words_": sorted(segmenter.stop_words_)},
+        "parts": parts, "weights": weights,
+    }
+    try:
+        manifest_bytes = json.dumps(manifest, ensure_ascii=False).encode()
+    except TypeError as exc:
+        raise ValueError(f"the segmenter's parameters cannot be written: {exc}") from None
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    with written_whole(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", manifest_bytes)
+        zf.writestr("arrays.npz", buffer.getvalue())
+        for name, graph in graphs.items():
+            zf.writestr(f"{name}.onnx", graph)
+
+
+def _fitted_parts(rest: list) -> list:
+    from .blending import BlendingClassifier
+
+    if len(rest) == 1 and isinstance(rest[0], BlendingClassifier):
+        blend = rest[0]
+        return [blend.named_estimators_[name] for name, _ in blend.estimators
+                if name in blend.named_estimators_]
+    return [rest[-1]]
+
+
+def _label_array(labels: Any) -> np.ndarray:
+    out = np.asarray(list(labels))
+    if out.dtype == object:
+        raise ValueError("export_onnx needs labels of one type (numbers or strings).")
+    return out
+
+
+def _export_part(name: str, part: Any, arrays: dict, graphs: dict) -> dict:
+    from sklearn.pipeline import Pipeline
+
+    from .classifier import LSTMAttentionClassifier
+    from .vectorizer import Word2VecVectorizer
+
+    steps = [est for _, est in part.steps] if isinstance(part, Pipeline) else [part]
+    kinds = [type(est) for est in steps]
+    if kinds == [NGramTfidfVectorizer, LogisticRegression]:
+        vec, logreg = steps
+        tokens = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+        arrays[f"{name}.ngram_codes"] = vec.ngram_codes_
+        arrays[f"{name}.idf"] = vec.idf_
+        arrays[f"{name}.coef"] = logreg.coef_
+        arrays[f"{name}.intercept"] = logreg.intercept_
+        return {"name": name, "kind": "linear", "tokens": tokens,
+                "ngram_range": list(vec.ngram_range)}
+    if kinds in ([LSTMAttentionClassifier], [Word2VecVectorizer, LSTMAttentionClassifier]):
+        clf = steps[-1]
+        if clf.sequence_vocabulary_ is not None:  # after a Word2VecVectorizer: its ids + 2
+            if kinds[0] is not Word2VecVectorizer or steps[0].output != "sequence":
+                raise ValueError("the network reads a Word2VecVectorizer(output='sequence').")
+            tokens = {t: i + 2 for i, t in enumerate(steps[0].wv_.index_to_key)}
+        else:
+            tokens = dict(clf.vocabulary_)
+        spec = {"name": name, "kind": "network", "tokens": tokens, "max_len": clf.max_len,
+                "truncation": clf.truncation, "ngrams": None}
+        if clf.ngrams_ is not None:
+            spec["ngrams"] = {"n": clf.ngrams_.n, "n_tokens": clf.ngrams_.n_tokens}
+            arrays[f"{name}.ngram_codes"] = clf.ngrams_.vocabulary_
+            arrays[f"{name}.idf"] = clf.ngrams_.tfidf_.idf_
+        graphs[name] = _network_graph(clf)
+        return spec
+    raise ValueError(
+        f"export_onnx cannot export the part {name!r} ({' -> '.join(k.__name__ for k in kinds)}"
+        "): it exports the network (optionally after a Word2VecVectorizer) and "
+        "NGramTfidfVectorizer -> LogisticRegression.")
+
+
+def _network_graph(clf: Any) -> bytes:
+    """The classifier's module as an ONNX graph: (ids, lengths[, ngrams, ngram_weights])
+    -> class probabilities."""
+    import torch
+
+    from .recurrent import packed_rnn_states
+
+    if not getattr(clf, "initialized_", False) or not hasattr(clf, "label_encoder_"):
+        raise ValueError("export_onnx needs a fitted pipeline; call fit first.")
+    net = clf.module_
+    if any(p.is_cuda for p in net.parameters()):
+        raise ValueError(
+            "the network is on a GPU: move it first, e.g. load_model(path, device='cpu') "
+            "or set_params(blend__network__classifier__device='cpu') and refit.")
+    wide = net.ngram_logits is not None
+
+    class Probabilities(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, ids, lengths, ngrams=None, ngram_weights=None):
+            # The estimator's forward pass in eval mode; the recurrent part through a
+            # packed sequence, which the exporter writes as ONNX's LSTM/GRU with
+            # sequence_lens (exact for each direction, as rnn_states is).
+            states = packed_rnn_states(self.net.rnn, self.net.embedding(ids), lengths)
+            scores = self.net.attention(states).squeeze(-1)
+            real = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
+            weights = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=1)
+            logits = self.net.output(torch.bmm(weights.unsqueeze(1), states).squeeze(1))
+            if ngrams is not None:  # EmbeddingBag(mode="sum") with its zero padding row
+                table = self.net.ngram_logits.weight
+                logits = logits + (table[ngrams] * ngram_weights[..., None]).sum(1)
+            return torch.softmax(logits, dim=1)
+
+    # One example document: an RNN exported from a batch of several may fix the batch
+    # size of its initial state (torch's exporter warns so for the GRU).
+    ids = torch.tensor([[2, 3, 4]])
+    lengths = torch.tensor([3])
+    inputs, names = (ids, lengths), ["ids", "lengths"]
+    axes = {"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"},
+            "proba": {0: "batch"}}
+    if wide:
+        inputs += (torch.tensor([[1, 2]]), torch.tensor([[0.5, 0.5]]))
+        names += ["ngrams", "ngram_weights"]
+        axes.update(ngrams={0: "batch", 1: "grams"}, ngram_weights={0: "batch", 1: "grams"})
+    buffer = io.BytesIO()
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on shapes we make dynamic
+            # The TorchScript exporter writes pack_padded_sequence as ONNX's
+            # sequence_lens; torch.export cannot trace a PackedSequence.
+            torch.onnx.export(Probabilities(), inputs, buffer, input_names=names,
+                              output_names=["proba"], dynamic_axes=axes, dynamo=False)
+    finally:
+        net.train(was_training)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- serving
+class OnnxClassifier:
+    """A pipeline exported by :func:`export_onnx`, predicting with ONNX Runtime.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file :func:`export_onnx` wrote.
+    threads : int, default=1
+        ONNX Runtime's intra-op threads per prediction call.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, in the column order of :meth:`predict_proba`.
+
+    Examples
+    --------
+    >>> from sk_slm import make_lstm_pipeline, export_onnx, OnnxClassifier
+    >>> model = make_lstm_pipeline().fit(texts, labels)  # doctest: +SKIP
+    >>> export_onnx(model, "model.onnx.zip")             # doctest: +SKIP
+    >>> OnnxClassifier("model.onnx.zip").predict(["味道很好"])  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike, threads: int = 1):
+        import onnxruntime
+
+        with zipfile.ZipFile(path) as zf:
+            manifest = json.loads(zf.read("manifest.json"))
+            if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+                raise ValueError(f"{os.fspath(path)!r} is not a file written by export_onnx.")
+            with np.load(io.BytesIO(zf.read("arrays.npz")), allow_pickle=False) as npz:
+                arrays = dict(npz)
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            sessions = {
+                part["name"]: onnxruntime.InferenceSession(
+                    zf.read(f"{part['name']}.onnx"), options,
+                    providers=["CPUExecutionProvider"])
+                for part in manifest["parts"] if part["kind"] == "network"}
+        seg = manifest["segmenter"]
+        self.segmenter_ = JiebaSegmenter(**seg["params"])
+        self.segmenter_.user_words_ = [tuple(w) for w in seg["user_words_"]]
+        self.segmenter_.stop_words_ = frozenset(seg["stop_words_"])
+        self.classes_ = arrays["classes"]
+        self.weights_ = np.asarray(manifest["weights"], dtype=np.float64)
+        self.parts_ = [_Network(p, arrays, sessions[p["name"]]) if p["kind"] == "network"
+                       else _Linear(p, arrays) for p in manifest["parts"]]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of the raw documents ``X``, as the exported pipeline's."""
+        tokens = self.segmenter_.transform(X)
+        total = None
+        for w, part in zip(self.weights_, self.parts_, strict=True):
+            if w == 0:
+                continue
+            proba = np.zeros((len(tokens), len(self.classes_)))
+            proba[:, np.searchsorted(self.classes_, part.classes)] = part.predict_proba(tokens)
+            term = w * np.log(np.clip(proba, 1e-12, None))
+            total = term if total is None else total + term
+        if len(self.parts_) == 1:
+            return proba
+        return np.exp(total - np.logaddexp.reduce(total, axis=1, keepdims=True))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each document."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class _Linear:
+    """NGramTfidfVectorizer -> LogisticRegression, rebuilt from their fitted state."""
+
+    def __init__(self, spec: dict, arrays: dict):
+        name = spec["name"]
+        self.classes = arrays[f"{name}.classes"]
+        self.vectorizer = NGramTfidfVectorizer(tuple(spec["ngram_range"]))
+        self.vectorizer.vocabulary_ = {t: i for i, t in enumerate(spec["tokens"])}
+        self.vectorizer.ngram_codes_ = arrays[f"{name}.ngram_codes"]
+        self.vectorizer.idf_ = arrays[f"{name}.idf"]
+        self.logreg = LogisticRegression()
+        self.logreg.classes_ = self.classes
+        self.logreg.coef_ = arrays[f"{name}.coef"]
+        self.logreg.intercept_ = arrays[f"{name}.intercept"]
+        self.logreg.n_features_in_ = self.logreg.coef_.shape[1]
+
+    def predict_proba(self, tokens: list) -> np.ndarray:
+        return self.logreg.predict_proba(self.vectorizer.transform(tokens))
+
+
+class _Network:
+    """The network's preprocessing (ids, truncation, n-gram TF-IDF) and its ONNX graph."""
+
+    def __init__(self, spec: dict, arrays: dict, session: Any):
+        name = spec["name"]
+        self.classes = arrays[f"{name}.classes"]
+        self.tokens, self.session = spec["tokens"], session
+        self.max_len, self.truncation = spec["max_len"], spec["truncation"]
+        self.ngrams = None
+        if spec["ngrams"] is not None:
+            self.ngrams = NGramTfidf(int(spec["ngrams"]["n"]), int(spec["ngrams"]["n_tokens"]))
+            self.ngrams.vocabulary_ = arrays[f"{name}.ngram_codes"]
+            self.ngrams.tfidf_ = TfidfTransformer(sublinear_tf=True)
+            self.ngrams.tfidf_.idf_ = arrays[f"{name}.idf"]
+
+    def predict_proba(self, tokens: list) -> np.ndarray:
+        full_ids, full_offsets = encode_tokens(tokens, self.tokens, UNK)
+        ids, offsets, _ = truncate(full_ids, full_offsets, self.max_len, self.truncation)
+        lengths = np.diff(offsets)
+        features = None
+        if self.ngrams is not None:
+            features = self.ngrams.transform(full_ids, full_offsets)
+        out = np.zeros((len(lengths), len(self.classes)), dtype=np.float32)
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), _BATCH):
+            rows = order[start:start + _BATCH]
+            n = np.maximum(lengths[rows], 1)  # an empty document is read as one UNK
+            batch = np.full((len(rows), n.max()), PAD, dtype=np.int64)
+            batch[:, 0] = UNK
+            for r, doc in enumerate(rows):
+                batch[r, :lengths[doc]] = ids[offsets[doc]:offsets[doc + 1]]
+            feed = {"ids": batch, "lengths": n.astype(np.int64)}
+            if features is not None:
+                block = features[rows]
+                width = max(int(np.diff(block.indptr).max()), 1)
+                grams = np.zeros((len(rows), width), dtype=np.int64)
+                weights = np.zeros((len(rows), width), dtype=np.float32)
+                for r in range(len(rows)):
+                    lo, hi = block.indptr[r], block.indptr[r + 1]
+                    grams[r, :hi - lo] = block.indices[lo:hi] + 1  # row 0 is padding
+                    weights[r, :hi - lo] = block.data[lo:hi]
+                feed.update(ngrams=grams, ngram_weights=weights)
+            out[rows] = self.session.run(["proba"], feed)[0]
+        return out

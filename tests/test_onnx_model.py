@@ -1,0 +1,141 @@
+"""export_onnx / OnnxClassifier: the fitted pipeline served by ONNX Runtime, without torch."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+pytest.importorskip("onnxruntime")
+
+from sk_slm import (  # noqa: E402
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    OnnxClassifier,
+    Word2VecVectorizer,
+    export_onnx,
+    load_reviews,
+    make_lstm_pipeline,
+)
+
+REVIEWS, LABELS = load_reviews(return_X_y=True)
+X_TRAIN, Y_TRAIN = list(REVIEWS[:400]), LABELS[:400]
+# Unseen reviews, and documents of every odd kind: empty, blank, unseen tokens, English,
+# longer than max_len.
+X_TEST = list(REVIEWS[400:480]) + ["", "   ", "𠀀𠀁", "OK good", "好" * 80]
+# Warm-up shorter than training, so that the recurrent network trains and counts.
+SMALL = {"hidden_size": 8, "attention_size": 8, "max_epochs": 3, "ngram_warmup": 1}
+
+
+@pytest.fixture(scope="module")
+def blended():
+    model = make_lstm_pipeline(**SMALL, max_len=40)
+    model.set_params(blend__network__embedding__vector_size=8).fit(X_TRAIN, Y_TRAIN)
+    assert model[-1].named_estimators_["network"][-1].module_.output.weight.any()
+    model[-1].weights_ = np.array([0.5, 0.5])  # both parts count, whatever was chosen
+    return model
+
+
+def exported(model, tmp_path):
+    path = tmp_path / "model.zip"
+    export_onnx(model, path)
+    return OnnxClassifier(path)
+
+
+def test_the_default_pipeline_gives_the_estimators_probabilities(blended, tmp_path):
+    served = exported(blended, tmp_path)
+    proba = served.predict_proba(X_TEST)
+    assert proba.shape == (len(X_TEST), 2)
+    np.testing.assert_allclose(proba, blended.predict_proba(X_TEST), atol=1e-5)
+    np.testing.assert_array_equal(served.classes_, blended.classes_)
+    np.testing.assert_array_equal(served.predict(X_TEST), blended.predict(X_TEST))
+
+
+@pytest.mark.parametrize("network", [
+    {"cell": "gru", "num_layers": 2, "bidirectional": False, "bag_ngrams": 0,
+     "ngram_warmup": 5},  # the default: no n-gram part to warm up
+    {"cell": "lstm", "num_layers": 2, "bidirectional": True, "bag_ngrams": 2},
+    {"cell": "gru", "num_layers": 1, "bidirectional": True, "truncation": "head_tail",
+     "max_len": 10},
+], ids=["gru-2-uni", "lstm-2-bi-ngrams", "gru-1-bi-head_tail"])
+def test_networks_of_every_shape_over_word2vec(network, tmp_path):
+    model = make_pipeline(
+        JiebaSegmenter(granularity="char"),
+        Word2VecVectorizer(output="sequence", vector_size=8, random_state=0),
+        LSTMAttentionClassifier(**{**SMALL, **network}, random_state=0),
+    ).fit(X_TRAIN, Y_TRAIN)
+    np.testing.assert_allclose(exported(model, tmp_path).predict_proba(X_TEST),
+                               model.predict_proba(X_TEST), atol=1e-5)
+
+
+def test_a_network_with_its_own_vocabulary_and_string_labels(tmp_path):
+    y = np.where(Y_TRAIN == 1, "好评", "差评")
+    model = make_pipeline(JiebaSegmenter(), LSTMAttentionClassifier(**SMALL, embedding_dim=8,
+                                                                    random_state=0))
+    model.fit(X_TRAIN, y)
+    served = exported(model, tmp_path)
+    np.testing.assert_allclose(served.predict_proba(X_TEST), model.predict_proba(X_TEST),
+                               atol=1e-5)
+    assert served.predict(X_TEST).tolist() == model.predict(X_TEST).tolist()
+
+
+def test_what_it_cannot_export_is_refused_by_name(blended, tmp_path):
+    with pytest.raises(ValueError, match="first step is a JiebaSegmenter"):
+        export_onnx(blended[-1], tmp_path / "m.zip")
+    with pytest.raises(ValueError, match="call fit first"):
+        export_onnx(make_lstm_pipeline(), tmp_path / "m.zip")
+    other = make_pipeline(JiebaSegmenter(), LogisticRegression())
+    other[0].fit(X_TRAIN)
+    with pytest.raises(ValueError, match="cannot export the part 'network'"):
+        export_onnx(other, tmp_path / "m.zip")
+    assert not (tmp_path / "m.zip").exists()
+
+
+def test_a_file_it_did_not_write_is_refused(blended, tmp_path):
+    path = tmp_path / "m.zip"
+    export_onnx(blended, path)
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    manifest["format"] = "something else"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, json.dumps(manifest) if name == "manifest.json" else data)
+    with pytest.raises(ValueError, match="not a file written by export_onnx"):
+        OnnxClassifier(path)
+
+
+def test_serving_needs_no_torch_skorch_or_gensim(blended, tmp_path):
+    path = tmp_path / "m.zip"
+    export_onnx(blended, path)
+    np.save(tmp_path / "expected.npy", blended.predict_proba(X_TEST))
+    (tmp_path / "docs.json").write_text(json.dumps(X_TEST, ensure_ascii=False),
+                                        encoding="utf-8")
+    script = textwrap.dedent(f"""
+        import importlib.abc, json, sys
+        import numpy as np
+
+        class Blocked(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("torch", "skorch", "gensim"):
+                    raise ImportError(f"{{name}} is blocked in this test")
+
+        sys.meta_path.insert(0, Blocked())
+        from sk_slm import OnnxClassifier
+
+        docs = json.load(open({str(tmp_path / "docs.json")!r}, encoding="utf-8"))
+        proba = OnnxClassifier({str(path)!r}).predict_proba(docs)
+        np.testing.assert_allclose(proba, np.load({str(tmp_path / "expected.npy")!r}),
+                                   atol=1e-5)
+        assert not any(m.split(".")[0] in ("torch", "skorch", "gensim") for m in sys.modules)
+        print("served", len(proba))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == f"served {len(X_TEST)}"
