@@ -162,3 +162,12 @@ def test_retry_without_ngrams_on_the_gpu(toy_sentiment, monkeypatch):
     assert all(p.is_cuda for p in clf.module_.parameters())
     assert clf.module_.ngram_logits is None
     assert clf.score(tokens, y) > 0.9
+
+
+def test_export_onnx_refuses_a_network_on_the_gpu(cuda_pipeline, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from sk_slm import export_onnx
+
+    with pytest.raises(ValueError, match="the network is on a GPU: move it first"):
+        export_onnx(cuda_pipeline, tmp_path / "m.zip")
+    assert not (tmp_path / "m.zip").exists()
