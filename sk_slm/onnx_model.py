@@ -71,18 +71,19 @@ def export_onnx(model: Any, path: str | os.PathLike) -> None:
     graphs: dict[str, bytes] = {}
     if len(rest) == 1 and isinstance(rest[0], BlendingClassifier):
         blend = rest[0]
-        parts = [_export_part(name, blend.named_estimators_[name], arrays, graphs)
-                 for name, _ in blend.estimators if name in blend.named_estimators_]
-        weights = [float(w) for w in blend.weights_]
-        classes = blend.classes_
-    else:
-        parts, weights = [_export_part("network", Pipeline([
-            (f"step{i}", est) for i, est in enumerate(rest)]) if len(rest) > 1 else rest[0],
-            arrays, graphs)], [1.0]
-        classes = rest[-1].classes_
-    for name, part in zip((p["name"] for p in parts), _fitted_parts(rest), strict=True):
+        names = [name for name, _ in blend.estimators if name in blend.named_estimators_]
+        fitted = [blend.named_estimators_[name] for name in names]
+        weights, final = [float(w) for w in blend.weights_], blend
+    else:  # the network alone, maybe after a Word2VecVectorizer
+        names, weights = ["network"], [1.0]
+        fitted = [Pipeline([(f"step{i}", est) for i, est in enumerate(rest)])
+                  if len(rest) > 1 else rest[0]]
+        final = fitted[0]
+    parts = [_export_part(name, part, arrays, graphs)
+             for name, part in zip(names, fitted, strict=True)]
+    for name, part in zip(names, fitted, strict=True):
         arrays[f"{name}.classes"] = _label_array(part.classes_)
-    arrays["classes"] = _label_array(classes)
+    arrays["classes"] = _label_array(final.classes_)
     manifest = {
         "format": FORMAT, "version": VERSION,
         "segmenter": {"params": segmenter.get_params(),
@@ -101,16 +102,6 @@ def export_onnx(model: Any, path: str | os.PathLike) -> None:
         zf.writestr("arrays.npz", buffer.getvalue())
         for name, graph in graphs.items():
             zf.writestr(f"{name}.onnx", graph)
-
-
-def _fitted_parts(rest: list) -> list:
-    from .blending import BlendingClassifier
-
-    if len(rest) == 1 and isinstance(rest[0], BlendingClassifier):
-        blend = rest[0]
-        return [blend.named_estimators_[name] for name, _ in blend.estimators
-                if name in blend.named_estimators_]
-    return [rest[-1]]
 
 
 def _label_array(labels: Any) -> np.ndarray:
