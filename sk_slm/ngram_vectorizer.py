@@ -105,6 +105,10 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator):
                 f"ngram_range={self.ngram_range} with {len(self.vocabulary_):,} distinct "
                 "tokens overflows the n-gram codes (int64); lower the largest n.")
         codes, owner = self._codes(docs)
+        if not len(codes):
+            raise ValueError(
+                f"X holds no {self.ngram_range[0]}-gram or longer: every document is empty "
+                f"or shorter than {self.ngram_range[0]} tokens, so there is nothing to weigh.")
         self.ngram_codes_ = np.unique(codes)
         tfidf = TfidfTransformer(sublinear_tf=True)
         out = tfidf.fit_transform(ngram_counts(self.ngram_codes_, codes, owner, len(docs)))

@@ -73,6 +73,12 @@ def test_a_bad_ngram_range_is_named(value):
         NGramTfidfVectorizer(ngram_range=value).fit([["a"]])
 
 
+@pytest.mark.parametrize("X, ngram_range", [([[], []], (1, 3)), ([], (1, 1)), ([["a"]], (2, 3))])
+def test_documents_without_any_ngram_are_refused(X, ngram_range):
+    with pytest.raises(ValueError, match="holds no .*-gram or longer"):
+        NGramTfidfVectorizer(ngram_range).fit(X)
+
+
 def test_raw_strings_point_to_the_segmenter():
     with pytest.raises(TypeError, match="JiebaSegmenter"):
         NGramTfidfVectorizer().fit(["一段没有分词的文本"])
