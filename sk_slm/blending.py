@@ -29,6 +29,28 @@ __all__ = ["BlendingClassifier"]
 _EPS = 1e-12
 
 
+def _aligned(classes: np.ndarray, part: Any, proba: np.ndarray) -> np.ndarray:
+    """A part's probability columns put in ``classes`` order (0 for classes it lacks)."""
+    out = np.zeros((len(proba), len(classes)))
+    out[:, np.searchsorted(classes, part.classes_)] = proba
+    return out
+
+
+def blended_log_proba(weights: np.ndarray, classes: np.ndarray, parts: list,
+                      X: Any) -> np.ndarray:
+    """``log softmax(sum_i w_i log p_i(X))`` over fitted ``parts`` (each with
+    ``classes_`` and ``predict_proba``), columns in ``classes`` order; a part without
+    weight is not run. What a fitted BlendingClassifier predicts (and the ONNX
+    predictor, from the same weights)."""
+    total = None
+    for w, part in zip(weights, parts, strict=True):
+        if w == 0:
+            continue
+        term = w * np.log(np.clip(_aligned(classes, part, part.predict_proba(X)), _EPS, None))
+        total = term if total is None else total + term
+    return total - np.logaddexp.reduce(total, axis=1, keepdims=True)
+
+
 def _quarter_grid(n: int) -> np.ndarray:
     """Weight vectors of n parts on a grid of quarters, summing to 1, the first part's
     weight falling: for two parts (1, 0), (0.75, 0.25), ..., (0, 1)."""
@@ -269,7 +291,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             rows_proba = _held_out(part)
             if rows_proba is not None:  # it held these rows out of its own training
                 valid, proba = rows_proba
-                held_out[i] = self._aligned(part, proba)
+                held_out[i] = _aligned(self.classes_, part, proba)
                 break
         if valid is None:
             valid = self._split(y)
@@ -278,7 +300,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         for i, (_, estimator) in enumerate(self.estimators):
             if i not in held_out:
                 part = clone(estimator).fit(X_train, y[train], **fit_params)
-                held_out[i] = self._aligned(part, part.predict_proba(X_valid))
+                held_out[i] = _aligned(self.classes_, part, part.predict_proba(X_valid))
 
         log_proba = np.stack([np.log(np.clip(held_out[i], _EPS, None))
                               for i in range(len(parts))])
@@ -317,24 +339,11 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "estimators_")
         return self.estimators_[0].n_features_in_
 
-    def _aligned(self, part: Any, proba: np.ndarray) -> np.ndarray:
-        """A part's probability columns put in ``classes_`` order (0 for classes it lacks)."""
-        columns = np.searchsorted(self.classes_, part.classes_)
-        out = np.zeros((len(proba), len(self.classes_)))
-        out[:, columns] = proba
-        return out
-
     # ------------------------------------------------------------------ predict
     def predict_log_proba(self, X) -> np.ndarray:
         """The blend's log-probabilities, columns in ``classes_`` order."""
         check_is_fitted(self, "estimators_")
-        total = None
-        for w, part in zip(self.weights_, self.estimators_, strict=True):
-            if w == 0:
-                continue  # a part without weight is not run
-            term = w * np.log(np.clip(self._aligned(part, part.predict_proba(X)), _EPS, None))
-            total = term if total is None else total + term
-        return total - np.logaddexp.reduce(total, axis=1, keepdims=True)
+        return blended_log_proba(self.weights_, self.classes_, self.estimators_, X)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, rows summing to 1, columns in ``classes_`` order."""

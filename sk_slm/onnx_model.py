@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ._files import written_whole
 from ._ngrams import NGramTfidf
+from .blending import blended_log_proba
 from .ngram_vectorizer import NGramTfidfVectorizer
 from .segmenter import JiebaSegmenter
 from .sequences import encode_tokens, truncate
@@ -264,17 +265,9 @@ class OnnxClassifier:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the raw documents ``X``, as the exported pipeline's."""
         tokens = self.segmenter_.transform(X)
-        total = None
-        for w, part in zip(self.weights_, self.parts_, strict=True):
-            if w == 0:
-                continue
-            proba = np.zeros((len(tokens), len(self.classes_)))
-            proba[:, np.searchsorted(self.classes_, part.classes)] = part.predict_proba(tokens)
-            term = w * np.log(np.clip(proba, 1e-12, None))
-            total = term if total is None else total + term
-        if len(self.parts_) == 1:
-            return proba
-        return np.exp(total - np.logaddexp.reduce(total, axis=1, keepdims=True))
+        if len(self.parts_) == 1:  # the network alone: its probabilities, not a blend
+            return self.parts_[0].predict_proba(tokens)
+        return np.exp(blended_log_proba(self.weights_, self.classes_, self.parts_, tokens))
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each document."""
@@ -286,13 +279,13 @@ class _Linear:
 
     def __init__(self, spec: dict, arrays: dict):
         name = spec["name"]
-        self.classes = arrays[f"{name}.classes"]
+        self.classes_ = arrays[f"{name}.classes"]
         self.vectorizer = NGramTfidfVectorizer(tuple(spec["ngram_range"]))
         self.vectorizer.vocabulary_ = {t: i for i, t in enumerate(spec["tokens"])}
         self.vectorizer.ngram_codes_ = arrays[f"{name}.ngram_codes"]
         self.vectorizer.idf_ = arrays[f"{name}.idf"]
         self.logreg = LogisticRegression()
-        self.logreg.classes_ = self.classes
+        self.logreg.classes_ = self.classes_
         self.logreg.coef_ = arrays[f"{name}.coef"]
         self.logreg.intercept_ = arrays[f"{name}.intercept"]
         self.logreg.n_features_in_ = self.logreg.coef_.shape[1]
@@ -306,7 +299,7 @@ class _Network:
 
     def __init__(self, spec: dict, arrays: dict, session: Any):
         name = spec["name"]
-        self.classes = arrays[f"{name}.classes"]
+        self.classes_ = arrays[f"{name}.classes"]
         self.tokens, self.session = spec["tokens"], session
         self.max_len, self.truncation = spec["max_len"], spec["truncation"]
         self.ngrams = None
@@ -323,7 +316,7 @@ class _Network:
         features = None
         if self.ngrams is not None:
             features = self.ngrams.transform(full_ids, full_offsets)
-        out = np.zeros((len(lengths), len(self.classes)), dtype=np.float32)
+        out = np.zeros((len(lengths), len(self.classes_)), dtype=np.float32)
         order = np.argsort(lengths, kind="stable")
         for start in range(0, len(order), _BATCH):
             rows = order[start:start + _BATCH]
