@@ -398,7 +398,14 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             return super().get_split_datasets(X, y, **fit_params)
         split = ValidSplit(self.validation_fraction, stratified=True,
                            random_state=self._split_seed_)
-        train, valid = split(self.get_dataset(X, y), y, **fit_params)
+        try:
+            train, valid = split(self.get_dataset(X, y), y, **fit_params)
+        except ValueError as error:  # scikit-learn's splitter on too few documents
+            raise ValueError(
+                f"{len(y)} documents are too few for early stopping to hold out "
+                f"validation_fraction={self.validation_fraction} of them, stratified, at "
+                f"least one per class ({error}). Pass more documents, or "
+                "early_stopping=False.") from None
         if not len(self.history):  # the pass from a fresh network (not a later partial_fit)
             self.validation_index_ = np.sort(np.asarray(valid.indices))
         return train, valid
@@ -769,9 +776,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             changes.update(module=module, pretrain_epochs=0)
         refit = self._variant(X, **changes).fit(X, y, **fit_params)
         passes = self.train_passes_ + [("refit", len(refit.history))]
+        # The callbacks stay this fit's (early stopping among them), so that training on
+        # (partial_fit) stops early as this fit did.
         self._take_fitted_state(refit, keep=("best_epoch_", "validation_index_",
                                              "validation_proba_", "retried_without_ngrams_",
-                                             "pretrain_loss_"))
+                                             "pretrain_loss_", "callbacks_"))
         self.history_ = refit.history_
         self.train_passes_ = passes
 
@@ -789,18 +798,46 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.retried_without_ngrams_ = True
 
     def partial_fit(self, X, y, classes=None, **fit_params):
-        """Train further on (X, y) with the existing vocabulary, n-grams and classes."""
+        """Train the fitted network further on new documents (skorch's ``partial_fit``).
+
+        Training goes on from the current weights and optimizer state, with the settings
+        of ``fit``: with ``early_stopping``, on all but ``validation_fraction`` of the new
+        documents until their held-out loss has not improved for ``patience`` epochs (at
+        most ``max_epochs``), keeping the best epoch; no refit follows. The vocabulary,
+        the n-gram part's n-grams and the classes stay those of ``fit``: tokens unseen
+        then are read as the unknown token, n-grams unseen then are ignored. Before any
+        ``fit``, this is ``fit``. To continue a whole pipeline, use
+        :func:`sk_slm.partial_fit`.
+
+        Parameters
+        ----------
+        X : list of token lists or TokenSequences
+            The new documents, of the kind ``fit`` was given.
+        y : array-like of shape (n_documents,)
+            Their labels, each one of ``classes_``.
+        classes : ignored
+            The classes are those of ``fit``.
+        **fit_params
+            Passed on to skorch, e.g. ``epochs`` (instead of ``max_epochs``).
+
+        Returns
+        -------
+        self : LSTMAttentionClassifier
+        """
         if isinstance(X, Dataset):  # skorch's own fit() lands here with prepared data
             return super().partial_fit(X, y, classes, **fit_params)
         if not hasattr(self, "label_encoder_"):
             return self.fit(X, y, **fit_params)
-        y = np.asarray(y)
+        if not isinstance(X, TokenSequences):
+            X = check_token_lists(X)
+        y = self._check_labels(X, y)
         unseen = set(np.unique(y)) - set(self.classes_)
         if unseen:
             raise ValueError(f"y holds labels unseen in fit: {sorted(unseen)[:5]}.")
         with self._seeded():
-            dataset = self.get_dataset(X, self.label_encoder_.transform(y))
-            super().partial_fit(dataset, self.label_encoder_.transform(y), **fit_params)
+            y_enc = self.label_encoder_.transform(y)
+            super().partial_fit(self.get_dataset(X, y_enc, validated=True), y_enc,
+                                **fit_params)
         return self
 
     # ------------------------------------------------------------------ predict
