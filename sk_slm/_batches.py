@@ -9,6 +9,7 @@ from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset, Subset
 
 from .module import PAD, UNK
+from .sequences import window_starts
 
 
 class _SequenceDataset(Dataset):
@@ -58,6 +59,25 @@ def _collate(batch):
         if xs[0][2] is not None:
             X["ngram_weights"] = _pad([x[2] for x in xs], 0.0)
     return X, torch.as_tensor(ys, dtype=torch.long)
+
+
+def _collate_windows(batch, max_len: int):
+    """``_collate`` for documents read whole in windows (``truncation="windows"``): ids
+    of shape (batch, windows, time) and lengths (batch, windows), 0 for the padding
+    windows of documents with fewer windows than the batch's longest."""
+    X, y = _collate(batch)
+    docs = [x[0] if len(x[0]) else _EMPTY_DOCUMENT for x, _ in batch]
+    starts = [window_starts(len(doc), max_len) for doc in docs]
+    width = min(max_len, max(len(doc) for doc in docs))
+    ids = torch.full((len(docs), max(map(len, starts)), width), PAD, dtype=torch.long)
+    lengths = torch.zeros(ids.shape[:2], dtype=torch.long)
+    for i, (doc, firsts) in enumerate(zip(docs, starts, strict=True)):
+        for k, first in enumerate(firsts):
+            window = doc[first : first + max_len]
+            ids[i, k, : len(window)] = window
+            lengths[i, k] = len(window)
+    X["ids"], X["lengths"] = ids, lengths
+    return X, y
 
 
 def _dataset_lengths(dataset: Dataset) -> np.ndarray:

@@ -7,6 +7,7 @@ import copy
 import threading
 import warnings
 from collections import Counter
+from functools import partial
 from itertools import chain
 from numbers import Integral, Real
 from typing import Any
@@ -33,7 +34,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
-from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset
+from ._batches import _bucket_iterator, _collate_windows, _dataset_lengths, _SequenceDataset
 from ._ngrams import NGramTfidf
 from ._validation import (
     Interval,
@@ -44,7 +45,7 @@ from ._validation import (
 )
 from .module import UNK, AttentionRNN
 from .pretraining import LanguageModelPretraining
-from .sequences import TokenSequences, encode_tokens, truncate
+from .sequences import TokenSequences, encode_tokens, truncate, window_starts
 from .vectorizer import check_token_lists
 
 __all__ = ["LSTMAttentionClassifier"]
@@ -133,10 +134,14 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     max_vocab : int, default=None
         Own vocabulary: keep only the most frequent tokens.
     max_len : int or None, default=256
-        Longest token sequence the RNN reads; longer documents are cut (``truncation``).
-        The n-gram part always reads the whole document.
-    truncation : {"head", "tail", "head_tail"}, default="head"
-        Which part of a long document the RNN reads.
+        Longest token sequence the RNN reads at once; longer documents are cut, or read
+        in windows (``truncation``). The n-gram part always reads the whole document.
+    truncation : {"head", "tail", "head_tail", "windows"}, default="head"
+        How the RNN reads a document longer than ``max_len``: its first ``max_len``
+        tokens, its last, half of each, or all of it in windows of ``max_len`` tokens
+        (overlapping by a quarter; :func:`~sk_slm.sequences.window_starts`), each read
+        by the RNN on its own, with one attention over the tokens of all windows. The
+        cost of "windows" grows with the documents' length; the others' does not.
     bag_ngrams : int, default=3
         Longest token n-gram of the wide part: a linear model on the sublinear TF-IDF of
         the document's 1..``bag_ngrams``-grams (the exact n-grams of the training
@@ -259,7 +264,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         "min_count": [Interval(Integral, 1, None)],
         "max_vocab": [Interval(Integral, 1, None), None],
         "max_len": [Interval(Integral, 1, None), None],
-        "truncation": [Options("head", "tail", "head_tail")],
+        "truncation": [Options("head", "tail", "head_tail", "windows")],
         "bag_ngrams": [Interval(Integral, 0, None)],
         "ngram_lr": [Options("auto"), Interval(Real, 0, None, closed="neither")],
         "ngram_warmup": [Interval(Integral, 0, None)],
@@ -417,8 +422,14 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if batch_size == -1:
             batch_size = len(dataset)
         kwargs.pop("shuffle", None)
+        if self._in_windows():
+            kwargs.setdefault("collate_fn", partial(_collate_windows, max_len=self.max_len))
         iterator = self.iterator_train if training else self.iterator_valid
         return _bucket_iterator(iterator, dataset, batch_size, training, kwargs)
+
+    def _in_windows(self) -> bool:
+        """Whether long documents are read whole, in windows (else cut to max_len)."""
+        return self.truncation == "windows" and self.max_len is not None
 
     def evaluation_step(self, batch, training=False):
         if training:
@@ -485,9 +496,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         return self._dataset(ids, offsets, y)
 
     def _dataset(self, full_ids, full_offsets, y=None, fit: bool = False) -> _SequenceDataset:
-        # max_len bounds the recurrent network's work; the n-gram part is cheap and
-        # reads the whole document, as the TF-IDF baselines do.
-        ids, offsets, _ = truncate(full_ids, full_offsets, self.max_len, self.truncation)
+        # max_len bounds the recurrent network's work (unless it reads windows); the
+        # n-gram part is cheap and reads the whole document, as the TF-IDF baselines do.
+        ids, offsets, _ = self._truncate(full_ids, full_offsets)
         if self.ngrams_ is None:
             return _SequenceDataset(ids, offsets, y)
         if fit:
@@ -497,6 +508,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         # Row 0 of the n-gram table is padding: feature j is row j + 1.
         return _SequenceDataset(ids, offsets, y, features.indices.astype(np.int64) + 1,
                                 features.indptr.astype(np.int64), features.data)
+
+    def _truncate(self, ids: np.ndarray, offsets: np.ndarray):
+        """(ids, offsets, kept-mask) of what the RNN reads: all with windows."""
+        if self._in_windows():
+            return ids, offsets, np.ones(len(ids), dtype=bool)
+        return truncate(ids, offsets, self.max_len, self.truncation)
 
     # ------------------------------------------------------------------ validation
     def _check_params(self, X) -> None:
@@ -858,13 +875,15 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
         Returns a list with one float array per document, aligned with the document's
         tokens before truncation: weights sum to 1 over the tokens the model read and
-        are 0 for tokens cut by ``max_len``. An empty document gives an empty array.
+        are 0 for tokens cut by ``max_len``. With ``truncation="windows"`` every token
+        is read; a token in two overlapping windows gets the sum of its two weights.
+        An empty document gives an empty array.
         The weights describe the recurrent part only: the n-gram part adds its own
         logits, which they do not cover.
         """
         self._check_fitted()
         ids, offsets = self._encode(X)
-        kept = truncate(ids, offsets, self.max_len, self.truncation)[2]
+        kept = self._truncate(ids, offsets)[2]
         dataset = self._dataset(ids, offsets)
         order = np.argsort(dataset.lengths, kind="stable")
         per_doc: list[np.ndarray] = [None] * len(dataset)  # type: ignore[list-item]
@@ -877,13 +896,24 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 weights = weights.cpu().numpy()
                 for row in range(len(weights)):
                     i = order[position]
-                    per_doc[i] = weights[row, : dataset.lengths[i]]
+                    per_doc[i] = self._token_weights(weights[row], dataset.lengths[i])
                     position += 1
         out = []
         for i in range(len(dataset)):
             full = np.zeros(offsets[i + 1] - offsets[i], dtype=np.float32)
             full[kept[offsets[i] : offsets[i + 1]]] = per_doc[i]
             out.append(full)
+        return out
+
+    def _token_weights(self, weights: np.ndarray, length: int) -> np.ndarray:
+        """One document's attention weights, one per token read: ``weights`` is (time,),
+        or (windows, time) for a document read in windows."""
+        if weights.ndim == 1:
+            return weights[:length]
+        out = np.zeros(length, dtype=weights.dtype)
+        for k, first in enumerate(window_starts(max(length, 1), self.max_len)):
+            width = min(self.max_len, length - first)
+            out[first : first + width] += weights[k, :width]
         return out
 
     def explain(self, X) -> list[list[tuple[str, float]]]:

@@ -48,6 +48,10 @@ class AttentionRNN(nn.Module):
         Rows of the "wide" n-gram part (row 0 is padding); 0: no such part. It is a linear
         model, a weighted sum of per-class weights of the document's n-grams
         (``ngram_weights``, e.g. TF-IDF), whose logits are added to the network's.
+    window_pooling : {"attention", "logits"}, default="attention"
+        How a document read in several windows (``ids`` of shape (batch, windows,
+        time)) is pooled: one attention over the tokens of all its windows, or the mean
+        of each window's logits.
     """
 
     def __init__(
@@ -64,8 +68,10 @@ class AttentionRNN(nn.Module):
         embeddings: np.ndarray | None = None,
         freeze_embeddings: bool = False,
         ngram_features: int = 0,
+        window_pooling: str = "attention",
     ):
         super().__init__()
+        self.window_pooling = window_pooling
         if embeddings is not None:
             embedding_dim = embeddings.shape[1]
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
@@ -122,9 +128,11 @@ class AttentionRNN(nn.Module):
         """Logits of shape (batch, n_classes); with ``return_attention`` also the weights.
 
         ``ids`` is (batch, time), padded with PAD; ``lengths`` (batch,) counts real
-        tokens, at least 1 (empty documents are fed as a single UNK). ``ngrams`` is
-        (batch, n_grams): rows of the n-gram part padded with PAD, ``ngram_weights``
-        their weights.
+        tokens, at least 1 (empty documents are fed as a single UNK). Documents read in
+        windows come as ``ids`` of shape (batch, windows, time) and ``lengths`` (batch,
+        windows), 0 for padding windows; their attention weights are (batch, windows,
+        time). ``ngrams`` is (batch, n_grams): rows of the n-gram part padded with PAD,
+        ``ngram_weights`` their weights.
         """
         if not return_attention and self._network_is_silent(ids):
             logits = self._silent_network(ids)
@@ -144,7 +152,7 @@ class AttentionRNN(nn.Module):
         out = self.output
         frozen = not (out.weight.requires_grad or out.bias.requires_grad)
         # Inter-layer dropout draws inside cuDNN on CUDA: run the network there.
-        simple = self.rnn.num_layers == 1 or not ids.is_cuda
+        simple = (self.rnn.num_layers == 1 or not ids.is_cuda) and ids.dim() == 2
         return frozen and simple and not out.weight.any() and not out.bias.any()
 
     def _silent_network(self, ids: torch.Tensor) -> torch.Tensor:
@@ -164,13 +172,54 @@ class AttentionRNN(nn.Module):
 
     def _network(self, ids: torch.Tensor, lengths: torch.Tensor):
         """The recurrent network's logits and attention weights."""
+        if ids.dim() == 3:
+            return self._windowed_network(ids, lengths)
         states = self.encode(ids, lengths)
-        scores = self.attention(states).squeeze(-1)
-        mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
-        scores = scores.masked_fill(~mask, float("-inf"))
-        weights = torch.softmax(scores, dim=1)  # exactly 0 on padding
+        weights = self._attend(states, _real(lengths, ids.shape[1]))
         context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)
         return self.output(self.dropout(context)), weights
+
+    def _attend(self, states: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Attention weights (batch, time) over states (batch, time, width), exactly 0
+        where ``real`` (batch, time) is False."""
+        scores = self.attention(states).squeeze(-1)
+        return torch.softmax(scores.masked_fill(~real, float("-inf")), dim=1)
+
+    def _windowed_network(self, ids: torch.Tensor, lengths: torch.Tensor):
+        """Logits and attention weights (batch, windows, time) of documents in windows.
+
+        The RNN reads each window on its own (the batch's real windows as one batch);
+        the document's states are then pooled as ``window_pooling`` says.
+        """
+        batch, n_windows, width = ids.shape
+        flat_lengths = lengths.reshape(-1)
+        real = flat_lengths > 0
+        states = self.encode(ids.reshape(-1, width)[real], flat_lengths[real])
+        if self.window_pooling == "attention":
+            # One attention over the states of all the document's windows.
+            full = states.new_zeros((batch * n_windows, width, states.shape[-1]))
+            full[real] = states
+            full = full.reshape(batch, n_windows * width, -1)
+            weights = self._attend(full, _real(lengths, width).reshape(batch, -1))
+            context = torch.bmm(weights.unsqueeze(1), full).squeeze(1)
+            logits = self.output(self.dropout(context))
+            return logits, weights.reshape(batch, n_windows, width)
+        # The mean of the windows' logits, each window pooled by an attention of its own.
+        window_weights = self._attend(states, _real(flat_lengths[real], width))
+        context = torch.bmm(window_weights.unsqueeze(1), states).squeeze(1)
+        window_logits = self.output(self.dropout(context))
+        counts = real.reshape(batch, n_windows).sum(dim=1, keepdim=True)
+        per_window = window_logits.new_zeros((batch * n_windows, window_logits.shape[1]))
+        per_window[real] = window_logits
+        logits = per_window.reshape(batch, n_windows, -1).sum(dim=1) / counts
+        weights = window_weights.new_zeros((batch * n_windows, width))
+        weights[real] = window_weights
+        return logits, weights.reshape(batch, n_windows, width) / counts[..., None]
+
+
+def _real(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    """Which of ``width`` positions are real tokens: shape ``lengths.shape + (width,)``."""
+    return torch.arange(width, device=lengths.device) < lengths[..., None]
 
 
 class BiLanguageModel(nn.Module):

@@ -131,6 +131,11 @@ def _export_part(name: str, part: Any, arrays: dict, graphs: dict) -> dict:
                 "ngram_range": list(vec.ngram_range)}
     if kinds in ([LSTMAttentionClassifier], [Word2VecVectorizer, LSTMAttentionClassifier]):
         clf = steps[-1]
+        if clf.truncation == "windows":
+            raise ValueError(
+                "export_onnx cannot export a network that reads long documents in windows "
+                "(truncation='windows'); serve it with the estimator (save_model), or fit "
+                "it with truncation='head', 'tail' or 'head_tail'.")
         if clf.sequence_vocabulary_ is not None:  # after a Word2VecVectorizer: its ids + 2
             if kinds[0] is not Word2VecVectorizer or steps[0].output != "sequence":
                 raise ValueError("the network reads a Word2VecVectorizer(output='sequence').")

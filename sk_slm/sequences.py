@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TokenSequences", "encode_tokens", "take_documents", "truncate"]
+__all__ = ["TokenSequences", "encode_tokens", "take_documents", "truncate", "window_starts"]
 
 
 def encode_tokens(
@@ -47,6 +47,20 @@ def truncate(ids, offsets, max_len, how):
     new_offsets = np.zeros_like(offsets)
     np.cumsum(np.minimum(lengths, max_len), out=new_offsets[1:])
     return ids[keep], new_offsets, keep
+
+
+def window_starts(length: int, max_len: int) -> range | list[int]:
+    """First positions of the windows that read a document of ``length`` tokens whole.
+
+    One window when the document fits in ``max_len`` tokens; otherwise windows of
+    ``max_len`` tokens, each starting ``max_len - max_len // 4`` after the previous one
+    (a quarter of each overlaps the next, so that no token is read only at a window's
+    edge), the last one ending at the document's last token.
+    """
+    if length <= max_len:
+        return [0]
+    stride = max_len - max_len // 4
+    return [*range(0, length - max_len, stride), length - max_len]
 
 
 def take_documents(
