@@ -48,10 +48,6 @@ class AttentionRNN(nn.Module):
         Rows of the "wide" n-gram part (row 0 is padding); 0: no such part. It is a linear
         model, a weighted sum of per-class weights of the document's n-grams
         (``ngram_weights``, e.g. TF-IDF), whose logits are added to the network's.
-    window_pooling : {"attention", "logits"}, default="attention"
-        How a document read in several windows (``ids`` of shape (batch, windows,
-        time)) is pooled: one attention over the tokens of all its windows, or the mean
-        of each window's logits.
     """
 
     def __init__(
@@ -68,10 +64,8 @@ class AttentionRNN(nn.Module):
         embeddings: np.ndarray | None = None,
         freeze_embeddings: bool = False,
         ngram_features: int = 0,
-        window_pooling: str = "attention",
     ):
         super().__init__()
-        self.window_pooling = window_pooling
         if embeddings is not None:
             embedding_dim = embeddings.shape[1]
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
@@ -189,32 +183,19 @@ class AttentionRNN(nn.Module):
         """Logits and attention weights (batch, windows, time) of documents in windows.
 
         The RNN reads each window on its own (the batch's real windows as one batch);
-        the document's states are then pooled as ``window_pooling`` says.
+        one attention then pools the states of all the document's windows, so that the
+        evidence may sit in any of them.
         """
         batch, n_windows, width = ids.shape
         flat_lengths = lengths.reshape(-1)
         real = flat_lengths > 0
         states = self.encode(ids.reshape(-1, width)[real], flat_lengths[real])
-        if self.window_pooling == "attention":
-            # One attention over the states of all the document's windows.
-            full = states.new_zeros((batch * n_windows, width, states.shape[-1]))
-            full[real] = states
-            full = full.reshape(batch, n_windows * width, -1)
-            weights = self._attend(full, _real(lengths, width).reshape(batch, -1))
-            context = torch.bmm(weights.unsqueeze(1), full).squeeze(1)
-            logits = self.output(self.dropout(context))
-            return logits, weights.reshape(batch, n_windows, width)
-        # The mean of the windows' logits, each window pooled by an attention of its own.
-        window_weights = self._attend(states, _real(flat_lengths[real], width))
-        context = torch.bmm(window_weights.unsqueeze(1), states).squeeze(1)
-        window_logits = self.output(self.dropout(context))
-        counts = real.reshape(batch, n_windows).sum(dim=1, keepdim=True)
-        per_window = window_logits.new_zeros((batch * n_windows, window_logits.shape[1]))
-        per_window[real] = window_logits
-        logits = per_window.reshape(batch, n_windows, -1).sum(dim=1) / counts
-        weights = window_weights.new_zeros((batch * n_windows, width))
-        weights[real] = window_weights
-        return logits, weights.reshape(batch, n_windows, width) / counts[..., None]
+        full = states.new_zeros((batch * n_windows, width, states.shape[-1]))
+        full[real] = states
+        full = full.reshape(batch, n_windows * width, -1)
+        weights = self._attend(full, _real(lengths, width).reshape(batch, -1))
+        context = torch.bmm(weights.unsqueeze(1), full).squeeze(1)
+        return self.output(self.dropout(context)), weights.reshape(batch, n_windows, width)
 
 
 def _real(lengths: torch.Tensor, width: int) -> torch.Tensor:
