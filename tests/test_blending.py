@@ -33,6 +33,7 @@ def blend(**params):
     return BlendingClassifier(parts, random_state=0, **params)
 
 
+@pytest.mark.slow
 @parametrize_with_checks([blend()])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
@@ -93,6 +94,7 @@ def test_string_labels_and_a_part_missing_a_class_in_the_training_rows():
     assert set(model.predict(X)) <= set(model.classes_)
 
 
+@pytest.mark.slow
 def test_nested_parameters_route_and_grid_search_tunes_them():
     model = blend()
     params = model.get_params()
@@ -176,6 +178,7 @@ TEXTS = ["很好吃推荐", "太难吃了失望", "好吃又便宜", "难吃又�
 LABELS = np.array(["pos", "neg", "pos", "neg", "pos", "neg"] * 8)
 
 
+@pytest.mark.slow
 def test_with_the_network_it_trains_the_network_once_on_the_held_out_rows_it_kept():
     network = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=3,
                                       bag_ngrams=0, random_state=0)
@@ -196,6 +199,7 @@ def test_with_the_network_it_trains_the_network_once_on_the_held_out_rows_it_kep
     np.testing.assert_allclose(restored.predict_proba(TEXTS), proba)
 
 
+@pytest.mark.slow
 def test_docstring_example_runs():
     import doctest
     import importlib

@@ -32,6 +32,7 @@ def fitted(tokens):
     return tiny().fit(X, y)
 
 
+@pytest.mark.slow
 def test_learns_a_separable_task_with_string_labels(fitted, tokens):
     X, y = tokens
     assert set(fitted.classes_) == {"正面", "负面"}
@@ -43,6 +44,7 @@ def test_learns_a_separable_task_with_string_labels(fitted, tokens):
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_multiclass_with_non_contiguous_int_labels():
     rng = np.random.default_rng(0)
     words = {3: ["猫", "狗"], 10: ["车", "船"], 42: ["书", "笔"]}
@@ -54,6 +56,7 @@ def test_multiclass_with_non_contiguous_int_labels():
     assert set(clf.predict(X)) <= {3, 10, 42}
 
 
+@pytest.mark.slow
 def test_word2vec_sequences_initialise_the_embeddings(tokens):
     X, y = tokens
     vec = Word2VecVectorizer(output="sequence", vector_size=12, min_count=1, random_state=0)
@@ -79,6 +82,7 @@ def test_sequence_vocabulary_mismatch_is_refused(tokens):
         clf.predict(X)
 
 
+@pytest.mark.slow
 def test_both_pipelines_fit_and_predict_every_row(toy_sentiment):
     X, y = toy_sentiment
     for pipe in (
@@ -92,6 +96,7 @@ def test_both_pipelines_fit_and_predict_every_row(toy_sentiment):
         assert len(pipe.predict(odd)) == len(odd)
 
 
+@pytest.mark.slow
 def test_random_state_reproducible_and_global_rng_untouched(tokens):
     X, y = tokens
     torch_state = torch.random.get_rng_state()
@@ -118,18 +123,21 @@ def test_random_state_reproducible_and_global_rng_untouched(tokens):
         ("module__hidden_size", 6, lambda m: m.rnn.hidden_size == 6),
     ],
 )
+@pytest.mark.slow
 def test_architecture_parameters_reach_the_module(tokens, param, value, check):
     X, y = tokens
     clf = tiny(max_epochs=1, **{param: value}).fit(X, y)
     assert check(clf.module_)
 
 
+@pytest.mark.slow
 def test_without_ngrams_the_module_has_no_ngram_part(tokens):
     X, y = tokens
     plain = tiny(max_epochs=1, bag_ngrams=0).fit(X, y)
     assert plain.module_.ngram_logits is None and plain.ngrams_ is None
 
 
+@pytest.mark.slow
 def test_wide_ngram_part_is_linear_logits_with_its_own_learning_rate(tokens):
     X, y = tokens
     clf = tiny(max_epochs=2, bag_ngrams=2, ngram_lr=0.1, ngram_warmup=0).fit(X, y)
@@ -175,6 +183,7 @@ def test_ngram_warmup_keeps_frozen_embeddings_frozen(tokens):
                                   seqs.vectors)
 
 
+@pytest.mark.slow
 def test_refit_trains_again_on_all_data_for_the_chosen_epochs(tokens):
     X, y = tokens
     chosen = tiny(max_epochs=8, refit=False, patience=2, lr=0.05, batch_size=16).fit(X, y)
@@ -219,6 +228,7 @@ def test_ngrams_stay_inside_each_document():
     assert len(set(codes[owner == 0])) == 5  # 1-grams and 2-grams never share a code
 
 
+@pytest.mark.slow
 def test_vocabulary_parameters(tokens):
     X, y = tokens
     assert tiny(max_epochs=1, max_vocab=5).fit(X, y).n_vocab_ == 7
@@ -226,6 +236,7 @@ def test_vocabulary_parameters(tokens):
     assert tiny(max_epochs=1, min_count=1000).fit(X, y).n_vocab_ == 2 < full
 
 
+@pytest.mark.slow
 def test_optimizer_weight_decay_and_skorch_routing(tokens):
     X, y = tokens
     clf = tiny(max_epochs=1, optimizer__weight_decay=0.01).fit(X, y)
@@ -238,6 +249,7 @@ def test_optimizer_weight_decay_and_skorch_routing(tokens):
     assert clf.optimizer_.param_groups[0]["momentum"] == 0.5
 
 
+@pytest.mark.slow
 def test_class_weights_are_routed_to_the_loss(tokens):
     from sklearn.utils.class_weight import compute_class_weight
 
@@ -251,6 +263,7 @@ def test_class_weights_are_routed_to_the_loss(tokens):
     np.testing.assert_allclose(clf.criterion_.weight.numpy(), weights, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_and_history_records_validation(tokens):
     X, y = tokens
     clf = tiny(max_epochs=200, patience=2, lr=0.05, refit=False).fit(X, y)
@@ -294,6 +307,7 @@ def test_max_len_and_explanations_zero_for_cut_tokens(fitted, tokens):
         clf.set_params(max_len=256)
 
 
+@pytest.mark.slow
 def test_ngram_part_reads_tokens_beyond_max_len():
     # The label shows only after 6 filler tokens: the RNN, cut to 4 tokens, cannot see
     # it, the linear n-gram part reads the whole document and can.
@@ -356,12 +370,14 @@ def test_bad_parameters_are_named(tokens, param, value):
     (dict(early_stopping=False, patience=5), "patience=5"),
     (dict(early_stopping=False, refit=False), "refit=False"),
 ])
+@pytest.mark.slow
 def test_a_parameter_another_setting_makes_ineffective_warns(tokens, params, ineffective):
     X, y = tokens
     with pytest.warns(UserWarning, match=f"^{ineffective} has no effect"):
         tiny(max_epochs=1, **params).fit(X, y)
 
 
+@pytest.mark.slow
 def test_pickle_and_joblib_round_trip_full_pipeline(toy_sentiment, tmp_path):
     X, y = toy_sentiment
     pipe = make_pipeline(JiebaSegmenter(), Word2VecVectorizer(output="sequence", min_count=1,
@@ -373,6 +389,7 @@ def test_pickle_and_joblib_round_trip_full_pipeline(toy_sentiment, tmp_path):
     np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict_proba(X), expected)
 
 
+@pytest.mark.slow
 def test_grid_search_over_classifier_parameters(toy_sentiment):
     X, y = toy_sentiment
     pipe = make_pipeline(JiebaSegmenter(), tiny(max_epochs=4))
@@ -423,6 +440,7 @@ def test_early_stopping_cannot_stop_during_the_ngram_warmup():
     assert stop_epoch(_EarlyStoppingAfterWarmup(warmup=0, patience=2)) == (3, 1)
 
 
+@pytest.mark.slow
 def test_warns_when_early_stopping_keeps_only_the_ngram_part(tokens):
     X, y = tokens
     params = dict(bag_ngrams=2, ngram_warmup=3, patience=2)
@@ -439,6 +457,7 @@ def test_warns_when_early_stopping_keeps_only_the_ngram_part(tokens):
         tiny(ngram_lr=5.0, max_epochs=3, **params).fit(X, y)
 
 
+@pytest.mark.slow
 def test_retries_without_the_ngram_part_when_only_that_was_kept(tokens, tmp_path):
     from sk_slm import load_model, save_model
 
@@ -472,6 +491,7 @@ def test_retries_without_the_ngram_part_when_only_that_was_kept(tokens, tmp_path
     assert kept.module_.ngram_logits.weight.any()
 
 
+@pytest.mark.slow
 def test_refit_is_a_fit_on_all_data_for_the_chosen_epochs_from_the_same_seed(tokens):
     X, y = tokens
     clf = tiny(max_epochs=6, patience=2, lr=0.05, bag_ngrams=2, ngram_warmup=1).fit(X, y)
@@ -481,6 +501,7 @@ def test_refit_is_a_fit_on_all_data_for_the_chosen_epochs_from_the_same_seed(tok
     assert len(clf.history) == clf.best_epoch_ and clf.early_stopping  # parameters unchanged
 
 
+@pytest.mark.slow
 def test_held_out_predictions_are_those_of_the_model_before_the_refit(tokens):
     from skorch.dataset import ValidSplit
 
@@ -500,6 +521,7 @@ def test_held_out_predictions_are_those_of_the_model_before_the_refit(tokens):
     np.testing.assert_array_equal(refitted.validation_index_, rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", [1, 2])
 def test_fit_and_predict_leave_torch_threads_as_the_caller_set_them(toy_sentiment, threads):
     # The caller's thread count is the one setting: loky and Dask process workers get one
@@ -528,6 +550,7 @@ def test_verbose_fit_prints_the_epoch_tables_without_reinitialisation_notices(to
     assert [name for name, _ in clf.train_passes_] == ["early_stopping", "refit"]
 
 
+@pytest.mark.slow
 def test_seeded_fits_in_threads_equal_a_sequential_fit(tokens):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -542,6 +565,7 @@ def test_seeded_fits_in_threads_equal_a_sequential_fit(tokens):
         np.testing.assert_array_equal(proba, sequential)
 
 
+@pytest.mark.slow
 def test_grid_search_with_the_threading_backend_equals_the_sequential_one(toy_sentiment):
     from joblib import parallel_backend
 
@@ -556,6 +580,7 @@ def test_grid_search_with_the_threading_backend_equals_the_sequential_one(toy_se
 
 @pytest.mark.parametrize("params", [dict(), dict(early_stopping=False),
                                     dict(bag_ngrams=0)])
+@pytest.mark.slow
 def test_an_interrupted_fit_leaves_the_classifier_unfitted(tokens, params):
     from skorch.callbacks import Callback
 
@@ -579,6 +604,7 @@ def test_an_interrupted_fit_leaves_the_classifier_unfitted(tokens, params):
                                   tiny(max_epochs=4, **params).fit(X, y).predict_proba(X))
 
 
+@pytest.mark.slow
 def test_early_stopping_is_not_taken_for_an_interrupt(tokens):
     X, y = tokens
     clf = tiny(max_epochs=200, patience=2, lr=0.05, refit=False).fit(X, y)
@@ -587,6 +613,7 @@ def test_early_stopping_is_not_taken_for_an_interrupt(tokens):
     assert len(tiny(early_stopping=False).fit(X, y, epochs=2).history) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("params", [dict(), dict(num_layers=2), dict(cell="gru", dropout=0.0)])
 def test_skipping_the_silent_network_in_the_warm_up_trains_exactly_the_same(tokens, params,
                                                                             monkeypatch):

@@ -40,6 +40,7 @@ def test_load_reviews_bunch_frame_and_x_y():
     assert list(frame.columns) == ["text", "label"]
 
 
+@pytest.mark.slow
 def test_bundled_file_drops_texts_found_under_both_labels(shared_data, tmp_path):
     from sk_slm.datasets import _build_reviews
 
@@ -51,6 +52,7 @@ def test_bundled_file_drops_texts_found_under_both_labels(shared_data, tmp_path)
     assert both and not both & set(load_reviews().data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BASELINES))
 def test_every_baseline_is_a_plain_pipeline_that_learns(name, toy_sentiment):
     X, y = toy_sentiment
@@ -112,6 +114,7 @@ def test_compare_reference_gives_paired_fold_differences(toy_sentiment):
         compare(X, y, models=models, cv=2, reference="svm")
 
 
+@pytest.mark.slow
 def test_compare_docstring_example_runs():
     import doctest
     import importlib
@@ -145,6 +148,7 @@ def test_compare_reports_the_mean_linear_weight_of_blends(toy_sentiment):
     assert np.isnan(df.loc["svm", "linear_weight"])
 
 
+@pytest.mark.slow
 def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(toy_sentiment,
                                                                              capsys):
     X, y = toy_sentiment
@@ -185,6 +189,7 @@ def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(to
         "[2/2] lstm ...", f"[2/2] lstm: accuracy={loud.loc['lstm', 'accuracy_mean']:.4f}"]
 
 
+@pytest.mark.slow
 def test_plot_comparison_draws_a_point_per_model(toy_sentiment, tmp_path):
     import matplotlib
 
@@ -459,6 +464,7 @@ def test_cli_compare_reads_models_against_the_reference(csv_file, tmp_path, caps
     assert len(err.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_cli_quick_bundled_compare_subsamples_and_adds_quick_lstm_settings(tmp_path, capsys,
                                                                          short_lstm):
     from sk_slm.cli import QUICK_LSTM
@@ -481,6 +487,7 @@ def test_cli_predict_with_corrupt_model(tmp_path, csv_file, capsys):
     assert "cannot load" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_python_dash_m_entry_point(csv_file):
     res = subprocess.run(
         [sys.executable, "-m", "sk_slm", "compare", "--data", str(csv_file), "--text-column",

@@ -38,6 +38,7 @@ def accuracy(model, X, y) -> float:
     return float(np.mean(model.predict(X) == y))
 
 
+@pytest.mark.slow
 def test_classifier_partial_fit_learns_a_second_batch():
     X_a, y_a = batch(**A, n=200, seed=0)
     X_b, y_b = batch(**B, n=200, seed=1)
@@ -57,6 +58,7 @@ def test_classifier_partial_fit_learns_a_second_batch():
     assert accuracy(clf, X_check, y_check) > 0.6
 
 
+@pytest.mark.slow
 def test_continuing_is_reproducible_and_reads_unseen_tokens_as_unknown():
     X_a, y_a = batch(**A, n=120, seed=0)
     X_b, y_b = batch(**B, n=120, seed=1)
@@ -70,6 +72,7 @@ def test_continuing_is_reproducible_and_reads_unseen_tokens_as_unknown():
     assert "从未" not in fitted[0].vocabulary_  # the vocabulary does not grow
 
 
+@pytest.mark.slow
 def test_partial_fit_continues_the_network_of_the_pipeline_and_keeps_the_linear_part():
     def texts(docs):
         return ["".join(d) for d in docs]

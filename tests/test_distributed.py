@@ -52,6 +52,7 @@ def search(X, y, backend=None, client=None):
     return grid
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["dask", "resilient"])
 def test_dask_search_equals_local_search(cluster, toy_sentiment, backend):
     X, y = toy_sentiment
@@ -63,6 +64,7 @@ def test_dask_search_equals_local_search(cluster, toy_sentiment, backend):
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
+@pytest.mark.slow
 def test_search_survives_a_killed_worker(cluster, toy_sentiment):
     lc, client = cluster
     X, y = toy_sentiment
@@ -97,6 +99,7 @@ def test_search_survives_a_killed_worker(cluster, toy_sentiment):
     assert grid.best_params_ == local.best_params_
 
 
+@pytest.mark.slow
 def test_dask_threaded_workers_give_the_sequential_search_exactly(toy_sentiment):
     from distributed import Client, LocalCluster
 

@@ -11,6 +11,7 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.ipynb")))
 def test_notebook_runs(name, monkeypatch, tmp_path):
     nbformat = pytest.importorskip("nbformat")
@@ -33,6 +34,7 @@ def test_committed_notebooks_carry_their_outputs():
         assert all(c.get("outputs") for c in code[1:]), f"{path.name} was committed without outputs"
 
 
+@pytest.mark.slow
 def test_grid_search_script_runs_quick():
     res = subprocess.run([sys.executable, str(EXAMPLES / "grid_search.py"), "--quick"],
                          capture_output=True, text=True, env={**os.environ}, timeout=900)
@@ -42,6 +44,7 @@ def test_grid_search_script_runs_quick():
     assert "the best candidate's blend: network" in res.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", [[], ["--onnx"]], ids=["save_model", "export_onnx"])
 def test_serve_script_answers_predictions_and_names_bad_requests(fmt):
     res = subprocess.run([sys.executable, str(EXAMPLES / "serve.py"), "--quick", *fmt],

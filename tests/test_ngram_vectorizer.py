@@ -33,6 +33,7 @@ def in_name_order(vectorizer, matrix):
     return matrix[:, np.argsort(vectorizer.get_feature_names_out())].toarray()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("granularity", ["char", "word"])
 @pytest.mark.parametrize("ngram_range", [(1, 1), (1, 3), (2, 3), (3, 3)])
 def test_features_equal_tfidf_vectorizers(granularity, ngram_range):
@@ -57,6 +58,7 @@ def test_fit_transform_equals_fit_then_transform():
                                vec.transform(tokens).toarray())
 
 
+@pytest.mark.slow
 def test_a_logistic_regression_on_it_predicts_as_on_tfidf_vectorizer():
     tokens, y = JiebaSegmenter().fit_transform(REVIEWS[:3000]), LABELS[:3000]
     ours = make_pipeline(NGramTfidfVectorizer(), LogisticRegression(max_iter=1000))
@@ -89,6 +91,7 @@ def test_too_many_tokens_for_the_longest_ngram_is_refused():
         NGramTfidfVectorizer(ngram_range=(1, 8)).fit([[str(i) for i in range(300)]])
 
 
+@pytest.mark.slow
 def test_saved_and_loaded_it_transforms_alike(tmp_path):
     tokens = JiebaSegmenter(granularity="char").fit_transform(TEXTS)
     vec = NGramTfidfVectorizer((1, 2)).fit(tokens)

@@ -47,6 +47,7 @@ def exported(model, tmp_path):
     return OnnxClassifier(path)
 
 
+@pytest.mark.slow
 def test_the_default_pipeline_gives_the_estimators_probabilities(blended, tmp_path):
     served = exported(blended, tmp_path)
     proba = served.predict_proba(X_TEST)
@@ -63,6 +64,7 @@ def test_the_default_pipeline_gives_the_estimators_probabilities(blended, tmp_pa
     {"cell": "gru", "num_layers": 1, "bidirectional": True, "truncation": "head_tail",
      "max_len": 10},
 ], ids=["gru-2-uni", "lstm-2-bi-ngrams", "gru-1-bi-head_tail"])
+@pytest.mark.slow
 def test_networks_of_every_shape_over_word2vec(network, tmp_path):
     model = make_pipeline(
         JiebaSegmenter(granularity="char"),
@@ -73,6 +75,7 @@ def test_networks_of_every_shape_over_word2vec(network, tmp_path):
                                model.predict_proba(X_TEST), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_network_with_its_own_vocabulary_and_string_labels(tmp_path):
     y = np.where(Y_TRAIN == 1, "好评", "差评")
     model = make_pipeline(JiebaSegmenter(), LSTMAttentionClassifier(**SMALL, embedding_dim=8,
@@ -110,6 +113,7 @@ def test_a_file_it_did_not_write_is_refused(blended, tmp_path):
         OnnxClassifier(path)
 
 
+@pytest.mark.slow
 def test_serving_needs_no_torch_skorch_or_gensim(blended, tmp_path):
     path = tmp_path / "m.zip"
     export_onnx(blended, path)

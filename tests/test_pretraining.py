@@ -132,12 +132,14 @@ def test_the_callback_alone_pretrains_a_classifier_once(tokens):
         torch.testing.assert_close(value, state[name])
 
 
+@pytest.mark.slow
 def test_pretrained_classifier_learns_a_separable_task(tokens):
     X, y = tokens
     clf = tiny(pretrain_epochs=2, max_epochs=20, lr=1e-2).fit(X, y)
     assert clf.score(X, y) > 0.9
 
 
+@pytest.mark.slow
 def test_pretrained_fit_is_reproducible_and_leaves_global_rng_alone(tokens):
     X, y = tokens
     torch_state = torch.random.get_rng_state()
@@ -149,6 +151,7 @@ def test_pretrained_fit_is_reproducible_and_leaves_global_rng_alone(tokens):
     assert not np.array_equal(a, c)
 
 
+@pytest.mark.slow
 def test_unidirectional_and_gru_pretrain(tokens):
     X, y = tokens
     for params in ({"bidirectional": False, "num_layers": 2}, {"cell": "gru"}):

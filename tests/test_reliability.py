@@ -82,6 +82,7 @@ BAD_DOCUMENTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(ODD_DOCUMENTS))
 def test_odd_documents_get_one_prediction_each(pipe, case):
     docs = ODD_DOCUMENTS[case]
@@ -366,6 +367,7 @@ def test_predict_stream_and_file_match_predict(pipe, toy_sentiment, tmp_path):
 
 
 # ------------------------------------------------------------------ reproducibility
+@pytest.mark.slow
 def test_full_pipeline_identical_in_two_processes(tmp_path):
     code = textwrap.dedent(
         """

@@ -101,6 +101,7 @@ def test_user_dict_words_and_pairs_and_file(tmp_path):
     assert "江大桥" in out and "重庆会议" in out
 
 
+@pytest.mark.slow
 def test_user_words_do_not_leak_into_jieba_global_or_other_instances():
     import jieba
 
@@ -149,6 +150,7 @@ _NFKC_PRONE = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_NFKC_PRONE)
 def test_fast_normalization_equals_nfkc_then_lower(docs):
@@ -183,6 +185,7 @@ def _reference_tokenizer():
     return jieba.Tokenizer()
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(_JIEBA_PRONE, st.sampled_from(["accurate", "search"]), st.booleans())
 def test_batched_jieba_calls_equal_one_call_per_document(docs, mode, hmm):
@@ -197,6 +200,7 @@ def test_batched_jieba_calls_equal_one_call_per_document(docs, mode, hmm):
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.one_of(st.sampled_from(list("研究生命起源我爱北京天安门工信处女干事每月经过下属科室年的了")),
                          st.sampled_from(list("2020abc.%-")), st.characters()), max_size=30))
+@pytest.mark.slow
 def test_route_tokenizer_finds_jiebas_route(sentence):
     # The segmenter's tokenizer replaces jieba's route search by a faster one; the
     # routes, scores included, must be exactly jieba's.
@@ -213,6 +217,7 @@ def test_route_tokenizer_finds_jiebas_route(sentence):
     assert got == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hmm", [True, False])
 def test_segmenter_tokens_are_jiebas_on_real_reviews(hmm):
     import jieba
@@ -382,6 +387,7 @@ def test_pipeline_with_tfidf_pickles_and_grid_searches(toy_sentiment):
     assert grid.best_score_ > 0.9
 
 
+@pytest.mark.slow
 def test_read_only_temp_dir_and_fresh_cache_dir(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()

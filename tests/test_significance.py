@@ -31,6 +31,7 @@ def test_every_resample_scores_as_sklearn_does(score):
         assert value == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_difference_interval_and_mcnemar_counts():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 3, 1500).astype(str)  # any labels: strings here

@@ -277,6 +277,7 @@ def test_same_seed_same_vectors_different_seed_different():
     assert not np.array_equal(a, vec(random_state=2).fit(DOCS).wv_.vectors)
 
 
+@pytest.mark.slow
 def test_bit_identical_across_processes_with_different_hash_seeds(tmp_path):
     code = textwrap.dedent(
         """

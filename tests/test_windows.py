@@ -75,6 +75,7 @@ def test_windows_on_documents_within_max_len_train_and_predict_as_head():
                                atol=1e-5)
 
 
+@pytest.mark.slow
 def test_windows_read_the_evidence_that_truncation_cuts_off():
     X, y = signal_late(200, 0)
     X_test, y_test = signal_late(100, 1)
