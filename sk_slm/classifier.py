@@ -235,7 +235,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         Whether ``retry_without_ngrams`` replaced the model by one without the wide part.
     validation_index_ : ndarray of int or None
         With early stopping: the rows of ``X`` held out to choose the epoch.
-    validation_proba_ : ndarray of shape (len(validation_index_), n_classes) or None
+    validation_proba_ : ndarray of shape (n_validation, n_classes) or None
         With early stopping: the probabilities for those rows at the epoch early stopping
         kept, before ``refit``, so that :class:`~sk_slm.BlendingClassifier` can choose
         its weights on them without training the network twice.

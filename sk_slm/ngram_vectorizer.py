@@ -120,7 +120,7 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        scipy.sparse.csr_matrix of shape (n_documents, len(ngram_codes_))
+        scipy.sparse.csr_matrix of shape (n_documents, n_ngrams)
         """
         check_is_fitted(self, "idf_")
         docs = check_token_lists(X)

@@ -372,7 +372,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of float32, shape (n_documents, n_features_out_), or TokenSequences
+        ndarray of float32, shape (n_documents, n_features_out), or TokenSequences
         """
         ids, offsets = self._fit(X)
         return self._output(ids, offsets)
@@ -488,7 +488,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of float32, shape (n_documents, n_features_out_), or TokenSequences
+        ndarray of float32, shape (n_documents, n_features_out), or TokenSequences
             Pooled vectors, or id sequences with ``output="sequence"``. A document
             with no known token becomes a zero vector (an EmptyDocumentWarning says
             how many); it is never dropped.
