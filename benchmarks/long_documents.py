@@ -1,6 +1,6 @@
 """Long documents whose evidence is not at the start: windows against truncation.
 
-Usage: python benchmarks/long_documents.py [--max-len=64] [--n-train=2000]
+Usage: python -m benchmarks.long_documents [--max-len=64] [--n-train=2000]
        [--n-test=2000] [--seed=0] [--data=../shared/data] [--out=long_documents.md]
 
 The task, built from real texts: each document is one waimai_10k delivery review (its
@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from pathlib import Path
 
@@ -42,10 +41,8 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, header, read_pku_text, read_waimai, write_result  # noqa: E402
-
-from sk_slm import (  # noqa: E402
+from benchmarks._common import DEFAULT_DATA, header, read_pku_text, read_waimai, write_result
+from sk_slm import (
     JiebaSegmenter,
     LSTMAttentionClassifier,
     Word2VecVectorizer,

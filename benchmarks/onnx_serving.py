@@ -1,6 +1,6 @@
 """Serving the fitted pipeline with ONNX Runtime against the PyTorch estimator.
 
-Usage: python benchmarks/onnx_serving.py [--repeats=5] [--out=onnx_serving.md]
+Usage: python -m benchmarks.onnx_serving [--repeats=5] [--out=onnx_serving.md]
 
 On the README's main job (the quick ``sk-slm compare`` sample: 3,000 bundled reviews,
 3 stratified folds, the CLI's quick LSTM settings), per fold: ``make_lstm_pipeline`` is
@@ -22,11 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import header, write_result  # noqa: E402
-from speed import quick_folds  # noqa: E402
-
-from sk_slm import (  # noqa: E402
+from benchmarks._common import header, write_result
+from benchmarks.speed import quick_folds
+from sk_slm import (
     OnnxClassifier,
     clear_segmentation_cache,
     export_onnx,
@@ -34,7 +32,7 @@ from sk_slm import (  # noqa: E402
     make_lstm_pipeline,
     save_model,
 )
-from sk_slm.cli import QUICK_LSTM  # noqa: E402
+from sk_slm.cli import QUICK_LSTM
 
 
 def docs_per_second(predict, docs, repeats: int) -> float:

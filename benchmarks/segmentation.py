@@ -1,6 +1,6 @@
 """Segmentation quality and speed of JiebaSegmenter on a gold-segmented corpus.
 
-Usage: python benchmarks/segmentation.py [GOLD_FILE]   (default ../shared/data/pku1998_gold.txt)
+Usage: python -m benchmarks.segmentation [GOLD_FILE]   (default ../shared/data/pku1998_gold.txt)
 
 Reports word-level precision / recall / F1 against the PKU gold segmentation and chars/s
 for each backend and HMM setting (and normalize on/off for jieba), then the throughput
@@ -17,10 +17,8 @@ import time
 import unicodedata
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, header, read_pku_gold, write_result  # noqa: E402
-
-from sk_slm import JiebaSegmenter, clear_segmentation_cache  # noqa: E402
+from benchmarks._common import DEFAULT_DATA, header, read_pku_gold, write_result
+from sk_slm import JiebaSegmenter, clear_segmentation_cache
 
 
 def spans(words):

