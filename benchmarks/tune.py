@@ -54,11 +54,12 @@ def main(dataset: str, name: str, params: dict, data: Path) -> None:
         if kwargs.get("corpus") == "unlabeled":  # People's Daily + the review corpora
             kwargs["corpus"] = unlabeled_corpus(data)
         pipe = make_lstm_pipeline(**kwargs).fit(Xtr, ytr)
-        clf = pipe[-1]
-        extra = f" epochs {len(clf.history)} best {getattr(clf, 'best_epoch_', None)}"
-        if getattr(clf, "validation_log_loss_", None):
-            losses = ", ".join(f"{k} {v:.3f}" for k, v in clf.validation_log_loss_.items())
-            extra += f" linear_weight {clf.linear_weight_:g} (held-out log loss: {losses})"
+        blend = pipe[-1]
+        network = blend.named_estimators_["network"][-1]
+        extra = f" passes {network.train_passes_} best {network.best_epoch_}"
+        losses = ", ".join(f"w={w[1]:g} {loss:.3f}" for w, loss in
+                           zip(blend.candidate_weights_, blend.validation_log_loss_, strict=True))
+        extra += f" linear_weight {blend.weights_[1]:g} (held-out log loss: {losses})"
     f1 = f1_score(yva, pipe.predict(Xva), average="macro")
     line = (f"{name} {json.dumps(params)} validation macro-F1 {f1:.4f}{extra} "
             f"{time.perf_counter() - start:.0f}s")
