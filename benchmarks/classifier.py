@@ -86,9 +86,8 @@ def plain_torch_epoch(clf, dataset, epochs: int, pad_to: int | None = None) -> f
         "vocab_size": clf.n_vocab_, "n_classes": len(clf.classes_),
         "embedding_dim": clf.module_.embedding.embedding_dim, "hidden_size": clf.hidden_size,
         "attention_size": clf.attention_size, "dropout": clf.dropout,
-        "ngram_buckets": (clf.module_.ngram_logits or clf.module_.ngram_embedding).num_embeddings
-        if clf.bag_ngrams else 0,
-        "ngram_dim": clf.ngram_dim,
+        "ngram_features": clf.module_.ngram_logits.num_embeddings
+        if clf.module_.ngram_logits is not None else 0,
     })
     # The same parameter groups as the classifier: the linear n-gram part has its own lr.
     named = list(module.named_parameters())
@@ -201,8 +200,6 @@ def accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only=False
         ("char", "Word2Vec, training split", "off", lambda: make_lstm_pipeline(bag_ngrams=0)),
         ("char", "Word2Vec, + unlabeled corpus", "off",
          lambda: make_lstm_pipeline(corpus=corpus, bag_ngrams=0)),
-        ("char", "Word2Vec, training split", "1-2-grams, mean embedding (fastText-style)",
-         lambda: make_lstm_pipeline(bag_ngrams=2, ngram_buckets=100_000, ngram_dim=32)),
         ("char", "own vocabulary", wide, lambda: make_pipeline(
             JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(random_state=0))),
         ("char", "Word2Vec, + unlabeled corpus", wide, lambda: make_lstm_pipeline(corpus=corpus)),
@@ -220,10 +217,10 @@ def accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only=False
 def faithfulness_section(thuc, lines, quick):
     (Xtr, ytr), (Xte, _) = thuc
     pipe = make_lstm_pipeline().fit(Xtr, ytr)
-    seg, clf = pipe[0], pipe[-1]
+    network = pipe[-1].named_estimators_["network"]  # the blend's network part
+    seg, vec, clf = pipe[0], network[0], network[-1]
     n = 500 if quick else 2000
     tokens = seg.transform(Xte[:n])
-    vec = pipe[1]
     seqs = vec.transform(tokens)
     base = clf.predict(seqs)
     weights = clf.attention(seqs)
