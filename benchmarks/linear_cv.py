@@ -1,5 +1,5 @@
 """Linear models alone on the folds of ``benchmarks/cv.py``: how far is the regression that
-``linear_blend`` blends with the network from LinearSVC, without the network?
+the default pipeline blends with the network from LinearSVC, without the network?
 
 Usage: python -m benchmarks.linear_cv [DATA_DIR]
 
