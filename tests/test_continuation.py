@@ -131,3 +131,12 @@ def test_partial_fit_refuses_what_it_cannot_do():
     history = len(clf.history)
     clf.partial_fit(X_a, y_a, epochs=1)  # skorch's: this many epochs instead of max_epochs
     assert len(clf.history) == history + 1
+
+
+@pytest.mark.slow
+def test_the_docstring_example_runs():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("sk_slm.continuation"))
+    assert result.attempted and not result.failed
