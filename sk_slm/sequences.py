@@ -49,7 +49,7 @@ def truncate(ids, offsets, max_len, how):
     return ids[keep], new_offsets, keep
 
 
-def window_starts(length: int, max_len: int) -> range | list[int]:
+def window_starts(length: int, max_len: int) -> list[int]:
     """First positions of the windows that read a document of ``length`` tokens whole.
 
     One window when the document fits in ``max_len`` tokens; otherwise windows of
