@@ -57,9 +57,37 @@ def header(title: str) -> str:
     return f"# {title}\n\n{date.today().isoformat()} on {machine()}\n"
 
 
-def write_result(name: str, text: str) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / name
+def study_dir(study: str) -> Path:
+    """``results/<study>/``: one folder per study (per script), made when needed."""
+    path = RESULTS / study
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def environment_tag() -> str:
+    """The library versions that move the figures most, for file names:
+    ``torch2.13.0-sklearn1.9.1``."""
+    libs = versions()
+    return f"torch{libs['torch'].split('+')[0]}-sklearn{libs['scikit-learn']}"
+
+
+def run_file(study: str, variant: str = "", suffix: str = ".md") -> Path:
+    """Where a run's result goes: ``results/<study>/<date>_<environment>[_<variant>]``."""
+    name = "_".join(filter(None, [date.today().isoformat(), environment_tag(), variant]))
+    return study_dir(study) / f"{name}{suffix}"
+
+
+def newest_run(study: str) -> Path:
+    """The newest run file of a study (file names start with the date)."""
+    runs = sorted(study_dir(study).glob("20*.md"))
+    if not runs:
+        raise FileNotFoundError(f"no run of {study!r} in {study_dir(study)}")
+    return runs[-1]
+
+
+def write_result(study: str, text: str, variant: str = "", suffix: str = ".md") -> Path:
+    """Write a run's result as ``run_file(study, variant, suffix)`` and say where."""
+    path = run_file(study, variant, suffix)
     path.write_text(text, encoding="utf-8")
     print(f"\n(written to {path})")
     return path

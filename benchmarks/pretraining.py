@@ -16,8 +16,8 @@ Daily plus the review sets other than SET, as in ``benchmarks/unlabeled_text.py`
 ``none`` (default) without it, ``w2v`` given to Word2Vec (the language model trains on
 the training texts; runs labelled ``lm`` gave it the corpus too, through an option removed
 since). Results go to
-``results/pretraining_SET_SPLIT.json`` (runs with other epochs or seeds are added to the
-file); ``--report`` writes ``results/pretraining.md``. Runs used OMP_NUM_THREADS=1 with
+``results/pretraining/SET_SPLIT.json`` (runs with other epochs or seeds are added to the
+file); ``--report`` writes ``results/pretraining/<date>_<environment>.md``. Runs used OMP_NUM_THREADS=1 with
 two sharing the 2 cores, so fit times are inflated alike; two runs may share a results
 file (each write re-reads it under a lock).
 """
@@ -37,10 +37,10 @@ from sklearn.metrics import f1_score
 
 from benchmarks._common import (
     DEFAULT_DATA,
-    RESULTS,
     environment_label,
     environment_legend,
     header,
+    study_dir,
     train_test,
     versions,
     write_result,
@@ -86,7 +86,7 @@ def splits(name: str, split: str, data: Path):
 def run(name: str, split: str, epochs: list[int], seeds: list[int], uses: list[str],
         data: Path) -> dict:
     (Xtr, ytr), (Xte, yte) = splits(name, split, data)
-    path = RESULTS / f"pretraining_{name}_{split}.json"
+    path = study_dir("pretraining") / f"{name}_{split}.json"
     baseline = round(baseline_f1((Xtr, ytr), (Xte, yte)), 4)
     meta = dict(set=name, split=split, n_train=len(Xtr), n_scored=len(Xte), baseline=baseline)
     if set(uses) - {"none"}:
@@ -138,7 +138,7 @@ def report() -> str:
     environments: dict[str, str] = {}
     for name in SETS:
         for split in SPLITS:
-            path = RESULTS / f"pretraining_{name}_{split}.json"
+            path = study_dir("pretraining") / f"{name}_{split}.json"
             if not path.exists():
                 continue
             result = json.loads(path.read_text())
@@ -177,7 +177,7 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--report"]:
         text = report()
         print(text)
-        write_result("pretraining.md", text)
+        write_result("pretraining", text)
         return
     options = {a.split("=")[0]: a.split("=")[1] for a in argv if a.startswith("--")}
     args = [a for a in argv if not a.startswith("--")]

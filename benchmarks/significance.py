@@ -23,8 +23,8 @@ both by ``sk_slm.paired_difference``.
 The bootstrap measures how much the difference would move on another test set drawn like
 this one; it does not cover the seed (hence several seeds) nor the training split (for
 that, see the 5-fold cross-validation of ``benchmarks/cv.py``). Results go to
-``results/significance_SET[_VARIANT].json`` (seeds run earlier stay in it); ``--report`` writes
-``results/significance.md``.
+``results/significance/SET[_VARIANT].json`` (seeds run earlier stay in it); ``--report`` writes
+``results/significance/<date>_<environment>.md``.
 Runs used OMP_NUM_THREADS=1.
 """
 
@@ -41,10 +41,10 @@ from sklearn.metrics import f1_score
 
 from benchmarks._common import (
     DEFAULT_DATA,
-    RESULTS,
     environment_label,
     environment_legend,
     header,
+    study_dir,
     train_test,
     versions,
     write_result,
@@ -84,9 +84,8 @@ def run(name: str, seeds: list[int], data: Path, corpus: bool = False,
         params["corpus"], described = corpus_for(name, data)
     yte = np.asarray(yte)
     base = make_baseline("svm_char_tfidf", random_state=0).fit(Xtr, ytr).predict(Xte)
-    RESULTS.mkdir(exist_ok=True)
     suffix = "" if variant == "default" else f"_{variant}"
-    path = RESULTS / f"significance_{name}{suffix}.json"
+    path = study_dir("significance") / f"{name}{suffix}.json"
     result = {"set": name, "variant": variant, "n_train": len(Xtr), "n_test": len(Xte),
               "baseline": round(f1_score(yte, base, average="macro"), 4), "seeds": {}}
     if path.exists():  # seeds run earlier are kept; the deterministic baseline must match
@@ -131,13 +130,13 @@ def report() -> str:
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     environments: dict[str, str] = {}  # library versions -> label
     for name in SETS:
-        for path in sorted(RESULTS.glob(f"significance_{name}*.json"), key=lambda p: len(p.name)):
+        for path in sorted(study_dir("significance").glob(f"{name}*.json"), key=lambda p: len(p.name)):
             r = json.loads(path.read_text())
             lines += rows(name, r, environments)
     lines += environment_legend(environments)
     text = "\n".join(lines) + "\n"
     print(text)
-    write_result("significance.md", text)
+    write_result("significance", text)
     return text
 
 

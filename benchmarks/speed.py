@@ -1,7 +1,7 @@
 """Speed of the network against the hardware's own and against the linear baseline.
 
 Usage: python -m benchmarks.speed [DATA_DIR] [--repeats=3] [--skip-steps] [--skip-main-job]
-       [--skip-threads] [--out=speed.md]
+       [--skip-threads] [--variant=TAG]
 (default DATA_DIR: ../shared/data)
 
 Every figure is a ratio measured side by side in this one run, then the median over
@@ -246,7 +246,7 @@ def wall_section(lines: list[str]) -> None:
 
 
 def main(data_dir: Path, repeats: int, main_job: bool, threads: bool,
-         steps: bool = True, out: str = "speed.md") -> None:
+         steps: bool = True, variant: str = "") -> None:
     lines = [header("Speed: the network against the hardware and the baseline"),
              f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
              f"median of {repeats} repeats.\n"]
@@ -257,7 +257,7 @@ def main(data_dir: Path, repeats: int, main_job: bool, threads: bool,
         threads_section(lines)
     if main_job:
         wall_section(lines)
-    write_result(out, "\n".join(lines) + "\n")
+    write_result("speed", "\n".join(lines) + "\n", variant)
 
 
 if __name__ == "__main__":
@@ -266,4 +266,4 @@ if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     main(Path(args[0]) if args else DEFAULT_DATA, int(opts.get("repeats", 3)),
          "skip-main-job" not in opts, "skip-threads" not in opts, "skip-steps" not in opts,
-         opts.get("out", "speed.md"))
+         opts.get("variant", ""))

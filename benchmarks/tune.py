@@ -11,7 +11,7 @@ LinearSVC) is fitted on the first part and scored on the second. The test parts 
 only by ``benchmarks/classifier.py``, ``seed_ensemble.py`` and ``compare_real.py``.
 ``"corpus": "unlabeled"`` stands for the People's Daily text and the review corpora (only
 meaningful for THUCNews: the review corpora contain the review sets' own test texts).
-Each run prints one line and appends it to ``benchmarks/results/tune_DATASET.log``.
+Each run prints one line and appends it to ``benchmarks/results/tune/DATASET.log``.
 Runs used OMP_NUM_THREADS=1 so that two could share the 2 cores.
 """
 
@@ -29,8 +29,8 @@ from sklearn.svm import LinearSVC
 
 from benchmarks._common import (
     DEFAULT_DATA,
-    RESULTS,
     split_80_20,
+    study_dir,
     train_test,
     unlabeled_corpus,
 )
@@ -64,8 +64,7 @@ def main(dataset: str, name: str, params: dict, data: Path) -> None:
     line = (f"{name} {json.dumps(params)} validation macro-F1 {f1:.4f}{extra} "
             f"{time.perf_counter() - start:.0f}s")
     print(line, flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    with open(RESULTS / f"tune_{dataset}.log", "a", encoding="utf-8") as fh:
+    with open(study_dir("tune") / f"{dataset}.log", "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
 
 

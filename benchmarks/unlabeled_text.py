@@ -16,8 +16,8 @@ that the vectors lack get zero vectors of their own (``missing_tokens="add"``, t
 default) or, in "pretrained_unknown", are read as one unknown token by the network and
 the linear n-gram part alike. "word_pretrained" and "word_pretrained_unknown" do the same
 with word granularity, where far more training words are missing from the vectors.
-``--only`` runs some variants and keeps the others' figures in the set's file. Each run writes ``results/unlabeled_text_SET.json``;
-``--report`` writes ``results/unlabeled_text.md``. Nothing here chose a default: a corpus
+``--only`` runs some variants and keeps the others' figures in the set's file. Each run writes ``results/unlabeled_text/SET.json``;
+``--report`` writes ``results/unlabeled_text/<date>_<environment>.md``. Nothing here chose a default: a corpus
 is the user's own text, ``make_lstm_pipeline(corpus=...)`` or ``sk-slm train --corpus``.
 """
 
@@ -33,8 +33,8 @@ from sklearn.metrics import f1_score
 
 from benchmarks._common import (
     DEFAULT_DATA,
-    RESULTS,
     header,
+    study_dir,
     train_test,
     unlabeled_texts,
     write_result,
@@ -68,7 +68,7 @@ def pretrain(corpus: list[str], path: Path, granularity: str) -> int:
 def run(name: str, data: Path, variants: tuple[str, ...]) -> dict:
     (Xtr, ytr), (Xte, yte) = train_test(name, data)
     corpus, described = corpus_for(name, data)
-    path = RESULTS / f"unlabeled_text_{name}.json"
+    path = study_dir("unlabeled_text") / f"{name}.json"
     row = json.loads(path.read_text()) if path.exists() else {}
     baseline = round(baseline_f1((Xtr, ytr), (Xte, yte)), 4)
     # Rows are completed by later runs: the deterministic baseline must not have moved.
@@ -95,7 +95,6 @@ def run(name: str, data: Path, variants: tuple[str, ...]) -> dict:
         row[f"{key}_linear_weight"] = float(pipe[-1].weights_[1])
         row[f"{key}_best_epoch"] = int(pipe[-1].named_estimators_["network"][-1].best_epoch_)
         print(json.dumps(row), flush=True)
-    RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(row, indent=1) + "\n")
     return row
 
@@ -120,7 +119,7 @@ def report() -> str:
              "fit time (default / + text / pretrained / unknown) |",
              "|---|---|---|---|---|---|---|---|---|"]
     keys = ("default", "corpus", "pretrained", "pretrained_unknown")
-    paths = {name: RESULTS / f"unlabeled_text_{name}.json" for name in NAMES}
+    paths = {name: study_dir("unlabeled_text") / f"{name}.json" for name in NAMES}
     rows = {name: json.loads(p.read_text()) for name, p in paths.items() if p.exists()}
     for name, r in rows.items():
         best = max(r.get(k, 0) for k in ("baseline", *keys))
@@ -157,7 +156,7 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--report"]:
         text = report()
         print(text)
-        write_result("unlabeled_text.md", text)
+        write_result("unlabeled_text", text)
     else:
         args = [a for a in sys.argv[1:] if not a.startswith("--")]
         opts = [a for a in sys.argv[1:] if a.startswith("--only=")]

@@ -49,3 +49,15 @@ def test_the_readme_python_code_runs(tmp_path, monkeypatch):
     namespace: dict = {}
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+
+
+def test_the_benchmark_index_is_generated_from_the_results():
+    # benchmarks/README.md is written by `python -m benchmarks.index`: rerun it after
+    # adding or removing a result.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_index",
+                                                  ROOT / "benchmarks" / "index.py")
+    index = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(index)
+    assert index.build() == (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
