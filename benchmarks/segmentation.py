@@ -1,6 +1,6 @@
 """Segmentation quality and speed of JiebaSegmenter on a gold-segmented corpus.
 
-Usage: python -m benchmarks.segmentation [GOLD_FILE]   (default ../shared/data/pku1998_gold.txt)
+Usage: python -m benchmarks.segmentation [--data=DIR]   (the folder of pku1998_gold.txt; default ../shared/data)
 
 Reports word-level precision / recall / F1 against the PKU gold segmentation and chars/s
 for each backend and HMM setting (and normalize on/off for jieba), then the throughput
@@ -11,8 +11,8 @@ are medians of interleaved repeats in this one run.
 
 from __future__ import annotations
 
+import argparse
 import statistics
-import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -168,4 +168,7 @@ def main(gold_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA / "pku1998_gold.txt")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="the folder holding pku1998_gold.txt")
+    main(parser.parse_args().data / "pku1998_gold.txt")

