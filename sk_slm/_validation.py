@@ -126,9 +126,16 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def reject_mixed_labels(y: Any) -> None:
-    """Refuse labels mixing strings and numbers, which numpy would turn all into strings."""
+    """Refuse missing labels (NaN, named by row) and labels mixing strings and numbers,
+    which numpy would turn all into strings."""
+    values = np.asarray(y, dtype=object).ravel()
+    missing = [i for i, v in enumerate(values) if isinstance(v, (float, np.floating)) and v != v]
+    if missing:
+        raise ValueError(
+            f"y[{missing[0]}] is NaN, a missing label ({len(missing)} of {len(values)} "
+            "labels are); every document needs a class label: drop those rows or fill them.")
     if not isinstance(y, np.ndarray) or y.dtype == object:
-        if len({isinstance(v, str) for v in np.asarray(y, dtype=object).ravel()}) > 1:
+        if len({isinstance(v, str) for v in values}) > 1:
             raise ValueError(
                 "y mixes strings and numbers (e.g. 1 and '1'); numpy would turn them all "
                 "into strings. Convert the labels to one type.")

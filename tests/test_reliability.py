@@ -667,3 +667,66 @@ def test_zip_tricks_are_refused_with_the_models_own_error(tmp_path):
     (tmp_path / "odd.slm").write_bytes(bytes(data))
     with pytest.raises(UnsafeModelError, match="NotImplementedError"):
         load_model(tmp_path / "odd.slm")
+
+
+# ------------------------------------------------------------------ any labels
+N_LABELLED = 24
+LABEL_VALUES = st.one_of(
+    st.sampled_from(["pos", "neg", "中性", ""]), st.integers(-2, 2), st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True, width=32), st.none())
+LABELS = st.one_of(
+    st.lists(LABEL_VALUES, min_size=N_LABELLED, max_size=N_LABELLED),  # anything, mixed
+    st.lists(st.sampled_from(["pos", "neg", "中性"]), min_size=N_LABELLED, max_size=N_LABELLED),
+    st.lists(st.integers(0, 3), min_size=N_LABELLED, max_size=N_LABELLED),
+    st.lists(st.sampled_from([0.5, 1.5, math.nan]), min_size=N_LABELLED, max_size=N_LABELLED),
+)
+LABEL_WORDS = r"\by\b|\by\[\d+\]|class"  # the message names y (or a row of it) or a class
+
+
+def _fits_or_names_the_labels(fit_predict, X, y):
+    """Labels of any kind either fit (then every document gets one of them) or get a
+    ValueError / TypeError that says what is wrong with y; never another exception."""
+    try:
+        pred = fit_predict(X, y)
+    except (ValueError, TypeError) as error:
+        assert __import__("re").search(LABEL_WORDS, str(error)), str(error)
+        return
+    assert len(pred) == len(X)
+    assert set(np.asarray(pred).tolist()) <= set(np.asarray(y, dtype=object).tolist())
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None)
+@given(LABELS)
+def test_any_labels_fit_or_are_refused_by_name(toy_sentiment, y):
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import MultinomialNB
+
+    from sk_slm import BlendingClassifier, passthrough_analyzer
+
+    X, _ = toy_sentiment
+    tokens = JiebaSegmenter().fit_transform(X[:N_LABELLED])
+    network = LSTMAttentionClassifier(hidden_size=4, embedding_dim=4, attention_size=2,
+                                      max_epochs=1, early_stopping=False, random_state=0)
+    _fits_or_names_the_labels(lambda X, y: network.fit(X, y).predict(X), tokens, y)
+    blend = make_pipeline(CountVectorizer(analyzer=passthrough_analyzer), BlendingClassifier(
+        [("lr", LogisticRegression()), ("nb", MultinomialNB())], validation_fraction=0.25,
+        random_state=0))
+    _fits_or_names_the_labels(lambda X, y: blend.fit(X, y).predict(X), tokens, y)
+
+
+@pytest.mark.slow
+@settings(max_examples=20, deadline=None)
+@given(LABELS)
+def test_compare_takes_any_labels_or_names_the_problem(toy_sentiment, y):
+    from sk_slm import compare
+
+    X, _ = toy_sentiment
+
+    def fit_predict(X, y):
+        table = compare(X, y, models=["nb_word_counts"], cv=2)
+        assert list(table.index) == ["nb_word_counts"]
+        return y  # compare predicts nothing to return: its table is the result
+
+    _fits_or_names_the_labels(fit_predict, X[:N_LABELLED], y)
