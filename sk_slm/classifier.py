@@ -50,6 +50,10 @@ from .vectorizer import check_token_lists
 
 __all__ = ["LSTMAttentionClassifier"]
 
+# What training changes in a fitted classifier (copied together, so that the optimizer
+# keeps pointing at the module's parameters).
+_TRAINED_STATE = ("module_", "criterion_", "optimizer_", "history_")
+
 # One seeded (training) region at a time per process: see LSTMAttentionClassifier._seeded.
 _SEEDED_REGION = threading.RLock()
 
@@ -823,8 +827,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         most ``max_epochs``), keeping the best epoch; no refit follows. The vocabulary,
         the n-gram part's n-grams and the classes stay those of ``fit``: tokens unseen
         then are read as the unknown token, n-grams unseen then are ignored. Before any
-        ``fit``, this is ``fit``. To continue a whole pipeline, use
-        :func:`sk_slm.partial_fit`.
+        ``fit``, this is ``fit``. Interrupted (``KeyboardInterrupt``), it re-raises and
+        leaves the classifier as it was before the call. To continue a whole pipeline,
+        use :func:`sk_slm.partial_fit`.
 
         Parameters
         ----------
@@ -853,8 +858,15 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             raise ValueError(f"y holds labels unseen in fit: {sorted(unseen)[:5]}.")
         with self._seeded():
             y_enc = self.label_encoder_.transform(y)
-            super().partial_fit(self.get_dataset(X, y_enc, validated=True), y_enc,
-                                **fit_params)
+            dataset = self.get_dataset(X, y_enc, validated=True)
+            # Interrupted (Ctrl-C), the classifier goes back to the model it was.
+            before = copy.deepcopy({name: getattr(self, name) for name in _TRAINED_STATE})
+            try:
+                self._train(dataset, y_enc, **fit_params)
+            except KeyboardInterrupt:
+                for name, value in before.items():
+                    setattr(self, name, value)
+                raise
         return self
 
     # ------------------------------------------------------------------ predict

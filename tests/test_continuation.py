@@ -140,3 +140,31 @@ def test_the_docstring_example_runs():
 
     result = doctest.testmod(importlib.import_module("sk_slm.continuation"))
     assert result.attempted and not result.failed
+
+
+def test_an_interrupted_partial_fit_leaves_the_model_as_it_was():
+    from skorch.callbacks import Callback
+
+    class CtrlC(Callback):
+        def __init__(self, at):
+            self.at = at
+
+        def on_batch_end(self, net, **kwargs):
+            if len(net.history) == self.at:
+                raise KeyboardInterrupt
+
+    X_a, y_a = batch(**A, n=120, seed=0)
+    X_b, y_b = batch(**B, n=120, seed=1)
+    clf = LSTMAttentionClassifier(**SMALL).fit(X_a, y_a)
+    expected, epochs = clf.predict_proba(X_b), len(clf.history)
+    clf.set_params(callbacks=[("ctrl_c", CtrlC(at=epochs + 2))])  # in the 2nd new epoch
+    clf.initialize_callbacks()
+    with pytest.raises(KeyboardInterrupt):
+        clf.partial_fit(X_b, y_b)
+    np.testing.assert_array_equal(clf.predict_proba(X_b), expected)
+    assert len(clf.history) == epochs
+    # And it can still be trained on: the optimizer drives the restored module.
+    clf.set_params(callbacks=None)
+    clf.initialize_callbacks()
+    clf.partial_fit(X_b, y_b)
+    assert np.mean(clf.predict(X_b) == y_b) > 0.9
