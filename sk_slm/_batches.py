@@ -49,24 +49,30 @@ def _pad(rows, value):
     return pad_sequence(rows, batch_first=True, padding_value=value)
 
 
-def _collate(batch):
+def _split_batch(batch):
+    """(token-id rows, empty ones read as one UNK; the n-gram inputs, padded; labels)."""
     xs, ys = zip(*batch, strict=True)
     seqs = [x[0] if len(x[0]) else _EMPTY_DOCUMENT for x in xs]
+    ngrams = {}
+    if xs[0][1] is not None:
+        ngrams["ngrams"] = _pad([x[1] for x in xs], PAD)
+        if xs[0][2] is not None:
+            ngrams["ngram_weights"] = _pad([x[2] for x in xs], 0.0)
+    return seqs, ngrams, torch.as_tensor(ys, dtype=torch.long)
+
+
+def _collate(batch):
+    seqs, ngrams, y = _split_batch(batch)
     X = {"ids": _pad(seqs, PAD),
          "lengths": torch.tensor([len(s) for s in seqs], dtype=torch.long)}
-    if xs[0][1] is not None:
-        X["ngrams"] = _pad([x[1] for x in xs], PAD)
-        if xs[0][2] is not None:
-            X["ngram_weights"] = _pad([x[2] for x in xs], 0.0)
-    return X, torch.as_tensor(ys, dtype=torch.long)
+    return {**X, **ngrams}, y
 
 
 def _collate_windows(batch, max_len: int):
     """``_collate`` for documents read whole in windows (``truncation="windows"``): ids
     of shape (batch, windows, time) and lengths (batch, windows), 0 for the padding
     windows of documents with fewer windows than the batch's longest."""
-    X, y = _collate(batch)
-    docs = [x[0] if len(x[0]) else _EMPTY_DOCUMENT for x, _ in batch]
+    docs, ngrams, y = _split_batch(batch)
     starts = [window_starts(len(doc), max_len) for doc in docs]
     width = min(max_len, max(len(doc) for doc in docs))
     ids = torch.full((len(docs), max(map(len, starts)), width), PAD, dtype=torch.long)
@@ -76,8 +82,7 @@ def _collate_windows(batch, max_len: int):
             window = doc[first : first + max_len]
             ids[i, k, : len(window)] = window
             lengths[i, k] = len(window)
-    X["ids"], X["lengths"] = ids, lengths
-    return X, y
+    return {"ids": ids, "lengths": lengths, **ngrams}, y
 
 
 def _dataset_lengths(dataset: Dataset) -> np.ndarray:
