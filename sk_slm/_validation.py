@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Interval", "Options", "reject_mixed_labels", "same_value", "validate_params",
+__all__ = ["Interval", "Options", "reject_invalid_labels", "same_value", "validate_params",
            "warn_ineffective"]
 
 
@@ -125,7 +125,7 @@ def same_value(a: Any, b: Any) -> bool:
         return False
 
 
-def reject_mixed_labels(y: Any) -> None:
+def reject_invalid_labels(y: Any) -> None:
     """Refuse missing labels (NaN, named by row) and labels mixing strings and numbers,
     which numpy would turn all into strings."""
     values = np.asarray(y, dtype=object).ravel()

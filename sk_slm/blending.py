@@ -19,7 +19,7 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._validation import Interval, reject_mixed_labels, validate_params
+from ._validation import Interval, reject_invalid_labels, validate_params
 from .segmenter import SegmentedDocuments
 
 __all__ = ["BlendingClassifier"]
@@ -265,7 +265,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         n = _n_rows(X)
         if n == 0:
             raise ValueError("X has 0 samples; BlendingClassifier needs at least 2.")
-        reject_mixed_labels(y)
+        reject_invalid_labels(y)
         shape = np.asarray(y).shape
         if len(shape) != 1 and not (len(shape) == 2 and shape[1] == 1):
             raise ValueError(f"y must be 1-D (one label per row), got shape {shape}.")

@@ -39,7 +39,7 @@ from ._ngrams import NGramTfidf
 from ._validation import (
     Interval,
     Options,
-    reject_mixed_labels,
+    reject_invalid_labels,
     validate_params,
     warn_ineffective,
 )
@@ -657,7 +657,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def _check_labels(self, X, y) -> np.ndarray:
         if y is None:
             raise ValueError("y is required: LSTMAttentionClassifier is supervised.")
-        reject_mixed_labels(y)
+        reject_invalid_labels(y)
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")

@@ -14,7 +14,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
 from skorch import NeuralNet
 
-from ._validation import reject_mixed_labels
+from ._validation import reject_invalid_labels
 from .baselines import make_baseline
 from .blending import BlendingClassifier
 from .segmenter import check_documents
@@ -179,7 +179,7 @@ def compare(
     per model and fold (with ``n_jobs=None``).
     """
     docs = check_documents(X)
-    reject_mixed_labels(y)
+    reject_invalid_labels(y)
     y = np.asarray(y)
     if len(docs) != len(y):
         raise ValueError(f"X has {len(docs)} documents but y has {len(y)} labels.")

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -689,7 +690,7 @@ def _fits_or_names_the_labels(fit_predict, X, y):
     try:
         pred = fit_predict(X, y)
     except (ValueError, TypeError) as error:
-        assert __import__("re").search(LABEL_WORDS, str(error)), str(error)
+        assert re.search(LABEL_WORDS, str(error)), str(error)
         return
     assert len(pred) == len(X)
     assert set(np.asarray(pred).tolist()) <= set(np.asarray(y, dtype=object).tolist())
