@@ -39,17 +39,16 @@ keeps the history of how the figures moved. Runs of options removed since were d
 
 
 def describe(script: Path) -> tuple[str, str]:
-    """(first line of the script's docstring, its usage line or lines)."""
+    """(the first paragraph of the script's docstring, its first usage line)."""
     doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
-    lines = doc.splitlines()
-    usage = []
+    usage, lines = "", doc.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("Usage:"):
-            usage = [line[len("Usage:"):].strip()]
-            usage += [x.strip() for x in lines[i + 1:] if x.startswith("    ")][:6]
+            # "Usage:" alone: the command is on the next line.
+            usage = line[len("Usage:"):].strip() or lines[i + 1].strip()
             break
     first = " ".join(doc.split("\n\n", 1)[0].split()) if doc else script.stem
-    return first, " / ".join(filter(None, usage))
+    return first, usage.split("#")[0].strip()
 
 
 def variant_of(run: Path) -> str:
@@ -89,8 +88,7 @@ def section(study: Path) -> list[str]:
         newest[variant_of(run)] = run
     out = [f"## {study.name}", "", title, ""]
     if script.exists():
-        first_usage = usage.split(" / ")[0].split("#")[0].strip()
-        out += [f"Run: `{first_usage or 'python -m benchmarks.' + study.name}` (arguments: "
+        out += [f"Run: `{usage or 'python -m benchmarks.' + study.name}` (arguments: "
                 f"the docstring of [`{script.name}`]({script.name})).", ""]
     for variant, run in sorted(newest.items(), key=lambda kv: kv[1].name, reverse=True):
         label = f" ({variant})" if variant else ""
