@@ -4,7 +4,8 @@ scikit-learn's own implementation (``sklearn.utils._param_validation``) is priva
 this is the small part of it the project needs: each estimator declares a table
 ``{name: [constraint, ...]}`` and calls :func:`validate_params` at the start of ``fit``;
 a value must satisfy one of its constraints. :func:`warn_ineffective` warns about a
-parameter set away from its default where another setting makes it do nothing.
+parameter set away from its default where another setting makes it do nothing. The
+label checks shared by the estimators live here too.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from sklearn.utils.multiclass import type_of_target
 
-__all__ = ["Interval", "Options", "reject_invalid_labels", "same_value", "validate_params",
+__all__ = ["Interval", "Options", "check_labels", "reject_invalid_labels", "same_value", "validate_params",
            "warn_ineffective"]
 
 
@@ -140,3 +142,20 @@ def reject_invalid_labels(y: Any) -> None:
                 "y mixes strings and numbers (e.g. 1 and '1'); numpy would turn them all "
                 "into strings. Convert the labels to one type.")
 
+
+
+def check_labels(X: Any, y: Any) -> np.ndarray:
+    """``y`` as a 1-D array of class labels, one per document of ``X``; a ValueError
+    naming what is wrong otherwise (missing, mixed, 2-D, continuous, miscounted)."""
+    if y is None:
+        raise ValueError("y is required: the estimator is supervised.")
+    reject_invalid_labels(y)
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels; they must match.")
+    kind = type_of_target(y)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"y must hold class labels (binary or multiclass); got {kind!r}.")
+    return y

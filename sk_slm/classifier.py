@@ -4,48 +4,37 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import threading
 import warnings
-from collections import Counter
 from functools import partial
-from itertools import chain
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import type_of_target
 from skorch import NeuralNetClassifier
 from skorch.callbacks import (
     EarlyStopping,
     EpochTimer,
-    Freezer,
     GradientNormClipping,
     PassthroughScoring,
     PrintLog,
     ProgressBar,
-    Unfreezer,
 )
 from skorch.dataset import ValidSplit
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
+from . import _retraining
 from ._batches import _bucket_iterator, _collate_windows, _dataset_lengths, _SequenceDataset
 from ._ngrams import NGramTfidf
-from ._validation import (
-    Interval,
-    Options,
-    reject_invalid_labels,
-    validate_params,
-    warn_ineffective,
-)
+from ._seeding import seeded_torch
+from ._validation import Interval, Options, check_labels, validate_params, warn_ineffective
+from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
 from .module import UNK, AttentionRNN
 from .pretraining import LanguageModelPretraining
-from .sequences import TokenSequences, encode_tokens, truncate, window_starts
+from .sequences import TokenSequences, encode_tokens, truncate, vocabulary, windows_to_tokens
 from .vectorizer import check_token_lists
 
 __all__ = ["LSTMAttentionClassifier"]
@@ -54,43 +43,9 @@ __all__ = ["LSTMAttentionClassifier"]
 # keeps pointing at the module's parameters).
 _TRAINED_STATE = ("module_", "criterion_", "optimizer_", "history_")
 
-# One seeded (training) region at a time per process: see LSTMAttentionClassifier._seeded.
-_SEEDED_REGION = threading.RLock()
-
 # ngram_lr="auto": this over the mean number of distinct n-grams per training document;
 # 0.047 on THUCNews titles (53 n-grams), where 0.05 measured best on validation.
 _NGRAM_LR_SCALE = 2.5
-
-
-def _network_params(name: str) -> bool:
-    """Parameters of the recurrent network: everything but the n-gram part."""
-    return not name.startswith("ngram_logits.")
-
-
-def _network_params_but_embedding(name: str) -> bool:
-    return _network_params(name) and name != "embedding.weight"
-
-
-class _EarlyStoppingAfterWarmup(EarlyStopping):
-    """skorch's EarlyStopping that cannot stop while only the n-gram part trains.
-
-    The n-gram part's validation loss can bottom out within the warm-up (long documents
-    give it enough n-grams to fit the training set in an epoch or two); the network then
-    still gets ``patience`` epochs to improve on it. The best epoch is chosen as usual.
-    """
-
-    def __init__(self, warmup: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.warmup = warmup
-
-    def on_epoch_end(self, net, **kwargs):
-        try:
-            super().on_epoch_end(net, **kwargs)
-        except KeyboardInterrupt:
-            if len(net.history) > self.warmup:
-                raise
-        if len(net.history) <= self.warmup:
-            self.misses_ = 0
 
 
 class LSTMAttentionClassifier(NeuralNetClassifier):
@@ -367,16 +322,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if self.pretrain_epochs:
             callbacks.append(("pretraining", LanguageModelPretraining(self.pretrain_epochs)))
         warmup = self._warmup_epochs()
-        if warmup:
-            # The n-gram part trains alone first, then the network joins in.
-            network = _network_params_but_embedding if self.freeze_embeddings else _network_params
-            callbacks += [
-                ("ngram_warmup_freeze", Freezer(network, at=1)),
-                ("ngram_warmup_unfreeze", Unfreezer(network, at=self.ngram_warmup + 1)),
-            ]
+        if warmup:  # the n-gram part trains alone first, then the network joins in
+            callbacks += warmup_callbacks(warmup, self.freeze_embeddings)
         if self._uses_validation():
             callbacks.append(
-                ("early_stopping", _EarlyStoppingAfterWarmup(
+                ("early_stopping", EarlyStoppingAfterWarmup(
                     warmup=warmup, patience=self.patience, load_best=True, sink=self._log))
             )
         if self.verbose and self.verbose > 1:
@@ -483,10 +433,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
         if prefix != "optimizer":
             return args, kwargs
-        wide = [p for name, p in named_parameters if not _network_params(name)]
+        wide = [p for name, p in named_parameters if not is_network_param(name)]
         if wide and "param_groups" not in self.get_params_for("optimizer"):
             # The n-gram part converges only with a larger step than the network.
-            network = [p for name, p in named_parameters if _network_params(name)]
+            network = [p for name, p in named_parameters if is_network_param(name)]
             args = ([{"params": network}, {"params": wide, "lr": self.ngram_lr_}],)
         return args, kwargs
 
@@ -561,20 +511,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                           "X is a TokenSequences (the vectors set the vocabulary and width)"))
         return rules
 
-    def _variant(self, X, **changes) -> LSTMAttentionClassifier:
-        """An unfitted copy of this classifier with ``changes``; the parameters they make
-        ineffective are reset to their defaults (they change nothing, and the copy's fit
-        then warns of nothing the caller did not set)."""
-        params = {name: clone(value, safe=False)
-                  for name, value in self.get_params(deep=False).items()
-                  if not name.startswith("_")}  # skorch and scikit-learn bookkeeping
-        variant = type(self)(**{**params, **changes})  # skorch takes a module instance here
-        defaults = type(self)().get_params(deep=False)
-        for names, _ in variant._ineffective(X):
-            variant.set_params(**{name: defaults[name] for name in names
-                                  if name not in changes})
-        return variant
-
     # ------------------------------------------------------------------ encoding
     def _build_vocabulary(self, X) -> None:
         if isinstance(X, TokenSequences):
@@ -588,12 +524,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             self.n_vocab_ = len(vectors) + 2
             self.embedding_dim_ = vectors.shape[1]
             return
-        counts = Counter(chain.from_iterable(X))  # X was validated by fit
-        kept = [t for t, c in counts.most_common(self.max_vocab) if c >= self.min_count]
-        self.vocabulary_ = {t: i + 2 for i, t in enumerate(kept)}
+        # Ids 0 and 1 are PAD and UNK.
+        self.vocabulary_ = vocabulary(X, self.min_count, self.max_vocab, first_id=2)
         self.sequence_vocabulary_ = None
         self.init_embeddings_ = None
-        self.n_vocab_ = len(kept) + 2
+        self.n_vocab_ = len(self.vocabulary_) + 2
         self.embedding_dim_ = self.embedding_dim
 
     def _encode(self, X, validated: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -634,42 +569,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
     @contextlib.contextmanager
     def _seeded(self):
-        """Seed torch from random_state on a forked global RNG, restored on exit.
-
-        torch draws initial weights, dropout masks and shuffles from its process-wide
-        generator, which threads share: fits in threads (joblib's threading backend, Dask
-        with processes=False) would interleave their draws and none would be
-        reproducible. So the seeded region is serialised: one fit trains at a time per
-        process, and each gives the model a sequential fit gives.
-        """
-        devices = []
-        if str(self.device).startswith("cuda") and torch.cuda.is_available():
-            devices = [torch.device(self.device).index or 0]
-        seed = None
-        if self.random_state is not None:
-            seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._split_seed_ = seed
-        with _SEEDED_REGION, torch.random.fork_rng(devices=devices):
-            if seed is not None:
-                torch.manual_seed(seed)
+        """The seeded region of a fit (:func:`~sk_slm._seeding.seeded_torch`): torch
+        seeded from random_state, the caller's RNG untouched, one fit at a time per
+        process, so that fits in threads equal sequential ones."""
+        with seeded_torch(self.random_state, self.device) as seed:
+            self._split_seed_ = seed
             yield
-
-    def _check_labels(self, X, y) -> np.ndarray:
-        if y is None:
-            raise ValueError("y is required: LSTMAttentionClassifier is supervised.")
-        reject_invalid_labels(y)
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")
-        if len(X) != len(y):
-            raise ValueError(
-                f"X has {len(X)} documents but y has {len(y)} labels; they must match."
-            )
-        if type_of_target(y) not in ("binary", "multiclass"):
-            raise ValueError(
-                f"y must hold class labels (binary or multiclass); got {type_of_target(y)!r}."
-            )
-        return y
 
     def fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
         """Build the vocabulary and embedding table, then train.
@@ -722,7 +627,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self._check_params(X)
         if not isinstance(X, TokenSequences):
             X = check_token_lists(X)  # once: the steps below reuse the validated list
-        y = self._check_labels(X, y)
+        y = check_labels(X, y)
         self.label_encoder_ = LabelEncoder().fit(y)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -754,7 +659,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.validation_proba_ = self.predict_proba(Subset(dataset, self.validation_index_))
         warmup = self._warmup_epochs()
         if self.retry_without_ngrams and len(self.history) > warmup >= self.best_epoch_:
-            self._retry_without_ngrams(X, y, fit_params)
+            _retraining.retry_without_ngrams(self, X, y, fit_params)
         elif len(self.history) > warmup >= self.best_epoch_:
             warnings.warn(
                 f"Early stopping chose epoch {self.best_epoch_}, inside the {warmup}-epoch "
@@ -764,7 +669,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 "may do as well at a fraction of the cost; sk_slm.compare() measures both.",
                 UserWarning, stacklevel=2)
         if self.refit and not self.retried_without_ngrams_:
-            self._refit(X, y, pretraining, fit_params)
+            _retraining.refit(self, X, y, pretraining, fit_params)
         return self
 
     def _resolve_ngram_lr(self, dataset: _SequenceDataset) -> float | None:
@@ -778,45 +683,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def _best_epoch(self) -> int:
         best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
         return best[-1] if best else len(self.history)
-
-    def _take_fitted_state(self, other: LSTMAttentionClassifier, keep: tuple = ()) -> None:
-        """Make this classifier the model ``other`` fitted (its fitted attributes, those
-        ending in ``_``), but for the attributes named in ``keep``."""
-        for name, value in vars(other).items():
-            if name.endswith("_") and not name.endswith("__") and name not in keep:
-                setattr(self, name, value)
-
-    def _refit(self, X, y, pretraining: LanguageModelPretraining | None,
-               fit_params: dict) -> None:
-        """Fit a clone on all the data for ``best_epoch_`` epochs, from the same seed (and
-        the same pre-trained weights), and take over what it fitted."""
-        changes: dict[str, Any] = {"early_stopping": False, "max_epochs": self.best_epoch_}
-        if pretraining is not None:  # start from the same pre-trained weights
-            module = copy.deepcopy(self.module_)
-            module.load_state_dict(pretraining.state_dict_)
-            changes.update(module=module, pretrain_epochs=0)
-        refit = self._variant(X, **changes).fit(X, y, **fit_params)
-        passes = self.train_passes_ + [("refit", len(refit.history))]
-        # The callbacks stay this fit's (early stopping among them), so that training on
-        # (partial_fit) stops early as this fit did.
-        self._take_fitted_state(refit, keep=("best_epoch_", "validation_index_",
-                                             "validation_proba_", "retried_without_ngrams_",
-                                             "pretrain_loss_", "callbacks_"))
-        self.history_ = refit.history_
-        self.train_passes_ = passes
-
-    def _retry_without_ngrams(self, X, y, fit_params: dict) -> None:
-        """Early stopping kept an epoch of the warm-up: the wide part had fitted (memorised)
-        the training part before the network joined, leaving it next to no loss to learn
-        from. Fit a clone without the wide part, from the same seed on the same held-out
-        part (with its own refit), and take over what it fitted."""
-        retry = self._variant(X, bag_ngrams=0).fit(X, y, **fit_params)
-        passes = self.train_passes_ + [
-            ("retry" if name == "early_stopping" else name, n)
-            for name, n in retry.train_passes_ if name != "pretrain"]
-        self._take_fitted_state(retry, keep=("pretrain_loss_",))
-        self.train_passes_ = passes
-        self.retried_without_ngrams_ = True
 
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Train the fitted network further on new documents (skorch's ``partial_fit``).
@@ -852,7 +718,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             return self.fit(X, y, **fit_params)
         if not isinstance(X, TokenSequences):
             X = check_token_lists(X)
-        y = self._check_labels(X, y)
+        y = check_labels(X, y)
         unseen = set(np.unique(y)) - set(self.classes_)
         if unseen:
             raise ValueError(f"y holds labels unseen in fit: {sorted(unseen)[:5]}.")
@@ -908,24 +774,15 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 weights = weights.cpu().numpy()
                 for row in range(len(weights)):
                     i = order[position]
-                    per_doc[i] = self._token_weights(weights[row], dataset.lengths[i])
+                    length = dataset.lengths[i]
+                    per_doc[i] = (weights[row, :length] if weights.ndim == 2 else
+                                  windows_to_tokens(weights[row], length, self.max_len))
                     position += 1
         out = []
         for i in range(len(dataset)):
             full = np.zeros(offsets[i + 1] - offsets[i], dtype=np.float32)
             full[kept[offsets[i] : offsets[i + 1]]] = per_doc[i]
             out.append(full)
-        return out
-
-    def _token_weights(self, weights: np.ndarray, length: int) -> np.ndarray:
-        """One document's attention weights, one per token read: ``weights`` is (time,),
-        or (windows, time) for a document read in windows."""
-        if weights.ndim == 1:
-            return weights[:length]
-        out = np.zeros(length, dtype=weights.dtype)
-        for k, first in enumerate(window_starts(max(length, 1), self.max_len)):
-            width = min(self.max_len, length - first)
-            out[first : first + width] += weights[k, :width]
         return out
 
     def explain(self, X) -> list[list[tuple[str, float]]]:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TokenSequences", "encode_tokens", "take_documents", "truncate", "window_starts"]
+__all__ = ["TokenSequences", "encode_tokens", "take_documents", "truncate", "vocabulary",
+           "window_starts", "windows_to_tokens"]
+
+
+def vocabulary(docs: Sequence[Sequence[str]], min_count: int = 1,
+               max_size: int | None = None, first_id: int = 0) -> dict[str, int]:
+    """Token -> id for the ``max_size`` most frequent tokens of ``docs`` seen at least
+    ``min_count`` times, numbered from ``first_id`` by falling frequency (ties in order
+    of first appearance)."""
+    counts = Counter(chain.from_iterable(docs))
+    kept = [t for t, c in counts.most_common(max_size) if c >= min_count]
+    return {t: i + first_id for i, t in enumerate(kept)}
 
 
 def encode_tokens(
@@ -61,6 +73,17 @@ def window_starts(length: int, max_len: int) -> list[int]:
         return [0]
     stride = max_len - max_len // 4
     return [*range(0, length - max_len, stride), length - max_len]
+
+
+def windows_to_tokens(weights: np.ndarray, length: int, max_len: int) -> np.ndarray:
+    """Per-window values (windows, time) of a document of ``length`` tokens read in the
+    windows of :func:`window_starts` -> one value per token, a token in two windows
+    getting the sum of its two."""
+    out = np.zeros(length, dtype=weights.dtype)
+    for k, first in enumerate(window_starts(max(length, 1), max_len)):
+        width = min(max_len, length - first)
+        out[first : first + width] += weights[k, :width]
+    return out
 
 
 def take_documents(

@@ -419,7 +419,7 @@ def test_early_stopping_cannot_stop_during_the_ngram_warmup():
     from skorch.callbacks import EarlyStopping
     from skorch.history import History
 
-    from sk_slm.classifier import _EarlyStoppingAfterWarmup
+    from sk_slm._warmup import EarlyStoppingAfterWarmup
 
     def stop_epoch(callback):
         net = type("Net", (), {"verbose": 0, "history": History(),
@@ -436,8 +436,8 @@ def test_early_stopping_cannot_stop_during_the_ngram_warmup():
         return None, callback.best_epoch_
 
     assert stop_epoch(EarlyStopping(patience=2)) == (3, 1)
-    assert stop_epoch(_EarlyStoppingAfterWarmup(warmup=3, patience=2, load_best=True)) == (5, 1)
-    assert stop_epoch(_EarlyStoppingAfterWarmup(warmup=0, patience=2)) == (3, 1)
+    assert stop_epoch(EarlyStoppingAfterWarmup(warmup=3, patience=2, load_best=True)) == (5, 1)
+    assert stop_epoch(EarlyStoppingAfterWarmup(warmup=0, patience=2)) == (3, 1)
 
 
 @pytest.mark.slow
