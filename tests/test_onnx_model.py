@@ -18,6 +18,7 @@ from sk_slm import (  # noqa: E402
     LSTMAttentionClassifier,
     OnnxClassifier,
     Word2VecVectorizer,
+    explain,
     export_onnx,
     load_reviews,
     make_lstm_pipeline,
@@ -55,6 +56,25 @@ def test_the_default_pipeline_gives_the_estimators_probabilities(blended, tmp_pa
     np.testing.assert_allclose(proba, blended.predict_proba(X_TEST), atol=1e-5)
     np.testing.assert_array_equal(served.classes_, blended.classes_)
     np.testing.assert_array_equal(served.predict(X_TEST), blended.predict(X_TEST))
+
+
+def assert_same_explanations(got, expected, atol):
+    assert len(got) == len(expected)
+    for doc, ref in zip(got, expected, strict=True):
+        assert [token for token, _ in doc] == [token for token, _ in ref]
+        np.testing.assert_allclose([w for _, w in doc], [w for _, w in ref], atol=atol)
+
+
+@pytest.mark.slow
+def test_explain_gives_the_pipelines_attention_and_pickling_keeps_the_model(blended, tmp_path):
+    import pickle
+
+    served = exported(blended, tmp_path)
+    # Over-long (cut by max_len: weight 0), empty, unseen documents included.
+    assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST), atol=1e-5)
+    copy = pickle.loads(pickle.dumps(served))
+    np.testing.assert_array_equal(copy.predict_proba(X_TEST), served.predict_proba(X_TEST))
+    assert copy.explain(X_TEST[:3]) == served.explain(X_TEST[:3])
 
 
 @pytest.mark.parametrize("network", [
@@ -99,6 +119,34 @@ def test_what_it_cannot_export_is_refused_by_name(blended, tmp_path):
     assert not (tmp_path / "m.zip").exists()
 
 
+@pytest.mark.slow
+def test_int8_export_is_smaller_and_predicts_nearly_as_the_float_one(blended, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    export_onnx(blended, tmp_path / "float.zip")
+    export_onnx(blended, tmp_path / "int8.zip", quantize="int8")
+
+    def graph(name):
+        with zipfile.ZipFile(tmp_path / name) as zf:
+            return zf.read("network.onnx")
+
+    assert len(graph("int8.zip")) < 0.5 * len(graph("float.zip"))
+    ops = {node.op_type for node in onnx.load_from_string(graph("int8.zip")).graph.node}
+    assert "DynamicQuantizeLSTM" in ops  # the recurrent weights are int8, not only matmuls
+    assert "LSTM" not in ops
+    served = OnnxClassifier(tmp_path / "int8.zip")
+    assert served.quantize_ == "int8" and OnnxClassifier(tmp_path / "float.zip").quantize_ is None
+    proba, expected = served.predict_proba(X_TEST), blended.predict_proba(X_TEST)
+    assert proba.shape == expected.shape  # every row, the odd documents included
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose(proba, expected, atol=0.05)
+    assert np.abs(proba - expected).max() > 1e-6  # quantized: not the float numbers
+    assert np.mean(served.predict(X_TEST) == blended.predict(X_TEST)) >= 0.95
+    assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST), atol=0.05)
+    with pytest.raises(ValueError, match="quantize='int4' is not one of"):
+        export_onnx(blended, tmp_path / "bad.zip", quantize="int4")
+    assert not (tmp_path / "bad.zip").exists()
+
+
 def test_a_file_it_did_not_write_is_refused(blended, tmp_path):
     path = tmp_path / "m.zip"
     export_onnx(blended, path)
@@ -111,12 +159,19 @@ def test_a_file_it_did_not_write_is_refused(blended, tmp_path):
             zf.writestr(name, json.dumps(manifest) if name == "manifest.json" else data)
     with pytest.raises(ValueError, match="not a file written by export_onnx"):
         OnnxClassifier(path)
+    manifest.update(format="sk_slm-onnx", version=1)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, json.dumps(manifest) if name == "manifest.json" else data)
+    with pytest.raises(ValueError, match="format version 1.*export the model again"):
+        OnnxClassifier(path)
 
 
 @pytest.mark.slow
 def test_serving_needs_no_torch_skorch_or_gensim(blended, tmp_path):
-    path = tmp_path / "m.zip"
+    path, quantized = tmp_path / "m.zip", tmp_path / "q.zip"
     export_onnx(blended, path)
+    export_onnx(blended, quantized, quantize="int8")
     np.save(tmp_path / "expected.npy", blended.predict_proba(X_TEST))
     (tmp_path / "docs.json").write_text(json.dumps(X_TEST, ensure_ascii=False),
                                         encoding="utf-8")
@@ -134,8 +189,11 @@ def test_serving_needs_no_torch_skorch_or_gensim(blended, tmp_path):
 
         docs = json.load(open({str(tmp_path / "docs.json")!r}, encoding="utf-8"))
         proba = OnnxClassifier({str(path)!r}).predict_proba(docs)
-        np.testing.assert_allclose(proba, np.load({str(tmp_path / "expected.npy")!r}),
-                                   atol=1e-5)
+        expected = np.load({str(tmp_path / "expected.npy")!r})
+        np.testing.assert_allclose(proba, expected, atol=1e-5)
+        int8 = OnnxClassifier({str(quantized)!r})
+        np.testing.assert_allclose(int8.predict_proba(docs), expected, atol=0.05)
+        assert len(int8.explain(docs)) == len(docs)
         assert not any(m.split(".")[0] in ("torch", "skorch", "gensim") for m in sys.modules)
         print("served", len(proba))
     """)
