@@ -10,7 +10,8 @@
 
 Either file format: one written by ``save_model`` (read by ``load_model``: JSON +
 safetensors, PyTorch needed), or one written by ``export_onnx`` (read by
-``OnnxClassifier``: ONNX Runtime, no PyTorch needed; ``--quick --onnx`` demonstrates it).
+``OnnxClassifier``: ONNX Runtime, no PyTorch needed; ``--quick --onnx`` demonstrates it,
+``--quick --onnx --int8`` with the network's weights in int8).
 Neither ever unpickles a file. The model is loaded once, at start-up; every request is one batched
 ``predict_proba`` call, and an empty or whitespace-only text still gets a prediction, so
 the answer always has one row per text.
@@ -136,7 +137,7 @@ def post(url: str, payload: dict) -> tuple[int, dict]:
         return err.code, json.loads(err.read())
 
 
-def quick_demo(onnx: bool = False) -> None:
+def quick_demo(onnx: bool = False, int8: bool = False) -> None:
     """Train a tiny model on 300 bundled reviews, save and load it, serve it, query it."""
     from sklearn.model_selection import train_test_split
 
@@ -147,7 +148,10 @@ def quick_demo(onnx: bool = False) -> None:
     pipe = make_lstm_pipeline(max_epochs=2, hidden_size=16).fit(X, y)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.slm"
-        (export_onnx if onnx else save_model)(pipe, path)
+        if onnx:
+            export_onnx(pipe, path, quantize="int8" if int8 else None)
+        else:
+            save_model(pipe, path)
         server = make_server(load(path), port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -174,9 +178,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quick", action="store_true", help=quick_demo.__doc__)
     parser.add_argument("--onnx", action="store_true",
                         help="with --quick: export the model with export_onnx and serve that")
+    parser.add_argument("--int8", action="store_true",
+                        help="with --quick --onnx: export with quantize='int8'")
     args = parser.parse_args(argv)
+    if args.int8 and not args.onnx:
+        parser.error("--int8 goes with --onnx")
     if args.quick:
-        return quick_demo(onnx=args.onnx)
+        return quick_demo(onnx=args.onnx, int8=args.int8)
     if args.model is None:
         parser.error("give the model file (or --quick)")
     server = make_server(load(args.model), args.host, args.port)

@@ -45,7 +45,8 @@ def test_grid_search_script_runs_quick():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt", [[], ["--onnx"]], ids=["save_model", "export_onnx"])
+@pytest.mark.parametrize("fmt", [[], ["--onnx"], ["--onnx", "--int8"]],
+                         ids=["save_model", "export_onnx", "export_onnx_int8"])
 def test_serve_script_answers_predictions_and_names_bad_requests(fmt):
     res = subprocess.run([sys.executable, str(EXAMPLES / "serve.py"), "--quick", *fmt],
                          capture_output=True, text=True, env={**os.environ}, timeout=900)
