@@ -100,7 +100,7 @@ def main(data: Path, n_train: int, n_test: int, repeats: int, variant: str) -> N
              f"documents per set; `make_lstm_pipeline(**{QUICK_LSTM})`, seed 0.\n",
              "| set | path | macro-F1 | vs float32 (points) | max prob. difference | "
              "predictions changed | docs/s | speed vs float32 | vs onnx float32 | network size | "
-             "size vs float32 | file |",
+             "size vs float32 | file (vs save_model's) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     summary = []
     for name in SETS:
@@ -119,9 +119,11 @@ def main(data: Path, n_train: int, n_test: int, repeats: int, variant: str) -> N
             export_onnx(pipe, Path(tmp) / "f.zip")
             export_onnx(pipe, Path(tmp) / "q.zip", quantize="int8")
             save_model(pipe, Path(tmp) / "m.slm")
-            files = {path: f"{(Path(tmp) / f).stat().st_size / 1e6:.2f} MB"
-                     for path, f in (("float32", "m.slm"), ("onnx float32", "f.zip"),
-                                     ("onnx int8", "q.zip"))}
+            file_bytes = {path: (Path(tmp) / f).stat().st_size
+                          for path, f in (("float32", "m.slm"), ("onnx float32", "f.zip"),
+                                          ("onnx int8", "q.zip"))}
+            files = {path: f"{n / 1e6:.2f} MB ({n / file_bytes['float32']:.2f}x)"
+                     for path, n in file_bytes.items()}
             onnx_float, onnx_int8 = (OnnxClassifier(Path(tmp) / n) for n in ("f.zip", "q.zip"))
             sizes = {"float32": weight_bytes(module, 4), "bfloat16": weight_bytes(module, 2),
                      "onnx float32": graph_bytes(Path(tmp) / "f.zip"),
@@ -156,15 +158,19 @@ def main(data: Path, n_train: int, n_test: int, repeats: int, variant: str) -> N
                 f"{files.get(path, '-')} |")
             print(lines[-1], flush=True)
             summary.append((name, path, 100 * (f1 - f1_ref), vs_float,
-                            sizes[path] / sizes["float32"], vs_onnx))
+                            sizes[path] / sizes["float32"], vs_onnx,
+                            file_bytes.get(path, 0) / file_bytes["float32"]))
     lines.append("")
     for path in ("onnx int8", "bfloat16"):
         own = [s for s in summary if s[1] == path]
         lines.append(
             f"- {path}: macro-F1 {', '.join(f'{s[2]:+.2f}' for s in own)} points; speed "
             f"{', '.join(f'{s[3]:.2f}x' for s in own)} the PyTorch float32 estimator's "
-            f"({', '.join(f'{s[5]:.2f}x' for s in own)} ONNX Runtime's float32); size {own[0][4]:.2f}x of float32's "
-            f"network (targets: within 0.5 points, >= 1.5x, <= 0.5x).")
+            f"({', '.join(f'{s[5]:.2f}x' for s in own)} ONNX Runtime's float32); network "
+            f"{own[0][4]:.2f}x float32's"
+            + (f", file {', '.join(f'{s[6]:.2f}x' for s in own)} save_model's"
+               if path == "onnx int8" else "")
+            + " (targets: within 0.5 points, >= 1.5x, <= 0.5x).")
         print(lines[-1])
     write_result("int8", "\n".join(lines) + "\n", variant)
 

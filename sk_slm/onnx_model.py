@@ -55,11 +55,12 @@ def export_onnx(model: Any, path: str | os.PathLike, quantize: str | None = None
     quantize : {None, "int8"}, default=None
         "int8": store the network's weights as 8-bit integers, through ONNX Runtime's
         dynamic quantization (``onnxruntime.quantization.quantize_dynamic``: int8
-        weights for the LSTM/GRU and the matrix products, activations quantized per
-        call). The graph is about a quarter of the float one's size and predicts faster
-        on CPUs with integer dot-product instructions; the probabilities move by up to
-        ~0.02 (see ``benchmarks/int8.py``). None keeps float32, equal to the estimator's
-        probabilities within 1e-5.
+        weights for the LSTM/GRU, the matrix products and the embedding tables,
+        activations quantized per call), the linear part's coefficients as float16 and
+        the IDF weights as float32. The graph is about a quarter of the float one's size
+        and predicts faster on CPUs with integer dot-product instructions; the
+        probabilities move by a few hundredths at most (see ``benchmarks/int8.py``).
+        None keeps the fitted numbers: the estimator's probabilities within 1e-5.
 
     Raises
     ------
@@ -105,6 +106,14 @@ def export_onnx(model: Any, path: str | os.PathLike, quantize: str | None = None
     }
     if quantize == "int8":
         graphs = {name: _int8_graph(graph) for name, graph in graphs.items()}
+        # The linear part's coefficients in float16, the IDF weights in float32: a
+        # quarter and a half of their float64 size, for changes in the probabilities
+        # below 1e-3 (the network's int8 weights move them more).
+        for key in list(arrays):
+            if key.endswith(".coef"):
+                arrays[key] = arrays[key].astype(np.float16)
+            elif key.endswith(".idf"):
+                arrays[key] = arrays[key].astype(np.float32)
     try:
         manifest_bytes = json.dumps(manifest, ensure_ascii=False).encode()
     except TypeError as exc:
@@ -350,10 +359,10 @@ class _Linear:
         self.vectorizer = NGramTfidfVectorizer(tuple(spec["ngram_range"]))
         self.vectorizer.vocabulary_ = {t: i for i, t in enumerate(spec["tokens"])}
         self.vectorizer.ngram_codes_ = arrays[f"{name}.ngram_codes"]
-        self.vectorizer.idf_ = arrays[f"{name}.idf"]
+        self.vectorizer.idf_ = arrays[f"{name}.idf"].astype(np.float64)
         self.logreg = LogisticRegression()
         self.logreg.classes_ = self.classes_
-        self.logreg.coef_ = arrays[f"{name}.coef"]
+        self.logreg.coef_ = arrays[f"{name}.coef"].astype(np.float64)
         self.logreg.intercept_ = arrays[f"{name}.intercept"]
         self.logreg.n_features_in_ = self.logreg.coef_.shape[1]
 
@@ -374,7 +383,7 @@ class _Network:
             self.ngrams = NGramTfidf(int(spec["ngrams"]["n"]), int(spec["ngrams"]["n_tokens"]))
             self.ngrams.vocabulary_ = arrays[f"{name}.ngram_codes"]
             self.ngrams.tfidf_ = TfidfTransformer(sublinear_tf=True)
-            self.ngrams.tfidf_.idf_ = arrays[f"{name}.idf"]
+            self.ngrams.tfidf_.idf_ = arrays[f"{name}.idf"].astype(np.float64)
 
     def predict_proba(self, tokens: list) -> np.ndarray:
         out = np.zeros((len(tokens), len(self.classes_)), dtype=np.float32)

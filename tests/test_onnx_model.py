@@ -130,6 +130,7 @@ def test_int8_export_is_smaller_and_predicts_nearly_as_the_float_one(blended, tm
             return zf.read("network.onnx")
 
     assert len(graph("int8.zip")) < 0.5 * len(graph("float.zip"))
+    assert (tmp_path / "int8.zip").stat().st_size < (tmp_path / "float.zip").stat().st_size
     ops = {node.op_type for node in onnx.load_from_string(graph("int8.zip")).graph.node}
     assert "DynamicQuantizeLSTM" in ops  # the recurrent weights are int8, not only matmuls
     assert "LSTM" not in ops
@@ -144,6 +145,8 @@ def test_int8_export_is_smaller_and_predicts_nearly_as_the_float_one(blended, tm
     assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST), atol=0.05)
     with pytest.raises(ValueError, match="quantize='int4' is not one of"):
         export_onnx(blended, tmp_path / "bad.zip", quantize="int4")
+    with pytest.raises(ValueError, match="call fit first"):
+        export_onnx(make_lstm_pipeline(), tmp_path / "bad.zip", quantize="int8")
     assert not (tmp_path / "bad.zip").exists()
 
 
