@@ -13,7 +13,12 @@ from .sequences import window_starts
 
 
 class _SequenceDataset(Dataset):
-    """Documents as flat int64 ids + offsets (and optional n-gram rows and weights)."""
+    """Documents as flat int64 ids + offsets (and optional n-gram rows and weights).
+
+    Indexed by one position, it gives one document's sample (for ``_collate``); by a
+    list of positions, the padded batch ``_collate`` would make of their samples, built
+    at once (torch's bulk loading: see ``_bucket_iterator``).
+    """
 
     def __init__(self, ids, offsets, y=None, ngrams=None, ngram_offsets=None,
                  ngram_weights=None):
@@ -28,7 +33,9 @@ class _SequenceDataset(Dataset):
     def __len__(self) -> int:
         return len(self.lengths)
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i):
+        if isinstance(i, (list, np.ndarray)):
+            return self._batch(np.asarray(i, dtype=np.int64))
         item = self.ids[self.offsets[i] : self.offsets[i + 1]]
         grams = weights = None
         if self.ngrams is not None:
@@ -37,6 +44,36 @@ class _SequenceDataset(Dataset):
             if self.ngram_weights is not None:
                 weights = self.ngram_weights[lo:hi]
         return (item, grams, weights), (self.y[i] if self.y is not None else 0)
+
+
+    def _batch(self, rows: np.ndarray):
+        """The batch of documents ``rows``, as ``_collate`` makes it of their samples."""
+        lengths = self.lengths[rows]
+        ids = _padded_rows(self.ids, self.offsets, rows, PAD)
+        ids[lengths == 0, 0] = UNK  # an empty document is read as one UNK
+        X = {"ids": ids, "lengths": torch.from_numpy(np.maximum(lengths, 1))}
+        if self.ngrams is not None:
+            X["ngrams"] = _padded_rows(self.ngrams, self.ngram_offsets, rows, PAD)
+            if self.ngram_weights is not None:
+                X["ngram_weights"] = _padded_rows(self.ngram_weights, self.ngram_offsets,
+                                                  rows, 0.0)
+        y = (self.y[torch.from_numpy(rows)] if self.y is not None
+             else torch.zeros(len(rows), dtype=torch.long))
+        return X, y
+
+
+def _padded_rows(flat: torch.Tensor, offsets: np.ndarray, rows: np.ndarray, value):
+    """Rows ``rows`` of (``flat``, ``offsets``) as one (len(rows), longest) tensor padded
+    with ``value``; at least 1 wide (as ``_pad``)."""
+    starts = np.asarray(offsets)[rows]
+    lengths = np.asarray(offsets)[rows + 1] - starts
+    width = max(int(lengths.max(initial=0)), 1)
+    steps = np.arange(width)
+    real = steps < lengths[:, None]
+    positions = np.where(real, starts[:, None] + steps, 0)
+    out = flat[torch.from_numpy(positions)] if len(flat) else flat.new_zeros(positions.shape)
+    out[torch.from_numpy(~real)] = value
+    return out
 
 
 _EMPTY_DOCUMENT = torch.tensor([UNK], dtype=torch.long)  # an empty document is read as one UNK
@@ -126,14 +163,22 @@ class _BucketBatchSampler:
 
 
 def _bucket_iterator(iterator, dataset, batch_size: int, training: bool, kwargs: dict):
-    """``iterator`` (a DataLoader class) over length buckets of ``dataset``, padded by
+    """``iterator`` (a DataLoader class) over length buckets of ``dataset``, padded as by
     ``_collate``; ``kwargs`` may override the collate function and generator."""
     sampler = _BucketBatchSampler(_dataset_lengths(dataset), batch_size, shuffle=training)
-    kwargs.setdefault("collate_fn", _collate)
     # DataLoader draws a base seed per iteration; an own generator keeps that draw
     # off the caller's global torch RNG (prediction runs outside the forked RNG).
     kwargs.setdefault("generator", torch.Generator())
+    if "collate_fn" not in kwargs and isinstance(_base_dataset(dataset), _SequenceDataset):
+        # torch's bulk loading (automatic batching off: batch_size=None): each item the
+        # sampler yields is a whole batch's positions, which the dataset pads at once.
+        return iterator(dataset, sampler=sampler, batch_size=None, **kwargs)
+    kwargs.setdefault("collate_fn", _collate)
     return iterator(dataset, batch_sampler=sampler, **kwargs)
+
+
+def _base_dataset(dataset: Dataset) -> Dataset:
+    return _base_dataset(dataset.dataset) if isinstance(dataset, Subset) else dataset
 
 
 def _tfidf_matrix(dataset: _SequenceDataset, n_columns: int) -> sparse.csr_matrix:

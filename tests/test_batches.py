@@ -1,0 +1,58 @@
+"""The classifier's batches: built at once from a list of positions, as _collate builds
+them from the documents' samples one by one."""
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader, Subset
+
+from sk_slm._batches import _bucket_iterator, _collate, _SequenceDataset
+
+
+def random_dataset(rng, kind):
+    n = int(rng.integers(1, 12))
+    lengths = rng.integers(0, 6, n)
+    lengths[rng.random(n) < 0.3] = 0  # empty documents, and batches of them only
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    ids = rng.integers(2, 50, offsets[-1])
+    gram_offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 4, n))])
+    grams = rng.integers(1, 30, gram_offsets[-1]).astype(np.int64)
+    weights = rng.random(gram_offsets[-1]).astype(np.float32)
+    y = rng.integers(0, 3, n)
+    wide = {"none": (None, None, None), "grams": (grams, gram_offsets, None),
+            "weighted": (grams, gram_offsets, weights)}[kind]
+    return _SequenceDataset(ids, offsets, None if kind == "none" else y, *wide)
+
+
+@pytest.mark.parametrize("kind", ["none", "grams", "weighted"])
+def test_a_batch_of_positions_equals_the_collated_samples(kind):
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        dataset = random_dataset(rng, kind)
+        n = len(dataset)
+        rows = list(rng.choice(n, int(rng.integers(1, n + 1)), replace=False))
+        for data, positions in ((dataset, rows),
+                                (Subset(dataset, list(range(n))[::-1]), rows)):
+            expected, expected_y = _collate([data[i] for i in positions])
+            got, got_y = data[positions]
+            assert got.keys() == expected.keys()
+            for key in expected:
+                assert got[key].dtype == expected[key].dtype
+                assert torch.equal(got[key], expected[key]), key
+            assert torch.equal(got_y, expected_y)
+
+
+def test_the_iterator_builds_whole_batches_unless_given_a_collate_function():
+    dataset = random_dataset(np.random.default_rng(1), "weighted")
+    bulk = list(_bucket_iterator(DataLoader, dataset, 4, False, {}))
+    calls = []
+
+    def collate(samples):
+        calls.append(len(samples))
+        return _collate(samples)
+
+    one_by_one = list(_bucket_iterator(DataLoader, dataset, 4, False, {"collate_fn": collate}))
+    assert sum(calls) == len(dataset)  # a user's collate_fn still gets the samples
+    assert len(bulk) == len(one_by_one)
+    for (a, ya), (b, yb) in zip(bulk, one_by_one, strict=True):
+        assert all(torch.equal(a[k], b[k]) for k in a) and torch.equal(ya, yb)
