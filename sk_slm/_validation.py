@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
-__all__ = ["Interval", "Options", "check_labels", "reject_invalid_labels", "same_value", "validate_params",
-           "warn_ineffective"]
+__all__ = ["Interval", "Options", "check_labels", "reject_invalid_labels", "same_value",
+           "validate_params", "warn_ineffective"]
 
 
 class Interval:
@@ -141,7 +141,6 @@ def reject_invalid_labels(y: Any) -> None:
             raise ValueError(
                 "y mixes strings and numbers (e.g. 1 and '1'); numpy would turn them all "
                 "into strings. Convert the labels to one type.")
-
 
 
 def check_labels(X: Any, y: Any) -> np.ndarray:

@@ -93,8 +93,7 @@ _ONE_WAY = threading.local()  # each thread's own one-way RNNs (functional_call 
 def _one_way(rnn: nn.RNNBase, input_size: int) -> nn.RNNBase:
     """A one-layer, one-direction RNN of ``rnn``'s kind, without storage of its own
     (meta device): :func:`functional_call` runs it with one layer's weights. Kept per
-    thread, so that threads never share one (building one costs ~0.4 ms, a tenth of a
-    prediction batch's time)."""
+    thread (building one costs ~0.4 ms), so that threads never share one."""
     cache = getattr(_ONE_WAY, "modules", None)
     if cache is None:
         cache = _ONE_WAY.modules = {}
