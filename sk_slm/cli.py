@@ -1,4 +1,5 @@
-"""The ``sk-slm`` command: compare classifiers, train a pipeline, predict with it."""
+"""The ``sk-slm`` command: compare classifiers, train a pipeline, predict with it, export
+it for ONNX Runtime."""
 
 from __future__ import annotations
 
@@ -218,6 +219,38 @@ def _cmd_train(args) -> None:
           f"saved to {args.out}{digest}", file=sys.stderr)
 
 
+def _is_onnx_export(path) -> bool:
+    """Whether ``path`` is a file written by export_onnx (a zip with its manifest)."""
+    import json
+    import zipfile
+
+    from .onnx_model import FORMAT
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return json.loads(zf.read("manifest.json")).get("format") == FORMAT
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False
+
+
+def _cmd_export(args) -> None:
+    from .onnx_model import export_onnx
+    from .persistence import load
+
+    if not str(args.model).endswith(".slm"):
+        raise CLIError("export reads a .slm model file (the safe format: sk-slm train "
+                       "--out FILE.slm)")
+    try:
+        pipe = load(args.model, sha256=args.sha256)
+    except FileNotFoundError:
+        raise CLIError(f"{args.model}: no such file") from None
+    export_onnx(pipe, args.out, quantize="int8" if args.int8 else None)
+    size = Path(args.out).stat().st_size / 1e6
+    print(f"exported {args.model} to {args.out} ({size:.1f} MB"
+          f"{', int8' if args.int8 else ''}); sk-slm predict and OnnxClassifier read it",
+          file=sys.stderr)
+
+
 def _cmd_predict(args) -> None:
     import joblib
     import pandas as pd
@@ -227,6 +260,12 @@ def _cmd_predict(args) -> None:
             from .persistence import load
 
             pipe = load(args.model, sha256=args.sha256)
+        elif _is_onnx_export(args.model):
+            from .onnx_model import OnnxClassifier
+
+            if args.sha256:
+                raise CLIError("--sha256 checks .slm files (the safe format) only")
+            pipe = OnnxClassifier(args.model)  # ONNX Runtime; runs no code from the file
         else:
             if args.sha256:
                 raise CLIError("--sha256 checks .slm files (the safe format) only")
@@ -302,12 +341,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="apply a saved pipeline to a CSV")
     data_args(p, True)
-    p.add_argument("--model", required=True, help="a file written by sk-slm train")
+    p.add_argument("--model", required=True,
+                   help="a file written by sk-slm train or sk-slm export")
     p.add_argument("--out", help="CSV to write (default: standard output)")
     p.add_argument("--proba", action="store_true", help="add class probability columns")
     p.add_argument("--sha256", help="refuse a .slm model file whose SHA-256 is not this one "
                                     "(sk-slm train prints it)")
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("export", help="write a saved sk_slm pipeline for ONNX Runtime "
+                                      "(serving without PyTorch)")
+    p.add_argument("--model", required=True, help="a .slm file written by sk-slm train")
+    p.add_argument("--out", required=True, help="the file to write (a zip)")
+    p.add_argument("--int8", action="store_true",
+                   help="store the network's weights as int8 (a quarter of the size, faster)")
+    p.add_argument("--sha256", help="refuse a model file whose SHA-256 is not this one")
+    p.set_defaults(func=_cmd_export)
     return parser
 
 

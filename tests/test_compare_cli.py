@@ -286,6 +286,36 @@ def test_cli_train_prints_the_model_hash_and_predict_checks_it(csv_file, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".sk_slm")) == []
 
 
+@pytest.mark.slow
+def test_cli_export_int8_then_predict_with_the_export(csv_file, tmp_path, capsys, short_lstm):
+    pytest.importorskip("onnxruntime")
+    model, export = tmp_path / "m.slm", tmp_path / "m.onnx.zip"
+    data = ["--data", str(csv_file), "--text-column", "review"]
+    assert main(["train", *data, "--label-column", "sentiment", "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["export", "--model", str(model), "--out", str(export), "--int8"]) == 0
+    assert "int8" in capsys.readouterr().err
+    from sk_slm import OnnxClassifier, load_model
+
+    assert OnnxClassifier(export).quantize_ == "int8"
+    direct, served = tmp_path / "direct.csv", tmp_path / "served.csv"
+    assert main(["predict", *data, "--model", str(model), "--proba", "--out", str(direct)]) == 0
+    assert main(["predict", *data, "--model", str(export), "--proba", "--out", str(served)]) == 0
+    a, b = pd.read_csv(direct), pd.read_csv(served)
+    assert len(b) == 240 and list(b.columns) == list(a.columns)  # every row, same columns
+    probas = [c for c in a.columns if c.startswith("proba_")]
+    assert np.abs(a[probas].to_numpy() - b[probas].to_numpy()).max() < 0.05
+    assert set(b["prediction"]) <= set(load_model(model).classes_)
+    # Refusals, each one line: not a .slm file, a missing one, a wrong hash.
+    assert main(["export", "--model", str(export), "--out", str(tmp_path / "x.zip")]) == 2
+    assert "reads a .slm model file" in capsys.readouterr().err
+    assert main(["export", "--model", str(tmp_path / "none.slm"), "--out", "x.zip"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["export", "--model", str(model), "--out", str(tmp_path / "x.zip"),
+                 "--sha256", "0" * 64]) == 2
+    assert not (tmp_path / "x.zip").exists()
+
+
 @pytest.mark.parametrize("y, message", [
     (["a"] * 12, "single class"),
     (["a"] * 10 + ["b"] * 2, r"class 'b' has 2 document\(s\), fewer than cv=3"),
