@@ -250,6 +250,29 @@ def test_optimizer_weight_decay_and_skorch_routing(tokens):
 
 
 @pytest.mark.slow
+def test_the_optimizer_updates_all_tensors_at_once_with_the_same_numbers(tokens):
+    X, y = tokens
+    fast = tiny(max_epochs=3, ngram_warmup=1).fit(X, y)
+    assert fast.optimizer_.defaults["foreach"] is True  # torch's CPU default is the loop
+    loop = tiny(max_epochs=3, ngram_warmup=1, optimizer__foreach=False).fit(X, y)
+    assert loop.optimizer_.defaults["foreach"] is False  # the user's setting wins
+    for name, value in fast.module_.state_dict().items():
+        assert torch.equal(value, loop.module_.state_dict()[name]), name
+    # fused excludes foreach; an optimizer without the parameter gets none.
+    fused = tiny(max_epochs=1, optimizer__fused=True).fit(X, y)
+    assert fused.optimizer_.defaults["fused"] is True and not fused.optimizer_.defaults["foreach"]
+
+    class Plain(torch.optim.Optimizer):
+        def __init__(self, params, lr=0.01):
+            super().__init__(params, {"lr": lr})
+
+        def step(self, closure=None):
+            return closure()  # skorch passes the forward and backward pass; no update
+
+    assert "foreach" not in tiny(max_epochs=1, optimizer=Plain).fit(X, y).optimizer_.defaults
+
+
+@pytest.mark.slow
 def test_class_weights_are_routed_to_the_loss(tokens):
     from sklearn.utils.class_weight import compute_class_weight
 
