@@ -255,6 +255,8 @@ def _cmd_predict(args) -> None:
     import joblib
     import pandas as pd
 
+    if args.sha256 and not str(args.model).endswith(".slm"):
+        raise CLIError("--sha256 checks .slm files (the safe format) only")
     try:
         if str(args.model).endswith(".slm"):
             from .persistence import load
@@ -263,12 +265,8 @@ def _cmd_predict(args) -> None:
         elif _is_onnx_export(args.model):
             from .onnx_model import OnnxClassifier
 
-            if args.sha256:
-                raise CLIError("--sha256 checks .slm files (the safe format) only")
             pipe = OnnxClassifier(args.model)  # ONNX Runtime; runs no code from the file
         else:
-            if args.sha256:
-                raise CLIError("--sha256 checks .slm files (the safe format) only")
             pipe = joblib.load(args.model)  # pickle: load only models you trust
     except FileNotFoundError:
         raise CLIError(f"{args.model}: no such file") from None
