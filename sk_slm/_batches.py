@@ -45,7 +45,6 @@ class _SequenceDataset(Dataset):
                 weights = self.ngram_weights[lo:hi]
         return (item, grams, weights), (self.y[i] if self.y is not None else 0)
 
-
     def _batch(self, rows: np.ndarray):
         """The batch of documents ``rows``, as ``_collate`` makes it of their samples."""
         lengths = self.lengths[rows]

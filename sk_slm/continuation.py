@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import check_labels
 from .blending import BlendingClassifier
 
 __all__ = ["partial_fit"]
@@ -65,7 +66,8 @@ def partial_fit(estimator: Any, X: Any, y: Any, **fit_params: Any) -> Any:
     TypeError
         When no part of ``estimator`` has ``partial_fit``.
     ValueError
-        When ``y`` holds a label unseen at fit time, or does not match ``X`` in length.
+        When ``y`` holds a label unseen at fit time, is not a list of class labels
+        (missing, mixed or continuous), or does not match ``X`` in length.
     sklearn.exceptions.NotFittedError
         When ``estimator`` is not fitted.
 
@@ -85,10 +87,8 @@ def partial_fit(estimator: Any, X: Any, y: Any, **fit_params: Any) -> Any:
             "estimator in it has partial_fit. Fit it again on all the data instead.")
     classes = getattr(estimator, "classes_", None)
     if classes is not None:
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels; they "
-                             "must match.")
-        unseen = sorted(set(np.unique(np.asarray(y)).tolist()) - set(classes.tolist()))
+        y = check_labels(X, y)
+        unseen = sorted(set(np.unique(y).tolist()) - set(classes.tolist()))
         if unseen:
             raise ValueError(
                 f"y holds labels unseen at fit time: {unseen[:5]}; partial_fit can only "
