@@ -39,6 +39,7 @@ def make_lstm_pipeline(
     pretrained_format: str = "word2vec",
     pretrained_limit: int | None = None,
     missing_tokens: str = "add",
+    language_model: Any = None,
     random_state: int | None = 0,
     **clf_params: Any,
 ) -> Pipeline:
@@ -83,6 +84,11 @@ def make_lstm_pipeline(
         With ``pretrained``: training tokens the vectors lack get zero vectors of their
         own ("add"), or are all read as the unknown token
         (``Word2VecVectorizer(missing_tokens=...)``).
+    language_model : path, "bundled" or None, default=None
+        Fine-tune a pre-trained character language model
+        (``LSTMAttentionClassifier(language_model=...)``) instead of training Word2Vec:
+        the network part is then the classifier alone, reading the segmenter's
+        characters. Needs ``granularity="char"`` and no ``corpus`` or ``pretrained``.
     random_state : int or None, default=0
         Seed of Word2Vec, of the network and of the blend.
     **clf_params
@@ -93,14 +99,26 @@ def make_lstm_pipeline(
     Pipeline
         Unfitted.
     """
-    network = Pipeline([
-        ("embedding", Word2VecVectorizer(
-            output="sequence", corpus=corpus, pretrained=pretrained,
-            pretrained_format=pretrained_format, limit=pretrained_limit,
-            missing_tokens=missing_tokens, random_state=random_state)),
-        ("classifier", LSTMAttentionClassifier(
-            **{"retry_without_ngrams": True, "random_state": random_state, **clf_params})),
-    ])
+    classifier = LSTMAttentionClassifier(**{
+        "retry_without_ngrams": True, "random_state": random_state, **clf_params})
+    if language_model is not None:
+        given = [name for name, value in (("corpus", corpus), ("pretrained", pretrained))
+                 if value is not None]
+        if granularity != "char" or given:
+            raise ValueError(
+                f"language_model={language_model!r} is a character model with its own "
+                "embedding: use granularity='char' and no corpus or pretrained vectors "
+                f"(got granularity={granularity!r}{''.join(f', {g}=...' for g in given)}).")
+        classifier.set_params(language_model=language_model)
+        network = Pipeline([("classifier", classifier)])
+    else:
+        network = Pipeline([
+            ("embedding", Word2VecVectorizer(
+                output="sequence", corpus=corpus, pretrained=pretrained,
+                pretrained_format=pretrained_format, limit=pretrained_limit,
+                missing_tokens=missing_tokens, random_state=random_state)),
+            ("classifier", classifier),
+        ])
     linear = Pipeline([
         # TfidfVectorizer's token 1-3-gram features, 4x faster to compute.
         ("tfidf", NGramTfidfVectorizer(ngram_range=(1, 3))),

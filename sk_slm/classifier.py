@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import os
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -128,6 +129,15 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         Before training, train the embedding and RNN this many epochs as a language model
         on the documents (:class:`~sk_slm.LanguageModelPretraining`, the callback
         ``"pretraining"``). Needs ``num_layers=1`` when ``bidirectional``.
+    language_model : path, "bundled" or None, default=None
+        Start from a pre-trained character language model
+        (:func:`~sk_slm.pretrain_language_model`; "bundled" is the one shipped in the
+        package): its vocabulary, embedding table and biRNN replace the own vocabulary
+        and the random initial weights, and are fine-tuned on the labels. It sets the
+        embedding width, ``hidden_size`` and ``cell`` (``encoder_`` records them); it
+        needs token lists of characters (``JiebaSegmenter(granularity="char")``),
+        ``num_layers=1`` and ``bidirectional=True``. The fitted classifier holds its
+        own copy of the weights: saving and loading it does not need the model folder.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified) and stop when
         its loss has not improved for ``patience`` epochs, restoring the best epoch's
@@ -176,6 +186,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         Rows of the embedding table, PAD and UNK included.
     embedding_dim_ : int
         Width of the embedding table (the Word2Vec dimension for TokenSequences input).
+    encoder_ : dict or None
+        With ``language_model``: the pre-trained encoder's sizes and origin
+        (``hidden_size``, ``cell``, ``embedding_dim``, ``path``, ``step``).
     ngrams_ : NGramTfidf or None
         The wide part's n-gram vocabulary and fitted TF-IDF (None without a wide part).
     ngram_lr_ : float or None
@@ -233,6 +246,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         "ngram_warmup": [Interval(Integral, 0, None)],
         "retry_without_ngrams": ["boolean"],
         "pretrain_epochs": [Interval(Integral, 0, None)],
+        "language_model": [str, os.PathLike, None],
         "early_stopping": ["boolean"],
         "refit": ["boolean"],
         "patience": [Interval(Integral, 1, None)],
@@ -261,6 +275,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ngram_warmup: int = 5,
         retry_without_ngrams: bool = False,
         pretrain_epochs: int = 0,
+        language_model: Any = None,
         early_stopping: bool = True,
         refit: bool = True,
         patience: int = 3,
@@ -308,6 +323,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.ngram_warmup = ngram_warmup
         self.retry_without_ngrams = retry_without_ngrams
         self.pretrain_epochs = pretrain_epochs
+        self.language_model = language_model
         self.early_stopping = early_stopping
         self.refit = refit
         self.patience = patience
@@ -420,6 +436,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             "num_layers": self.num_layers,
             "bidirectional": self.bidirectional,
             "cell": self.cell,
+            **{k: v for k, v in (getattr(self, "encoder_", None) or {}).items()
+               if k in ("hidden_size", "cell")},
             "attention_size": self.attention_size,
             "dropout": self.dropout,
             "embeddings": getattr(self, "init_embeddings_", None),
@@ -430,6 +448,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             params = {}  # a module instance, or another class, gets what was routed to it
         params.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, params)
+        encoder = getattr(self, "init_encoder_", None)
+        if encoder is not None:  # the pre-trained biRNN (the embedding came as embeddings)
+            self.module_.rnn.load_state_dict(
+                {k.removeprefix("rnn."): v for k, v in encoder.items() if k.startswith("rnn.")})
         return self
 
     def get_params_for_optimizer(self, prefix, named_parameters):
@@ -491,6 +513,18 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 f"pretrain_epochs={self.pretrain_epochs} needs num_layers=1 when "
                 "bidirectional=True: a second layer reads both directions of the first, so "
                 "the language model would see the token it predicts.")
+        if self.language_model is not None:
+            if isinstance(X, TokenSequences):
+                raise ValueError(
+                    "language_model brings its own vocabulary and embedding: pass token "
+                    "lists (JiebaSegmenter(granularity='char')), not a TokenSequences from "
+                    "Word2VecVectorizer (make_lstm_pipeline(language_model=...) builds no "
+                    "Word2Vec step).")
+            if self.num_layers != 1 or not self.bidirectional or not self._own_module():
+                raise ValueError(
+                    f"language_model={self.language_model!r} is a one-layer bidirectional "
+                    "encoder of the default module (AttentionRNN): use num_layers=1, "
+                    "bidirectional=True and the default module.")
         if self.pretrain_epochs and not self._own_module():
             raise ValueError(
                 "pretrain_epochs trains the embedding and RNN of the default module "
@@ -515,13 +549,32 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if not self._uses_validation():
             rules.append((["refit", "patience", "validation_fraction", "retry_without_ngrams"],
                           "early_stopping=False or train_split given (no held-out part)"))
-        if isinstance(X, TokenSequences):
+        if self.language_model is not None:
+            rules.append((["embedding_dim", "min_count", "max_vocab", "hidden_size", "cell"],
+                          "language_model is set (its encoder sets the vocabulary and sizes)"))
+        elif isinstance(X, TokenSequences):
             rules.append((["embedding_dim", "min_count", "max_vocab"],
                           "X is a TokenSequences (the vectors set the vocabulary and width)"))
         return rules
 
     # ------------------------------------------------------------------ encoding
     def _build_vocabulary(self, X) -> None:
+        self.encoder_ = self.init_encoder_ = None
+        if self.language_model is not None:
+            from .language_model import load_language_model
+
+            lm = load_language_model(self.language_model)
+            # The language model's ids are already this classifier's: PAD 0, UNK 1.
+            self.vocabulary_ = {t: i for i, t in enumerate(lm.vocabulary) if i > UNK}
+            self.sequence_vocabulary_ = None
+            self.init_embeddings_ = lm.embeddings
+            self.init_encoder_ = lm.encoder_state()
+            self.n_vocab_ = len(lm.vocabulary)
+            self.embedding_dim_ = lm.settings.embedding_dim
+            self.encoder_ = {"hidden_size": lm.settings.hidden_size, "cell": lm.settings.cell,
+                             "embedding_dim": lm.settings.embedding_dim,
+                             "path": str(self.language_model), "step": lm.record.get("step")}
+            return
         if isinstance(X, TokenSequences):
             self.vocabulary_ = None
             self.sequence_vocabulary_ = (len(X.vocabulary), tuple(X.vocabulary[:20]))
@@ -653,7 +706,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             if not self.warm_start or not self.initialized_:  # as skorch's fit
                 self.initialize()
             self._train(dataset, y_enc, **fit_params)
-        del self.init_embeddings_  # the module holds the table now; don't pickle it twice
+        # The module holds the table and encoder now; don't pickle them twice.
+        del self.init_embeddings_, self.init_encoder_
         pretraining = dict(self.callbacks_).get("pretraining")
         self.pretrain_loss_ = None if pretraining is None else pretraining.losses_
         self.train_passes_ = [("pretrain", self.pretrain_epochs)] if pretraining else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -287,6 +288,31 @@ def _cmd_predict(args) -> None:
         out.to_csv(sys.stdout, index=False)
 
 
+def _cmd_pretrain(args) -> None:
+    import dataclasses
+
+    import torch
+
+    from .language_model import PretrainingSettings, pretrain_language_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    settings = PretrainingSettings(**{f.name: getattr(args, f.name)
+                                      for f in dataclasses.fields(PretrainingSettings)})
+    try:
+        model = pretrain_language_model(
+            args.corpus, args.out, settings, max_steps=args.max_steps,
+            checkpoint_every=args.checkpoint_every, eval_every=args.eval_every,
+            device=args.device)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks
+        return
+    state = "finished" if model.record["finished"] else "checkpoint"
+    print(f"language model at step {model.record['step']:,} of "
+          f"{model.record['planned_steps']:,} ({state}) in {args.out}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sk-slm", description="Chinese text classification: sk_slm against the baselines."
@@ -355,7 +381,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="store the network's weights as int8 (a quarter of the size, faster)")
     p.add_argument("--sha256", help="refuse a model file whose SHA-256 is not this one")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("pretrain", help="pre-train the network's encoder as a character "
+                                        "language model on unlabelled text (resumable)")
+    p.add_argument("--corpus", required=True, nargs="+", metavar="FILE_OR_DIR",
+                   help=".txt or .txt.gz files (UTF-8, one document per line) or folders")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for the checkpoint and the model; run the same command "
+                        "again to resume from it")
+    _settings_args(p)
+    p.add_argument("--max-steps", type=int, metavar="N",
+                   help="stop at step N (a checkpoint is written) before the planned end")
+    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
+    p.add_argument("--eval-every", type=int, default=2000, metavar="N",
+                   help="steps between held-out perplexity measurements")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch threads (default: torch's choice)")
+    p.set_defaults(func=_cmd_pretrain)
     return parser
+
+
+def _settings_args(p) -> None:
+    """One option per PretrainingSettings field, its default and help from the class."""
+    import dataclasses
+
+    from .language_model.settings import PretrainingSettings
+
+    g = p.add_argument_group("model and training settings (a checkpoint resumes only "
+                             "under the same)")
+    for f in dataclasses.fields(PretrainingSettings):
+        flag = "--seed" if f.name == "random_state" else "--" + f.name.replace("_", "-")
+        kind = {int: int, float: float, str: str}[type(f.default)]
+        g.add_argument(flag, dest=f.name, type=kind, default=f.default,
+                       help=f"default: {f.default}")
 
 
 def main(argv: list[str] | None = None) -> int:

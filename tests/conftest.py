@@ -30,3 +30,19 @@ def toy_sentiment():
         X.append("".join(words))
         y.append("正面" if label else "负面")
     return X, y
+
+
+@pytest.fixture(scope="session")
+def tiny_language_model(tmp_path_factory):
+    """A small character language model pre-trained for a few seconds on bundled reviews:
+    the folder ``LSTMAttentionClassifier(language_model=...)`` reads."""
+    from sk_slm import PretrainingSettings, load_reviews, pretrain_language_model
+
+    X, _ = load_reviews(return_X_y=True)
+    folder = tmp_path_factory.mktemp("tiny_lm")
+    (folder / "reviews.txt").write_text("\n".join(X[:1500]), encoding="utf-8")
+    settings = PretrainingSettings(vocab_size=600, embedding_dim=16, hidden_size=16,
+                                   row_length=48, batch_size=16, epochs=1, warmup_steps=10)
+    pretrain_language_model(folder / "reviews.txt", folder / "model", settings,
+                            max_steps=80, log=lambda line: None)
+    return folder / "model"

