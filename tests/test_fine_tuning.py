@@ -116,3 +116,17 @@ def test_refusals(tiny_language_model, tmp_path):
     with pytest.warns(UserWarning, match="hidden_size"):
         _network(language_model=tiny_language_model, hidden_size=64, max_epochs=2
                  ).fit(X_TRAIN[:60], Y_TRAIN[:60])
+
+
+def test_language_model_fine_tuning_continues_from_the_pre_trained_heads(tiny_language_model):
+    # With a learning rate of ~0 the first pre-training epoch scores the documents with
+    # the heads it starts from: the pre-trained ones predict far better than fresh ones
+    # (measured: 5.6 against 7.2 nats per token).
+    clf = _network(language_model=tiny_language_model, pretrain_epochs=1, lr=1e-9,
+                   bag_ngrams=0, max_epochs=1, early_stopping=False)
+    clf.fit(X_TRAIN, Y_TRAIN)
+    lm_loss = clf[-1].pretrain_loss_[0]
+    fresh = _network(pretrain_epochs=1, lr=1e-9, bag_ngrams=0, max_epochs=1,
+                     early_stopping=False, embedding_dim=16, hidden_size=16)
+    fresh.fit(X_TRAIN, Y_TRAIN)
+    assert lm_loss < fresh[-1].pretrain_loss_[0] - 0.5
