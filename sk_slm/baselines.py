@@ -7,7 +7,7 @@ from typing import Any
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
@@ -24,6 +24,8 @@ BASELINES: dict[str, str] = {
     "tree_word_tfidf": "decision tree on word TF-IDF",
     "svm_word_tfidf": "LinearSVC on word TF-IDF",
     "svm_char_tfidf": "LinearSVC on character 1-3-gram TF-IDF",
+    "svm_char_tfidf_lm": "LinearSVC on character 1-3-gram TF-IDF and the bundled language "
+                         "model's pooled states",
     "svc_rbf_w2v": "RBF SVC on mean Word2Vec vectors",
     "logreg_w2v": "logistic regression on mean Word2Vec vectors",
     "nb_word_counts": "multinomial naive Bayes on word counts",
@@ -161,6 +163,14 @@ def make_baseline(name: str, *, random_state: int | None = 0) -> Pipeline:
     if name == "svm_char_tfidf":
         return make_pipeline(
             TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
+            LinearSVC(random_state=random_state),
+        )
+    if name == "svm_char_tfidf_lm":
+        from .language_model import LanguageModelFeatures
+
+        return make_pipeline(
+            make_union(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
+                       LanguageModelFeatures()),
             LinearSVC(random_state=random_state),
         )
     if name in ("svc_rbf_w2v", "logreg_w2v"):

@@ -130,3 +130,24 @@ def test_language_model_fine_tuning_continues_from_the_pre_trained_heads(tiny_la
                      early_stopping=False, embedding_dim=16, hidden_size=16)
     fresh.fit(X_TRAIN, Y_TRAIN)
     assert lm_loss < fresh[-1].pretrain_loss_[0] - 0.5
+
+
+def test_language_model_features(tiny_language_model):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_union
+    from sklearn.svm import LinearSVC
+
+    from sk_slm import LanguageModelFeatures
+
+    features = LanguageModelFeatures(tiny_language_model, max_len=50)
+    out = features.fit_transform(X_TEST)
+    assert out.shape == (len(X_TEST), 64) and out.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1, rtol=1e-5)
+    # Batching and order do not change a document's features.
+    np.testing.assert_allclose(features.set_params(batch_size=3).transform(X_TEST[::-1])[::-1],
+                               out, atol=1e-6)
+    assert features.get_feature_names_out()[[0, 32]].tolist() == ["lm_mean_0", "lm_max_0"]
+    model = make_pipeline(make_union(TfidfVectorizer(analyzer="char"), features), LinearSVC())
+    assert len(model.fit(X_TRAIN, Y_TRAIN).predict(X_TEST)) == len(X_TEST)
+    with pytest.raises(ValueError, match=r"X\[1\]"):
+        features.transform(["好", None])

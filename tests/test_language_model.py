@@ -235,3 +235,24 @@ def test_torchrun_two_processes_equal_one(corpus, tmp_path):
     assert a.record["step"] == b.record["step"] == 15
     wa, wb = _weights(a), _weights(b)
     assert max(float((wa[k] - wb[k]).abs().max()) for k in wa) < 1e-5
+
+
+def test_the_bundled_model_loads_with_its_vocabulary_and_card():
+    from pathlib import Path
+
+    lm = load_language_model("bundled")
+    assert load_language_model().path == lm.path  # "bundled" is the default
+    assert lm.vocabulary[:2] == ["<pad>", "<unk>"] and len(lm.vocabulary) == 6000
+    assert END_OF_DOCUMENT in lm.vocabulary and "的" in lm.vocabulary[:20]
+    assert lm.settings.hidden_size == 128 and lm.record["step"] > 0
+    card = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "model_card.md"
+    text = card.read_text(encoding="utf-8")
+    assert f"{lm.record['step']:,} of" in text  # the card describes the shipped weights
+    for name in lm.record["corpus"]["documents"]:
+        assert f"`{name}`" in text
+    # It has learnt Chinese: real text is far likelier than the same characters shuffled.
+    X, _ = load_reviews(return_X_y=True)
+    docs = [d for d in X[:200] if len(d) > 10][:50]
+    rng = random.Random(0)
+    shuffled = ["".join(rng.sample(d, len(d))) for d in docs]
+    assert np.median(lm.perplexity(docs)) < 0.5 * np.median(lm.perplexity(shuffled))

@@ -31,6 +31,7 @@ from sklearn.utils.estimator_checks import (
 
 from sk_slm import (
     JiebaSegmenter,
+    LanguageModelFeatures,
     LSTMAttentionClassifier,
     NGramTfidfVectorizer,
     Word2VecVectorizer,
@@ -48,11 +49,14 @@ ESTIMATORS = [
     LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, pretrain_epochs=1,
                             random_state=0),
     NGramTfidfVectorizer(),
+    # The bundled language model: as features, and as the classifier's starting point.
+    LanguageModelFeatures(),
+    LSTMAttentionClassifier(language_model="bundled", max_epochs=2, random_state=0),
 ]
 
 
 def data_for(est):
-    if isinstance(est, JiebaSegmenter):
+    if isinstance(est, (JiebaSegmenter, LanguageModelFeatures)):
         return TEXTS, None
     return TOKENS, (LABELS if is_classifier(est) else None)
 
