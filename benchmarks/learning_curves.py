@@ -24,8 +24,9 @@ variants, each through skorch's own means: ``lm_frozen`` (embedding and biRNN fr
 unfreezing: ``Unfreezer`` releases the biRNN after one epoch, the embedding after two),
 ``lm_discriminative`` (``optimizer__param_groups``: the biRNN's learning rate / 2.6, the
 embedding's / 2.6^2), ``lm_target_lm`` (``pretrain_epochs=2``: language-model
-fine-tuning on the training texts first); ``lm_features`` (LinearSVC on char TF-IDF
-beside the frozen language model's mean- and max-pooled states).
+fine-tuning on the training texts first); ``lm_features`` (``make_baseline("svm_char_tfidf_lm")``: LinearSVC on char TF-IDF beside
+the frozen language model's mean- and max-pooled states; ``lm_features@W`` weighs the
+language model's block by W in the FeatureUnion).
 """
 
 from __future__ import annotations
@@ -94,14 +95,17 @@ def build(name: str, seed: int, language_model):
     if name == "lm_blend_target_lm":
         return make_lstm_pipeline(language_model=language_model, pretrain_epochs=2,
                                   random_state=seed)
-    if name == "lm_features":
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import make_union
-        from sklearn.svm import LinearSVC
+    if name == "lm_features" or name.startswith("lm_features@"):
+        # make_baseline("svm_char_tfidf_lm"), its language model and (after "@") the
+        # FeatureUnion weight of the language model's block given.
+        from sk_slm import LanguageModelFeatures
 
-        return make_pipeline(make_union(
-            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
-            PooledStates(language_model)), LinearSVC(random_state=seed))
+        model = make_baseline("svm_char_tfidf_lm", random_state=seed)
+        union = model.steps[0][1]
+        union.set_params(languagemodelfeatures=LanguageModelFeatures(language_model))
+        if "@" in name:
+            union.set_params(transformer_weights={"languagemodelfeatures": float(name[12:])})
+        return model
     params = {"language_model": language_model, "bag_ngrams": 0, "random_state": seed}
     if name == "lm_frozen":
         params["callbacks"] = [("freeze", Freezer(["embedding.*", "rnn.*"]))]
@@ -117,54 +121,6 @@ def build(name: str, seed: int, language_model):
     elif name != "lm_network":
         raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
     return make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(**params))
-
-
-class PooledStates:
-    """The language model's biRNN states of each document, mean- and max-pooled, L2
-    normalised (a frozen feature extractor beside the char TF-IDF)."""
-
-    def __init__(self, language_model):
-        self.language_model = language_model
-
-    def get_params(self, deep=True):
-        return {"language_model": self.language_model}
-
-    def set_params(self, **params):
-        self.__dict__.update(params)
-        return self
-
-    def fit(self, X, y=None):
-        from sk_slm import load_language_model
-
-        self.lm_ = load_language_model(self.language_model)
-        return self
-
-    def transform(self, X):
-        import torch
-
-        from sk_slm.language_model.corpus import char_tokens
-
-        lm = self.lm_
-        index = {t: i for i, t in enumerate(lm.vocabulary)}
-        docs = [[index.get(t, 1) for t in d][:256] or [1] for d in char_tokens(list(X))]
-        order = np.argsort([len(d) for d in docs])
-        out = np.zeros((len(docs), 4 * lm.settings.hidden_size), dtype=np.float32)
-        with torch.no_grad():
-            for start in range(0, len(docs), 128):
-                rows = order[start : start + 128]
-                lengths = torch.tensor([len(docs[r]) for r in rows])
-                ids = torch.zeros((len(rows), int(lengths.max())), dtype=torch.long)
-                for k, r in enumerate(rows):
-                    ids[k, : len(docs[r])] = torch.tensor(docs[r])
-                states = lm.module.network.encode(ids, lengths)
-                real = (torch.arange(ids.shape[1]) < lengths[:, None])[..., None]
-                mean = (states * real).sum(1) / lengths[:, None]
-                peak = states.masked_fill(~real, float("-inf")).amax(1)
-                out[rows] = torch.cat([mean, peak], 1).numpy()
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-
-    def fit_transform(self, X, y=None):
-        return self.fit(X).transform(X)
 
 
 def report(rows: list[dict], title: str) -> str:

@@ -16,7 +16,7 @@ from .._validation import Interval, validate_params
 from ..module import UNK
 from ..segmenter import check_documents
 from .corpus import char_tokens
-from .model import BUNDLED, load_language_model
+from .model import BUNDLED, load_language_model, padded
 
 __all__ = ["LanguageModelFeatures"]
 
@@ -115,10 +115,7 @@ class LanguageModelFeatures(TransformerMixin, BaseEstimator):
         with torch.no_grad():
             for start in range(0, len(ids), self.batch_size):
                 rows = order[start : start + self.batch_size]
-                lengths = torch.tensor([len(ids[r]) for r in rows])
-                batch = torch.zeros((len(rows), int(lengths.max())), dtype=torch.long)
-                for k, r in enumerate(rows):
-                    batch[k, : len(ids[r])] = torch.tensor(ids[r])
+                batch, lengths = padded([ids[r] for r in rows])
                 states = encoder.encode(batch, lengths)
                 real = (torch.arange(batch.shape[1]) < lengths[:, None])[..., None]
                 mean = states.sum(1) / lengths[:, None]  # states are zero at padding

@@ -197,13 +197,9 @@ class PretrainedLanguageModel:
         heads = self.module.heads
         with torch.no_grad():
             for start in range(0, len(seqs), batch_size):
-                part = seqs[start : start + batch_size]
-                lengths = torch.tensor([len(s) for s in part])
-                ids = torch.full((len(part), int(lengths.max())), PAD, dtype=torch.long)
-                for r, s in enumerate(part):
-                    ids[r, : len(s)] = torch.tensor(s)
+                ids, lengths = padded(seqs[start : start + batch_size])
                 states = self.module(ids, lengths)
-                nll = torch.zeros(len(part), dtype=torch.float64)
+                nll = torch.zeros(len(ids), dtype=torch.float64)
                 hidden = self.settings.hidden_size
                 for d, head in enumerate(heads):
                     h = states[..., d * hidden : (d + 1) * hidden]
@@ -213,7 +209,7 @@ class PretrainedLanguageModel:
                     keep = (torch.arange(ids.shape[1] - 1) < (lengths - 1)[:, None])
                     lp = head(src[keep], tgt[keep]).output.double()
                     nll.index_add_(0, keep.nonzero()[:, 0], -lp)
-                out[start : start + len(part)] = torch.exp(
+                out[start : start + len(ids)] = torch.exp(
                     nll / (len(heads) * (lengths - 1))).numpy()
         return out
 
@@ -271,6 +267,15 @@ class PretrainedLanguageModel:
                 out, state = one_way(emb(torch.tensor([[nxt]])), state)
                 h = out[0, -1]
         return _join([self.vocabulary[i] for i in drawn])
+
+
+def padded(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Id lists -> (ids right-padded with PAD, lengths), as the encoder reads them."""
+    lengths = torch.tensor([len(s) for s in seqs])
+    ids = torch.full((len(seqs), int(lengths.max())), PAD, dtype=torch.long)
+    for r, s in enumerate(seqs):
+        ids[r, : len(s)] = torch.tensor(s, dtype=torch.long)
+    return ids, lengths
 
 
 def _join(tokens: list[str]) -> str:
