@@ -123,7 +123,9 @@ def _cmd_compare(args) -> None:
         )
     resolved = None
     if quick or lstm_options:
-        lstm_params = {**(QUICK_LSTM if quick else {}), **lstm_options}
+        quick_lstm = {k: v for k, v in QUICK_LSTM.items()  # the LM sets the width
+                      if not (k == "hidden_size" and "language_model" in lstm_options)}
+        lstm_params = {**(quick_lstm if quick else {}), **lstm_options}
         resolved = {
             m: make_lstm_pipeline(**lstm_params) if m == "lstm_attention" else make_baseline(m)
             for m in names
@@ -178,13 +180,19 @@ def _lstm_options(args) -> dict:
     if args.vectors:
         options.update(pretrained=str(Path(args.vectors).resolve()), pretrained_format=args.vectors_format,
                        pretrained_limit=args.vectors_limit)
+    if args.language_model:
+        if args.language_model != "bundled" and not Path(args.language_model).is_dir():
+            raise CLIError(f"--language-model {args.language_model}: no such folder "
+                           "(a folder written by sk-slm pretrain, or 'bundled')")
+        options["language_model"] = (args.language_model if args.language_model == "bundled"
+                                      else str(Path(args.language_model).resolve()))
     return options
 
 
 def _check_lstm_options(options: dict, models) -> None:
     if options and "lstm_attention" not in models:
-        raise CLIError("--granularity, --corpus, --vectors and --pretrain-epochs set up "
-                       "lstm_attention, "
+        raise CLIError("--granularity, --corpus, --vectors, --pretrain-epochs and "
+                       "--language-model set up lstm_attention, "
                        f"which is not among the models ({', '.join(models)})")
 
 
@@ -336,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=("word2vec", "word2vec_binary", "glove"))
         g.add_argument("--vectors-limit", type=int, metavar="N",
                        help="read only the first N vectors (they all become model weights)")
+        g.add_argument("--language-model", metavar="DIR",
+                       help="fine-tune a pre-trained language model ('bundled', or a folder "
+                            "written by sk-slm pretrain) instead of training Word2Vec")
         g.add_argument("--pretrain-epochs", type=int, metavar="N",
                        help="first train the network as a language model on the training "
                             "texts for N epochs (default 0)")

@@ -151,3 +151,24 @@ def test_language_model_features(tiny_language_model):
     assert len(model.fit(X_TRAIN, Y_TRAIN).predict(X_TEST)) == len(X_TEST)
     with pytest.raises(ValueError, match=r"X\[1\]"):
         features.transform(["好", None])
+
+
+def test_cli_trains_and_predicts_with_a_language_model(tiny_language_model, tmp_path, capsys):
+    import pandas as pd
+
+    from sk_slm.cli import main
+
+    pd.DataFrame({"text": X_TRAIN, "label": Y_TRAIN}).to_csv(tmp_path / "train.csv", index=False)
+    new = X_TEST[:40] + ["", "OK good"]  # (pandas writes "   " as a blank line, which CSV readers skip)
+    pd.DataFrame({"text": new}).to_csv(tmp_path / "new.csv", index=False)
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--out", str(tmp_path / "m.slm"),
+                 "--language-model", str(tiny_language_model)]) == 0
+    model = load_model(tmp_path / "m.slm")
+    assert model[-1].named_estimators_["network"][-1].encoder_["hidden_size"] == 16
+    assert main(["predict", "--data", str(tmp_path / "new.csv"), "--model",
+                 str(tmp_path / "m.slm"), "--out", str(tmp_path / "p.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "p.csv")) == len(new)
+    capsys.readouterr()
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--out", str(tmp_path / "x.slm"),
+                 "--language-model", str(tmp_path / "nowhere")]) == 2
+    assert "--language-model" in capsys.readouterr().err

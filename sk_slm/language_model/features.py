@@ -100,7 +100,7 @@ class LanguageModelFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_documents, n_features_out_), float32
+        ndarray of shape (n_documents, 4 * hidden_size), float32
             An empty document gets the states of a single unknown token.
         """
         check_is_fitted(self, "language_model_")
