@@ -101,6 +101,17 @@ def make_lstm_pipeline(
     Pipeline
         Unfitted.
     """
+    # The classifier's own-vocabulary settings do nothing here: refuse them by name.
+    unused = {"embedding_dim": "vector_size", "min_count": "min_count", "max_vocab": None}
+    if language_model is not None:
+        unused.update(hidden_size=None, cell=None)
+    for name in sorted(unused.keys() & clf_params.keys()):
+        where = ("the language model sets it" if language_model is not None else
+                 "the network reads the Word2Vec vectors"
+                 + (f"; set blend__network__embedding__{unused[name]} on the pipeline"
+                    if unused[name] else ""))
+        raise ValueError(f"make_lstm_pipeline: {name}={clf_params[name]!r} would do nothing: "
+                         f"{where}.")
     classifier = LSTMAttentionClassifier(**{
         "retry_without_ngrams": True, "random_state": random_state, **clf_params})
     if language_model is not None:

@@ -329,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def data_args(p, required):
         p.add_argument("--data", required=required, help="CSV file (UTF-8) with a header row")
-        p.add_argument("--text-column", default="text")
+        p.add_argument("--text-column", default="text",
+                       help="the column holding the documents (default: text)")
 
     def lstm_args(p):
         g = p.add_argument_group("lstm_attention options")
@@ -353,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="cross-validate classifiers and print a table")
     data_args(p, False)
-    p.add_argument("--label-column", default="label")
+    p.add_argument("--label-column", default="label",
+                   help="the column holding the labels (default: label)")
     p.add_argument("--models", help=f"comma-separated, from: {', '.join(BASELINES)}")
     p.add_argument("--cv", type=int, default=5)
     p.add_argument("--max-samples", type=int, help="stratified subsample of this size")
@@ -368,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="fit a pipeline to a CSV and save it")
     data_args(p, True)
-    p.add_argument("--label-column", default="label")
+    p.add_argument("--label-column", default="label",
+                   help="the column holding the labels (default: label)")
     p.add_argument("--model", default="lstm_attention", help=", ".join(BASELINES))
     p.add_argument("--out", required=True, help="where to save: FILE.slm for the safe format (sk_slm pipelines), else joblib")
     lstm_args(p)

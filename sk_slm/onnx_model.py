@@ -103,6 +103,8 @@ def export_onnx(model: Any, path: str | os.PathLike, quantize: str | None = None
                       "user_words_": [list(w) for w in segmenter.user_words_],
                       "stop_words_": sorted(segmenter.stop_words_)},
         "parts": parts, "weights": weights, "quantize": quantize,
+        # String labels of object dtype (pandas columns) come back as such, not as <U.
+        "object_classes": np.asarray(final.classes_).dtype == object,
     }
     if quantize == "int8":
         graphs = {name: _int8_graph(graph) for name, graph in graphs.items()}
@@ -321,6 +323,8 @@ class OnnxClassifier:
         self.segmenter_.user_words_ = [tuple(w) for w in seg["user_words_"]]
         self.segmenter_.stop_words_ = frozenset(seg["stop_words_"])
         self.classes_ = arrays["classes"]
+        if manifest.get("object_classes"):
+            self.classes_ = self.classes_.astype(object)
         self.quantize_ = manifest.get("quantize")
         self.weights_ = np.asarray(manifest["weights"], dtype=np.float64)
         self.parts_ = [_Network(p, arrays, sessions[p["name"]]) if p["kind"] == "network"
@@ -336,6 +340,12 @@ class OnnxClassifier:
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each document."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy on ``X`` against ``y``, as a scikit-learn classifier's ``score``."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
 
     def explain(self, X: Any) -> list[list[tuple[str, float]]]:
         """Each raw document's tokens with the attention weight the network gave them, as

@@ -555,7 +555,7 @@ def test_fit_and_predict_leave_torch_threads_as_the_caller_set_them(toy_sentimen
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        pipe = make_lstm_pipeline(hidden_size=8, embedding_dim=8, attention_size=4,
+        pipe = make_lstm_pipeline(hidden_size=8, attention_size=4,
                                   max_epochs=2).fit(X[:80], y[:80])
         assert torch.get_num_threads() == threads
         pipe.predict_proba(X[80:120])

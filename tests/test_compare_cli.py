@@ -534,3 +534,14 @@ def test_predict_proba_rows_sum_to_one_for_saved_lstm(toy_sentiment):
         blend__network__classifier__max_epochs=2, blend__network__embedding__min_count=1)
     proba = pipe.fit(X, y).predict_proba(X[:7])
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("command", ["compare", "train", "predict"])
+def test_help_shows_the_default_column_names(command, capsys):
+    from sk_slm.cli import main
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: text)" in out
+    assert command == "predict" or "(default: label)" in out

@@ -172,3 +172,11 @@ def test_cli_trains_and_predicts_with_a_language_model(tiny_language_model, tmp_
     assert main(["train", "--data", str(tmp_path / "train.csv"), "--out", str(tmp_path / "x.slm"),
                  "--language-model", str(tmp_path / "nowhere")]) == 2
     assert "--language-model" in capsys.readouterr().err
+
+
+def test_make_lstm_pipeline_refuses_settings_that_would_do_nothing(tiny_language_model):
+    with pytest.raises(ValueError, match="embedding_dim=32 would do nothing.*vector_size"):
+        make_lstm_pipeline(embedding_dim=32)
+    with pytest.raises(ValueError, match="hidden_size=64 would do nothing: the language model"):
+        make_lstm_pipeline(language_model=tiny_language_model, hidden_size=64)
+    make_lstm_pipeline(hidden_size=64)  # sets the network's width without a language model

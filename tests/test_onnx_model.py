@@ -7,6 +7,7 @@ import textwrap
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -105,6 +106,11 @@ def test_a_network_with_its_own_vocabulary_and_string_labels(tmp_path):
     np.testing.assert_allclose(served.predict_proba(X_TEST), model.predict_proba(X_TEST),
                                atol=1e-5)
     assert served.predict(X_TEST).tolist() == model.predict(X_TEST).tolist()
+    assert served.score(X_TEST[:40], y[:40]) == model.score(X_TEST[:40], y[:40])
+    # Labels of object dtype (a pandas column) come back with that dtype.
+    model.fit(X_TRAIN, pd.Series(y).to_numpy(dtype=object))
+    assert model.classes_.dtype == object
+    assert exported(model, tmp_path).classes_.dtype == object
 
 
 def test_what_it_cannot_export_is_refused_by_name(blended, tmp_path):
