@@ -115,7 +115,7 @@ def test_partial_fit_runs_each_pipeline_step_as_fitted():
 def test_partial_fit_refuses_what_it_cannot_do():
     X_a, y_a = batch(**A, n=60, seed=0)
     with pytest.raises(NotFittedError):
-        partial_fit(make_lstm_pipeline(**SMALL), ["好"], ["pos"])
+        partial_fit(make_lstm_pipeline(hidden_size=16, max_epochs=15), ["好"], ["pos"])
     texts = ["".join(d) for d in X_a]
     baseline = make_baseline("svm_char_tfidf").fit(texts, y_a)
     with pytest.raises(TypeError, match="LinearSVC|partial_fit"):

@@ -1,0 +1,89 @@
+"""What the pre-trained language model costs: fit time and prediction speed against
+svm_char_tfidf, measured side by side.
+
+Usage: python -m benchmarks.lm_cost [--data=DIR] [--set=waimai] [--train=2000]
+       [--test=2000] [--rounds=3] [--threads=1]
+
+Issue 31's cost targets, at 2,000 labelled documents: the fine-tuned pipeline
+(``make_lstm_pipeline(language_model="bundled")``) fits in at most 30x
+svm_char_tfidf's time and predicts at least 0.3x its documents per second; the frozen
+mode (here ``svm_char_tfidf_lm``: the frozen language model's features beside char
+TF-IDF) fits in at most 5x. Each round fits and predicts every model in turn (the
+segmentation cache emptied before each), so the ratios are taken within a round; the
+median of the rounds' ratios is reported with the range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from sklearn.model_selection import train_test_split
+
+from ._common import DEFAULT_DATA, header, train_test, write_result
+
+MODELS = ("svm_char_tfidf", "svm_char_tfidf_lm", "default", "lm_blend")
+
+
+def build(name):
+    from sk_slm import make_baseline, make_lstm_pipeline
+
+    if name == "default":
+        return make_lstm_pipeline()
+    if name == "lm_blend":
+        return make_lstm_pipeline(language_model="bundled")
+    return make_baseline(name)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--set", default="waimai")
+    parser.add_argument("--train", type=int, default=2000)
+    parser.add_argument("--test", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    from sk_slm import clear_segmentation_cache
+
+    (X, y), (Xt, yt) = train_test(args.set, args.data)
+    X, _, y, _ = train_test_split(X, y, train_size=args.train, stratify=y, random_state=0)
+    Xt = Xt[: args.test]
+    fit = {m: [] for m in MODELS}
+    rate = {m: [] for m in MODELS}
+    for r in range(args.rounds):
+        for m in MODELS:
+            model = build(m)
+            clear_segmentation_cache()
+            start = time.perf_counter()
+            model.fit(X, y)
+            fit[m].append(time.perf_counter() - start)
+            clear_segmentation_cache()
+            start = time.perf_counter()
+            model.predict(Xt)
+            rate[m].append(len(Xt) / (time.perf_counter() - start))
+            print(f"round {r + 1} {m}: fit {fit[m][-1]:.2f} s, {rate[m][-1]:,.0f} docs/s",
+                  flush=True)
+    lines = [header("The language model's cost against svm_char_tfidf"),
+             f"{args.set}: {args.train:,} training documents, {len(Xt):,} predicted; "
+             f"{args.threads} torch thread(s); {args.rounds} rounds, models in turn; ratios "
+             "per round, median [range].", "",
+             "| model | fit s (median) | fit vs svm_char_tfidf | docs/s (median) | "
+             "prediction vs svm_char_tfidf |", "|---|---|---|---|---|"]
+    for m in MODELS:
+        fr = [a / b for a, b in zip(fit[m], fit["svm_char_tfidf"], strict=True)]
+        pr = [a / b for a, b in zip(rate[m], rate["svm_char_tfidf"], strict=True)]
+        lines.append(f"| {m} | {statistics.median(fit[m]):.2f} | {statistics.median(fr):.1f}x "
+                     f"[{min(fr):.1f}-{max(fr):.1f}] | {statistics.median(rate[m]):,.0f} | "
+                     f"{statistics.median(pr):.2f}x [{min(pr):.2f}-{max(pr):.2f}] |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    write_result("lm_cost", text, args.set)
+
+
+if __name__ == "__main__":
+    main()
