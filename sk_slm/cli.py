@@ -168,9 +168,15 @@ def _lstm_options(args) -> dict:
         raise CLIError("--vectors-format and --vectors-limit need --vectors")
     if args.pretrain_epochs is not None and args.pretrain_epochs < 0:
         raise CLIError(f"--pretrain-epochs must be >= 0, got {args.pretrain_epochs}")
+    if args.max_epochs is not None and args.max_epochs < 1:
+        raise CLIError(f"--max-epochs must be >= 1, got {args.max_epochs}")
     options = {}
     if args.pretrain_epochs:
         options["pretrain_epochs"] = args.pretrain_epochs
+    if args.max_epochs is not None:
+        options["max_epochs"] = args.max_epochs
+    if args.verbose:
+        options["verbose"] = 1
     if args.granularity:
         options["granularity"] = args.granularity
     if args.corpus:
@@ -191,8 +197,8 @@ def _lstm_options(args) -> dict:
 
 def _check_lstm_options(options: dict, models) -> None:
     if options and "lstm_attention" not in models:
-        raise CLIError("--granularity, --corpus, --vectors, --pretrain-epochs and "
-                       "--language-model set up lstm_attention, "
+        raise CLIError("--granularity, --corpus, --vectors, --pretrain-epochs, "
+                       "--max-epochs, --verbose and --language-model set up lstm_attention, "
                        f"which is not among the models ({', '.join(models)})")
 
 
@@ -345,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=("word2vec", "word2vec_binary", "glove"))
         g.add_argument("--vectors-limit", type=int, metavar="N",
                        help="read only the first N vectors (they all become model weights)")
+        g.add_argument("--max-epochs", type=int, metavar="N",
+                       help="the network's upper bound on epochs (default 20; early "
+                            "stopping usually ends sooner)")
+        g.add_argument("--verbose", action="store_true",
+                       help="print the network's per-epoch table")
         g.add_argument("--language-model", metavar="DIR",
                        help="fine-tune a pre-trained language model ('bundled', or a folder "
                             "written by sk-slm pretrain) instead of training Word2Vec")

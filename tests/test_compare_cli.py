@@ -545,3 +545,21 @@ def test_help_shows_the_default_column_names(command, capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "(default: text)" in out
     assert command == "predict" or "(default: label)" in out
+
+
+def test_train_takes_max_epochs_and_verbose(toy_sentiment, tmp_path, capsys):
+    import pandas as pd
+
+    from sk_slm import load_model
+    from sk_slm.cli import main
+
+    X, y = toy_sentiment
+    pd.DataFrame({"text": X, "label": y}).to_csv(tmp_path / "d.csv", index=False)
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "m.slm"),
+                 "--max-epochs", "7", "--verbose"]) == 0
+    clf = load_model(tmp_path / "m.slm")[-1].named_estimators_["network"][-1]
+    assert clf.max_epochs == 7 and clf.verbose == 1
+    assert "train_loss" in capsys.readouterr().out  # skorch's per-epoch table
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "m.slm"),
+                 "--max-epochs", "0"]) == 2
+    assert "--max-epochs must be >= 1" in capsys.readouterr().err
