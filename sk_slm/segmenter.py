@@ -556,6 +556,26 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         self.stop_words_ = self._read_stop_words()
         return self
 
+    def set_output(self, *, transform: str | None = None) -> JiebaSegmenter:
+        """Accept scikit-learn's output setting, so that ``Pipeline.set_output`` can set it
+        for the steps after the segmenter.
+
+        The segmenter's own output, a list of token lists, is not a table: it stays as
+        it is whatever the setting.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+
+        Returns
+        -------
+        self : JiebaSegmenter
+        """
+        if transform not in (None, "default", "pandas", "polars"):
+            raise ValueError(f"transform must be 'default', 'pandas', 'polars' or None, got "
+                             f"{transform!r}.")
+        return self
+
     def fit_transform(self, X: Any, y: Any = None) -> SegmentedDocuments:
         """Fit, then segment ``X``; reads ``X`` once, so a generator works too."""
         docs = check_documents(X, on_invalid=self.on_invalid)

@@ -414,3 +414,16 @@ def test_read_only_temp_dir_and_fresh_cache_dir(tmp_path):
     env["SK_SLM_CACHE_DIR"] = str(blocker / "cache")
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_a_pipeline_of_segmenter_and_vectorizer_gives_pandas_output():
+    from sk_slm import Word2VecVectorizer
+
+    texts = ["我爱北京天安门", "今天天气很好", "北京欢迎你", "天气不好"] * 3
+    pipe = make_pipeline(JiebaSegmenter(), Word2VecVectorizer(vector_size=4, min_count=1,
+                                                              random_state=0))
+    out = pipe.set_output(transform="pandas").fit_transform(texts)
+    assert isinstance(out, pd.DataFrame) and out.shape == (12, 4)
+    assert isinstance(JiebaSegmenter().set_output(transform="pandas").fit_transform(texts), list)
+    with pytest.raises(ValueError, match="transform must be"):
+        JiebaSegmenter().set_output(transform="arrow")
