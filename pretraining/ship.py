@@ -104,7 +104,7 @@ def card(config: dict, licences: dict, machine: str) -> str:
         "checkpoint when `pretraining/zh-char-lstm128/checkpoint.pt` exists):",
         "",
         "```",
-        "sk-slm pretrain --corpus ../shared/corpus --out pretraining/zh-char-lstm128 --threads 1",
+        "sk-slm pretrain --corpus ../shared/corpus --out pretraining/zh-char-lstm128 --threads 2",
         "python pretraining/ship.py",
         "```",
         "",
@@ -129,7 +129,8 @@ def main():
     parser.add_argument("--corpus-readme", type=Path,
                         default=ROOT.parent / "shared" / "corpus" / "README.md")
     parser.add_argument("--machine", default=f"an {platform.machine()} CPU (AMD EPYC, 2 "
-                        "cores), 1 torch thread, no GPU", help="how the run's hours were spent")
+                        "cores), no GPU: 1 torch thread to step 14,812, 2 after",
+                        help="how the run's hours were spent")
     args = parser.parse_args()
     config = json.loads((args.run / "config.json").read_text(encoding="utf-8"))
     PACKAGE.mkdir(parents=True, exist_ok=True)
