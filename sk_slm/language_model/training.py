@@ -226,6 +226,9 @@ def pretrain_language_model(
             history = list(ckpt["history"])
             if len(ckpt["rng"]) == world:
                 torch.set_rng_state(ckpt["rng"][rank])
+                cuda_states = ckpt.get("cuda_rng") or []
+                if devices and len(cuda_states) == world and cuda_states[rank] is not None:
+                    torch.cuda.set_rng_state(cuda_states[rank], devices[0])
                 say(f"resumed from {ckpt_path} at step {step:,}")
             else:
                 torch.manual_seed(settings.random_state + 7919 * (rank + 1) + step)
@@ -244,19 +247,23 @@ def pretrain_language_model(
                     "history": history}
 
         def checkpoint() -> None:
-            states = [torch.get_rng_state()]
+            # Each process's random state: the CPU's, and on CUDA the device's (dropout).
+            mine = (torch.get_rng_state(),
+                    torch.cuda.get_rng_state(devices[0]) if devices else None)
+            states = [mine]
             if world > 1:
                 import torch.distributed as dist
 
                 states = [None] * world
-                dist.all_gather_object(states, torch.get_rng_state())
+                dist.all_gather_object(states, mine)
             if rank:
                 return
             out.mkdir(parents=True, exist_ok=True)
             state = {"format": _CHECKPOINT_FORMAT, "settings": asdict(settings),
                      "fingerprint": data.fingerprint, "vocabulary": data.vocabulary,
                      "step": step, "tokens_seen": seen, "seconds": seconds,
-                     "history": history, "rng": states,
+                     "history": history, "rng": [cpu for cpu, _ in states],
+                     "cuda_rng": [cuda for _, cuda in states],
                      "model": lm.state_dict(), "optimizer": optimizer.state_dict()}
             with written_whole(ckpt_path) as tmp:
                 torch.save(state, tmp)
