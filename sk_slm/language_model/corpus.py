@@ -15,6 +15,7 @@ import numpy as np
 
 from ..module import PAD, UNK
 from ..segmenter import _CHAR_TOKEN, _normalize_many
+from ..sequences import encode_tokens
 
 __all__ = ["Corpus", "END_OF_DOCUMENT", "char_tokens", "corpus_files", "read_corpus", "rows"]
 
@@ -170,18 +171,8 @@ def read_corpus(paths, *, vocab_size: int = 6000, vocabulary: Sequence[str] | No
 
 def _encode(docs: list[list[str]], index: dict[str, int], end: int) -> np.ndarray:
     """Documents -> one int32 stream, each document followed by ``end``."""
-    if not docs:
-        return np.zeros(0, dtype=np.int32)
-    total = sum(map(len, docs)) + len(docs)
-    out = np.empty(total, dtype=np.int32)
-    pos = 0
-    get = index.get
-    for d in docs:
-        n = len(d)
-        out[pos : pos + n] = [get(t, UNK) for t in d]
-        out[pos + n] = end
-        pos += n + 1
-    return out
+    ids, offsets = encode_tokens(docs, index, UNK, dtype=np.int32)
+    return np.insert(ids, offsets[1:], end)
 
 
 def rows(stream: np.ndarray, width: int) -> np.ndarray:

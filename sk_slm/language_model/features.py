@@ -106,9 +106,7 @@ class LanguageModelFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "language_model_")
         docs = check_documents(X)
         lm = self.language_model_
-        index = {t: i for i, t in enumerate(lm.vocabulary)}
-        ids = [[index.get(t, UNK) for t in d[: self.max_len]] or [UNK]
-               for d in char_tokens(docs)]
+        ids = [lm.ids(d[: self.max_len]) or [UNK] for d in char_tokens(docs)]
         order = np.argsort([len(d) for d in ids], kind="stable")
         out = np.zeros((len(ids), self.n_features_out_), dtype=np.float32)
         encoder = lm.module.network

@@ -165,7 +165,8 @@ class PretrainedLanguageModel:
         return {k.removeprefix("network."): v.clone() for k, v in _lm_state(self.module).items()
                 if k.startswith("network.")}
 
-    def _encode(self, tokens: list[str]) -> list[int]:
+    def ids(self, tokens: list[str]) -> list[int]:
+        """The ids of ``tokens`` (UNK for tokens outside the vocabulary)."""
         get = self._index.get
         return [get(t, UNK) for t in tokens]
 
@@ -192,7 +193,7 @@ class PretrainedLanguageModel:
             if not isinstance(d, str):
                 raise ValueError(f"X[{i}] is of type {type(d).__name__}, not a str document")
         end = self._index[END_OF_DOCUMENT]
-        seqs = [[end, *self._encode(t), end] for t in char_tokens(docs)]
+        seqs = [[end, *self.ids(t), end] for t in char_tokens(docs)]
         out = np.empty(len(seqs))
         heads = self.module.heads
         with torch.no_grad():
@@ -243,7 +244,7 @@ class PretrainedLanguageModel:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
         end = self._index[END_OF_DOCUMENT]
-        ids = [end, *self._encode(char_tokens([prompt])[0])]
+        ids = [end, *self.ids(char_tokens([prompt])[0])]
         rnn = self.module.network.rnn
         hidden = self.settings.hidden_size
         drawn: list[int] = []
