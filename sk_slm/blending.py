@@ -3,16 +3,17 @@ on held-out data."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import fields
 from itertools import product
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, get_tags
@@ -22,7 +23,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._validation import Interval, reject_invalid_labels, validate_params
 from .segmenter import SegmentedDocuments
 
-__all__ = ["BlendingClassifier"]
+__all__ = ["BlendingClassifier", "BlendWeightWarning"]
+
+
+class BlendWeightWarning(UserWarning):
+    """A blend's weights rest on a degenerate choice: a part that predicted one class for
+    every held-out row, or a weight of exactly 0 or 1 (one part dropped)."""
 
 # Probabilities are clipped here before the log, so that a class one part rules out
 # (probability 0) does not make the blend undefined.
@@ -69,6 +75,18 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     return X[rows]
 
 
+def _rows_of_params(params: dict, rows: np.ndarray, n: int) -> dict:
+    """Fit parameters for a subset of the rows: per-row arrays (length ``n``) are cut
+    to ``rows``, the rest passed as they are (as ``cross_val_predict`` does)."""
+    out = {}
+    for key, value in params.items():
+        if value is not None and not np.isscalar(value) and hasattr(value, "__len__") \
+                and len(value) == n:
+            value = _take(value, rows)
+        out[key] = value
+    return out
+
+
 def _is_named_list(estimators: Any) -> bool:
     return isinstance(estimators, (list, tuple)) and all(
         isinstance(e, tuple) and len(e) == 2 and isinstance(e[0], str) for e in estimators)
@@ -111,6 +129,13 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``X``, and its held-out rows are the ones the weights are chosen on: the other parts
     are fitted on the remaining rows to predict them. Only the first such part is used
     this way; with none, the blend holds out ``validation_fraction`` of the data itself.
+    With ``cv``, the weights are chosen on out-of-fold predictions of every part over
+    all the training rows instead, as :class:`~sklearn.ensemble.StackingClassifier`
+    makes its meta-features: each part is fitted ``cv + 1`` times.
+
+    A part that predicts one class for every held-out row, or a chosen weight of exactly
+    0 or 1 (a part left out), is reported by a :class:`BlendWeightWarning` and in
+    ``single_class_parts_`` and ``weights_``.
 
     Parameters
     ----------
@@ -125,8 +150,13 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.1
         The share of the training data held out (stratified by class) to choose the
         weights, when no part holds out data of its own.
+    cv : int, cross-validation generator, iterable or None, default=None
+        None: choose the weights on the held-out rows described above. An int ``k``:
+        on out-of-fold predictions of ``StratifiedKFold(k, shuffle=True)`` seeded by
+        ``random_state``; a splitter or an iterable of (train, test) rows: on its
+        folds (its test rows must cover every row once).
     random_state : int, RandomState instance or None, default=None
-        Seeds that held-out split.
+        Seeds the held-out split, or the folds of an int ``cv``.
 
     Attributes
     ----------
@@ -143,7 +173,10 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     validation_log_loss_ : ndarray of shape (n_candidates,)
         The held-out log loss of each candidate.
     validation_index_ : ndarray of int
-        The rows of the training data the weights were chosen on.
+        The rows of the training data the weights were chosen on (all of them with
+        ``cv``).
+    single_class_parts_ : list of str
+        The parts that predicted a single class for every one of those rows.
 
     See Also
     --------
@@ -165,14 +198,17 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """
 
     # estimators and weights are checked in _check_params: their constraints are structural.
+    # cv's other forms (splitters, iterables of folds) are checked by check_cv.
     _parameter_constraints: dict = {
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     }
 
-    def __init__(self, estimators, *, weights=None, validation_fraction=0.1, random_state=None):
+    def __init__(self, estimators, *, weights=None, validation_fraction=0.1, cv=None,
+                 random_state=None):
         self.estimators = estimators
         self.weights = weights
         self.validation_fraction = validation_fraction
+        self.cv = cv
         self.random_state = random_state
 
     # ------------------------------------------------------------------ parameters
@@ -250,7 +286,8 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels.
         **fit_params
-            Passed to every part's ``fit``.
+            Passed to every part's ``fit`` (e.g. ``sample_weight``); arrays of one value
+            per row are cut to the rows each fit is given.
 
         Returns
         -------
@@ -286,21 +323,10 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         # Every part is fitted on all the data (the model it predicts with), first.
         parts = [clone(estimator).fit(X, y, **fit_params) for _, estimator in self.estimators]
-        held_out, valid = {}, None
-        for i, part in enumerate(parts):
-            rows_proba = _held_out(part)
-            if rows_proba is not None:  # it held these rows out of its own training
-                valid, proba = rows_proba
-                held_out[i] = _aligned(self.classes_, part, proba)
-                break
-        if valid is None:
-            valid = self._split(y)
-        train = np.setdiff1d(np.arange(n), valid)
-        X_train, X_valid = _take(X, train), _take(X, valid)
-        for i, (_, estimator) in enumerate(self.estimators):
-            if i not in held_out:
-                part = clone(estimator).fit(X_train, y[train], **fit_params)
-                held_out[i] = _aligned(self.classes_, part, part.predict_proba(X_valid))
+        if self.cv is None:
+            valid, held_out = self._held_out_predictions(X, y, parts, fit_params)
+        else:
+            valid, held_out = np.arange(n), self._out_of_fold_predictions(X, y, fit_params)
 
         log_proba = np.stack([np.log(np.clip(held_out[i], _EPS, None))
                               for i in range(len(parts))])
@@ -316,9 +342,78 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.validation_index_ = valid
         self.weights_ = candidates[int(np.argmin(losses))]  # the first of equal losses
         self.estimators_ = parts
-        self.named_estimators_ = Bunch(**{name: part for (name, _), part in
-                                          zip(self.estimators, parts, strict=True)})
+        names = [name for name, _ in self.estimators]
+        self.named_estimators_ = Bunch(**dict(zip(names, parts, strict=True)))
+        self.single_class_parts_ = [name for name, i in zip(names, range(len(parts)), strict=True)
+                                    if len(np.unique(held_out[i].argmax(axis=1))) == 1]
+        self._warn_degenerate(names, len(valid))
         return self
+
+    def _held_out_predictions(self, X, y, parts, fit_params) -> tuple[np.ndarray, dict]:
+        """(rows, {part index: probabilities}) predicted for rows held out of training:
+        the first part's own hold-out, else a split of ``validation_fraction``."""
+        held_out, valid = {}, None
+        for i, part in enumerate(parts):
+            rows_proba = _held_out(part)
+            if rows_proba is not None:  # it held these rows out of its own training
+                valid, proba = rows_proba
+                held_out[i] = _aligned(self.classes_, part, proba)
+                break
+        if valid is None:
+            valid = self._split(y)
+        n = len(y)
+        train = np.setdiff1d(np.arange(n), valid)
+        X_train, X_valid = _take(X, train), _take(X, valid)
+        train_params = _rows_of_params(fit_params, train, n)
+        for i, (_, estimator) in enumerate(self.estimators):
+            if i not in held_out:
+                part = clone(estimator).fit(X_train, y[train], **train_params)
+                held_out[i] = _aligned(self.classes_, part, part.predict_proba(X_valid))
+        return valid, held_out
+
+    def _out_of_fold_predictions(self, X, y, fit_params) -> dict:
+        """{part index: probabilities} for every row, each predicted by the part fitted
+        on the folds without it."""
+        cv = self.cv
+        if isinstance(cv, Integral) and not isinstance(cv, bool):
+            if cv < 2:
+                raise ValueError(f"cv must be at least 2 folds (or None), got cv={cv}.")
+            cv = StratifiedKFold(cv, shuffle=True, random_state=self.random_state)
+        cv = check_cv(cv, y, classifier=True)
+        n = len(y)
+        held_out = {i: np.full((n, len(self.classes_)), np.nan)
+                    for i in range(len(self.estimators))}
+        for train, test in cv.split(np.zeros((n, 1)), y):
+            X_train, X_test = _take(X, train), _take(X, test)
+            train_params = _rows_of_params(fit_params, train, n)
+            for i, (_, estimator) in enumerate(self.estimators):
+                part = clone(estimator).fit(X_train, y[train], **train_params)
+                held_out[i][test] = _aligned(self.classes_, part, part.predict_proba(X_test))
+        missing = int(np.isnan(held_out[0][:, 0]).sum())
+        if missing:
+            raise ValueError(
+                f"cv must predict every training row once (its test folds must cover all "
+                f"the rows); {missing} of {n} rows were never in a test fold.")
+        return held_out
+
+    def _warn_degenerate(self, names: list[str], n_valid: int) -> None:
+        """A BlendWeightWarning for a single-class part or a part left out."""
+        where = (f"{n_valid} held-out rows" if self.cv is None
+                 else f"out-of-fold predictions of {n_valid} rows")
+        weights = ", ".join(f"{name} {w:g}" for name, w in zip(names, self.weights_, strict=True))
+        if self.single_class_parts_:
+            warnings.warn(
+                f"Blend part(s) {self.single_class_parts_} predicted a single class for all "
+                f"{where}; the weights ({weights}) were chosen around it.",
+                BlendWeightWarning, stacklevel=3)
+        dropped = [name for name, w in zip(names, self.weights_, strict=True) if w == 0]
+        if dropped:
+            advice = ("; more training rows or cv=5 choose them on more predictions"
+                      if self.cv is None else "")
+            warnings.warn(
+                f"Blend weights ({weights}), chosen on {where}, leave out {dropped}: the "
+                f"blend predicts with the other part alone{advice}.",
+                BlendWeightWarning, stacklevel=3)
 
     def _split(self, y: np.ndarray) -> np.ndarray:
         """Sorted held-out rows: ``validation_fraction`` of them, at least one per class,

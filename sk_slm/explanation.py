@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import html
+import warnings
 from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from .blending import BlendingClassifier, _final_step
+from .blending import BlendingClassifier, BlendWeightWarning, _final_step
 from .classifier import LSTMAttentionClassifier
 from .segmenter import JiebaSegmenter
 
 __all__ = ["explain", "AttentionHTML", "render_attention_html"]
+
+
+def _weights(blend: BlendingClassifier) -> str:
+    return ", ".join(f"{name} {w:g}" for name, w in zip(blend.named_estimators_, blend.weights_,
+                                                         strict=True))
 
 
 def _attention(model: Any, data: Any, tokens: Any):
@@ -25,8 +31,15 @@ def _attention(model: Any, data: Any, tokens: Any):
                 tokens = data
         return _attention(model[-1], data, tokens)
     if isinstance(model, BlendingClassifier):
-        for part in model.estimators_:
+        for name, part, weight in zip(model.named_estimators_, model.estimators_,
+                                      model.weights_, strict=True):
             if isinstance(_final_step(part), LSTMAttentionClassifier):
+                if weight == 0:
+                    warnings.warn(
+                        f"explain shows the attention of the blend's {name!r} part, which "
+                        f"has weight 0 in this fitted blend (weights: "
+                        f"{_weights(model)}): it takes no part in the predictions.",
+                        BlendWeightWarning, stacklevel=3)
                 return _attention(part, data, tokens)
     raise TypeError(
         "explain needs a model whose network is an LSTMAttentionClassifier: a pipeline "
@@ -43,7 +56,9 @@ def explain(model: Any, X: Any) -> list[list[tuple[str, float]]]:
         in an :class:`~sk_slm.LSTMAttentionClassifier` or in a
         :class:`~sk_slm.BlendingClassifier` with one among its parts (the output of
         :func:`~sk_slm.make_lstm_pipeline`). The weights are the network's attention;
-        the n-gram part and the blend's other parts add evidence they do not show.
+        the n-gram part and the blend's other parts add evidence they do not show:
+        a blend's ``weights_`` say how much the network counts (a
+        :class:`~sk_slm.BlendWeightWarning` when it counts for nothing).
     X : iterable of str
         Raw documents.
 

@@ -1,6 +1,7 @@
 """BlendingClassifier: alone with plain scikit-learn classifiers, and with the network."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
@@ -19,6 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_slm import (
     BlendingClassifier,
+    BlendWeightWarning,
     JiebaSegmenter,
     LSTMAttentionClassifier,
     passthrough_analyzer,
@@ -153,12 +155,65 @@ def test_a_part_that_holds_out_data_is_fitted_once_and_its_rows_are_used():
     ({"weights": [0.5, 0.5]}, "weights must be"),
     ({"validation_fraction": 1.0}, "validation_fraction"),
     ({"validation_fraction": True}, "validation_fraction"),
+    ({"cv": 1}, "cv must be at least 2"),
+    ({"cv": [(np.arange(100), np.arange(100, 150))]}, "50 of 200 rows were never in a test fold"),
 ])
 def test_bad_parameters_are_named(params, message):
     model = blend()
     model.set_params(**params)
     with pytest.raises(ValueError, match=message):
         model.fit(X, Y)
+
+
+def test_cv_chooses_the_weights_on_out_of_fold_predictions_of_every_row():
+    model = blend(cv=4).fit(X, Y)
+    folds = StratifiedKFold(4, shuffle=True, random_state=0)
+    logs = [np.zeros((len(Y), 3)) for _ in range(2)]
+    for train, test in folds.split(X, Y):
+        for log, (_, est) in zip(logs, model.estimators, strict=True):
+            log[test] = np.log(np.clip(clone(est).fit(X[train], Y[train]).predict_proba(X[test]),
+                                       1e-12, None))
+    expected = [log_loss(Y, softmax((1 - w) * logs[0] + w * logs[1], axis=1))
+                for w in (0, 0.25, 0.5, 0.75, 1)]
+    np.testing.assert_allclose(model.validation_log_loss_, expected)
+    np.testing.assert_array_equal(model.validation_index_, np.arange(len(Y)))
+    # The parts that predict are still fitted on all the rows.
+    np.testing.assert_allclose(model.named_estimators_["lr"].coef_,
+                               LogisticRegression(max_iter=1000).fit(X, Y).coef_)
+    # A splitter object is taken as it is.
+    by_splitter = blend(cv=KFold(3)).fit(X, Y)
+    assert by_splitter.validation_log_loss_.shape == (5,)
+    assert not np.allclose(by_splitter.validation_log_loss_, model.validation_log_loss_)
+
+
+@pytest.mark.parametrize("cv", [None, 3])
+def test_sample_weight_reaches_every_fit_cut_to_its_rows(cv):
+    # Each part's sample_weight has the rows of the data it is fitted on (the held-out
+    # and out-of-fold fits too); weights 0 on class 2 make the parts rarely predict it.
+    weight = np.where(Y == 2, 1e-6, 1.0)
+    model = blend(cv=cv).fit(X, Y, sample_weight=weight)
+    unweighted = blend(cv=cv).fit(X, Y)
+    assert (model.predict(X) == 2).sum() < (unweighted.predict(X) == 2).sum()
+    np.testing.assert_allclose(
+        model.named_estimators_["lr"].coef_,
+        LogisticRegression(max_iter=1000).fit(X, Y, sample_weight=weight).coef_)
+
+
+def test_a_single_class_part_and_a_left_out_part_are_warned_and_recorded():
+    parts = [("lr", LogisticRegression(max_iter=1000)),
+             ("dummy", DummyClassifier(strategy="most_frequent"))]
+    with pytest.warns(BlendWeightWarning) as record:
+        model = BlendingClassifier(parts, random_state=0).fit(X, Y)
+    assert model.single_class_parts_ == ["dummy"]
+    np.testing.assert_allclose(model.weights_, [1, 0])
+    messages = [str(w.message) for w in record]
+    assert any("['dummy'] predicted a single class for all 20 held-out rows" in m
+               for m in messages)
+    assert any("leave out ['dummy']" in m and "lr 1, dummy 0" in m for m in messages)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BlendWeightWarning)
+        healthy = blend(weights=[[1, 1]]).fit(X, Y)  # both parts kept: no warning
+    assert healthy.single_class_parts_ == []
 
 
 def test_too_few_rows_to_hold_out():
@@ -206,3 +261,22 @@ def test_docstring_example_runs():
 
     result = doctest.testmod(importlib.import_module("sk_slm.blending"))
     assert result.attempted >= 5 and result.failed == 0
+
+
+def test_explain_warns_when_the_network_it_explains_has_weight_zero():
+    from sk_slm import explain
+
+    network = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2,
+                                      bag_ngrams=0, random_state=0)
+    linear = make_pipeline(
+        TfidfVectorizer(tokenizer=passthrough_analyzer, preprocessor=passthrough_analyzer,
+                        token_pattern=None), LogisticRegression())
+    model = make_pipeline(JiebaSegmenter(granularity="char"), BlendingClassifier(
+        [("network", network), ("linear", linear)], weights=[[0, 1]])).fit(TEXTS, LABELS)
+    with pytest.warns(BlendWeightWarning, match="'network' part, which has weight 0"):
+        dropped = explain(model, TEXTS[:2])
+    model.set_params(blendingclassifier__weights=[[1, 1]]).fit(TEXTS, LABELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BlendWeightWarning)
+        kept = explain(model, TEXTS[:2])
+    assert [len(d) for d in dropped] == [len(d) for d in kept] == [5, 6]
