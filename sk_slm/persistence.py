@@ -87,9 +87,9 @@ SAVED_STATE: dict[type, dict[str, str]] = {
     NGramTfidfVectorizer: {"vocabulary_": "json", "ngram_codes_": "array", "idf_": "array"},
     LogisticRegression: {"classes_": "labels", "coef_": "array", "intercept_": "array",
                          "n_iter_": "array", "n_features_in_": "int"},
-    BlendingClassifier: {"classes_": "labels", "weights_": "array",
+    BlendingClassifier: {"classes_": "labels", "weights_": "array", "temperature_": "float",
                          "candidate_weights_": "array", "validation_log_loss_": "array",
-                         "validation_index_": "array"},
+                         "validation_index_": "array", "single_class_parts_": "json"},
     Pipeline: {},
 }
 _CLASSES = {cls.__name__: cls for cls in SAVED_STATE}
@@ -466,6 +466,10 @@ def _finish(est: Any, parts: list | None) -> None:
         est.le_.classes_ = est.classes_
         if est.weights_.shape != (len(parts),):
             raise UnsafeModelError("the blend's weights do not match its parts.")
+        if not hasattr(est, "temperature_"):  # written before blends fitted one
+            est.temperature_ = 1.0
+        if not hasattr(est, "single_class_parts_"):
+            est.single_class_parts_ = []
         for part_name, part in parts:
             if not np.isin(part.classes_, est.classes_).all():
                 raise UnsafeModelError(

@@ -217,6 +217,7 @@ def test_safe_round_trip_of_the_default_blended_pipeline(toy_sentiment, tmp_path
     blend, original = loaded[-1], pipe[-1]
     np.testing.assert_array_equal(blend.weights_, original.weights_)
     np.testing.assert_array_equal(blend.validation_log_loss_, original.validation_log_loss_)
+    assert blend.temperature_ == original.temperature_ != 1.0
     assert list(blend.named_estimators_) == ["network", "linear"]
     network = blend.named_estimators_["network"][-1]
     assert network.train_passes_ == original.named_estimators_["network"][-1].train_passes_
@@ -247,6 +248,27 @@ def test_safe_round_trip_of_a_blend_of_linear_models_alone(toy_sentiment, tmp_pa
     assert loaded.predict(X).dtype.kind == "i" and set(loaded.classes_) == {3, 7}
     assert loaded[-1].get_params()["weights"] == [[1, 1], [3, 1]]
     np.testing.assert_array_equal(loaded[-1].candidate_weights_, model[-1].candidate_weights_)
+
+
+def test_a_blend_saved_before_blends_fitted_a_temperature_predicts_as_it_did(toy_sentiment,
+                                                                             tmp_path):
+    # Such files hold no temperature_: the blend predicts as it then did, at t = 1.
+    from sk_slm import make_lstm_pipeline
+
+    X, y = toy_sentiment
+    pipe = make_lstm_pipeline(hidden_size=8, max_epochs=2).fit(X, y)
+    path = tmp_path / "before.slm"
+    save_model(pipe, path)
+
+    def without_temperature(manifest):
+        del manifest["model"]["parts"][1][1]["state"]["temperature_"]
+        return manifest
+
+    _rewrite(path, manifest=without_temperature)
+    loaded = load_model(path)
+    assert loaded[-1].temperature_ == 1.0
+    pipe[-1].temperature_ = 1.0
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
 
 
 def test_files_of_the_first_format_version_ask_to_re_save(pipe, tmp_path):

@@ -10,8 +10,10 @@ language model's pooled states (``svm_char_tfidf_lm``), the default pipeline
 seeds, scored on the set's test split.
 
 The figures come from ``python -m benchmarks.learning_curves --split=test
---variant=curves`` (hours on a 2-core machine); this page only plots the rows that run
-wrote to ``benchmarks/results/learning_curves/``.
+--variant=curves-temperature`` (hours on a 2-core machine; the bundled model is the
+finished pre-training run, the blends fit a temperature); this page only plots the rows
+that run wrote to ``benchmarks/results/learning_curves/`` (a size the run has not
+reached yet has no point).
 """
 
 import json
@@ -24,7 +26,8 @@ import numpy as np
 import sk_slm
 
 results = Path(sk_slm.__file__).resolve().parents[1] / "benchmarks" / "results" / "learning_curves"
-rows = [json.loads(line) for line in sorted(results.glob("*_test_curves.jsonl"))[-1].read_text().splitlines()]
+newest = sorted(results.glob("*_test_curves-temperature.jsonl"))[-1]
+rows = [json.loads(line) for line in newest.read_text().splitlines()]
 names = {"svm_char_tfidf": "svm_char_tfidf", "lm_features": "svm_char_tfidf_lm",
          "default": "make_lstm_pipeline()", "lm_blend": 'language_model="bundled"'}
 scores = defaultdict(list)
