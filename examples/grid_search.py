@@ -23,7 +23,7 @@ n_docs, epochs, cv = (200, 2, 2) if quick else (1500, 10, 3)
 X, y = load_reviews(return_X_y=True)
 X, _, y, _ = train_test_split(X, y, train_size=n_docs, stratify=y, random_state=0)
 
-pipe = make_lstm_pipeline(max_epochs=epochs)
+pipe = make_lstm_pipeline(max_epochs=epochs, verbose=0)  # quiet: many fits
 grid = {
     "segmenter__granularity": ["word", "char"],
     "blend__network__embedding__vector_size": [32, 64],

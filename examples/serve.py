@@ -145,7 +145,7 @@ def quick_demo(onnx: bool = False, int8: bool = False) -> None:
 
     X, y = load_reviews(return_X_y=True)
     X, _, y, _ = train_test_split(X, y, train_size=300, stratify=y, random_state=0)
-    pipe = make_lstm_pipeline(max_epochs=2, hidden_size=16).fit(X, y)
+    pipe = make_lstm_pipeline(max_epochs=2, hidden_size=16, verbose=0).fit(X, y)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.slm"
         if onnx:

@@ -49,6 +49,8 @@ def refit(clf: Any, X: Any, y: Any, pretraining: Any, fit_params: dict) -> None:
         module = copy.deepcopy(clf.module_)
         module.load_state_dict(pretraining.state_dict_)
         changes.update(module=module, pretrain_epochs=0)
+    clf._log(f"refit: training on all {len(y)} documents for the {clf.best_epoch_} epochs "
+             "early stopping kept")
     fitted = variant(clf, X, **changes).fit(X, y, **fit_params)
     passes = clf.train_passes_ + [("refit", len(fitted.history))]
     # The callbacks stay the first fit's (early stopping among them), so that training on
@@ -65,6 +67,8 @@ def retry_without_ngrams(clf: Any, X: Any, y: Any, fit_params: dict) -> None:
     the training part before the network joined, leaving it next to no loss to learn
     from. Fit a clone without the wide part, from the same seed on the same held-out
     part (with its own refit), and take over what it fitted."""
+    clf._log(f"retry: early stopping kept epoch {clf.best_epoch_}, inside the n-gram "
+             "warm-up; training the network again without the n-gram part")
     fitted = variant(clf, X, bag_ngrams=0).fit(X, y, **fit_params)
     passes = clf.train_passes_ + [
         ("retry" if name == "early_stopping" else name, n)

@@ -43,6 +43,7 @@ def make_lstm_pipeline(
     missing_tokens: str = "add",
     language_model: Any = None,
     random_state: int | None = 0,
+    verbose: int = 1,
     **clf_params: Any,
 ) -> Pipeline:
     """The sk_slm model: segmentation, then a blend of the network and a linear model.
@@ -93,6 +94,11 @@ def make_lstm_pipeline(
         characters. Needs ``granularity="char"`` and no ``corpus`` or ``pretrained``.
     random_state : int or None, default=0
         Seed of Word2Vec, of the network and of the blend.
+    verbose : int, default=1
+        Progress lines of Word2Vec and of the network (one per epoch, and for each
+        later training pass): ``verbose`` of the
+        :class:`~sk_slm.Word2VecVectorizer` and the
+        :class:`~sk_slm.LSTMAttentionClassifier`. 0 is silent.
     **clf_params
         Parameters of the :class:`~sk_slm.LSTMAttentionClassifier`.
 
@@ -113,7 +119,8 @@ def make_lstm_pipeline(
         raise ValueError(f"make_lstm_pipeline: {name}={clf_params[name]!r} would do nothing: "
                          f"{where}.")
     classifier = LSTMAttentionClassifier(**{
-        "retry_without_ngrams": True, "random_state": random_state, **clf_params})
+        "retry_without_ngrams": True, "random_state": random_state, "verbose": verbose,
+        **clf_params})
     if language_model is not None:
         given = [name for name, value in (("corpus", corpus), ("pretrained", pretrained))
                  if value is not None]
@@ -129,7 +136,7 @@ def make_lstm_pipeline(
             ("embedding", Word2VecVectorizer(
                 output="sequence", corpus=corpus, pretrained=pretrained,
                 pretrained_format=pretrained_format, limit=pretrained_limit,
-                missing_tokens=missing_tokens, random_state=random_state)),
+                missing_tokens=missing_tokens, random_state=random_state, verbose=verbose)),
             ("classifier", classifier),
         ])
     linear = Pipeline([

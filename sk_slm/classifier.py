@@ -21,7 +21,6 @@ from skorch.callbacks import (
     EpochTimer,
     GradientNormClipping,
     PassthroughScoring,
-    PrintLog,
     ProgressBar,
 )
 from skorch.dataset import ValidSplit
@@ -36,6 +35,7 @@ from ._validation import Interval, Options, check_labels, validate_params, warn_
 from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
 from .module import UNK, AttentionRNN
 from .pretraining import LanguageModelPretraining
+from .progress import EpochProgress
 from .sequences import TokenSequences, encode_tokens, truncate, vocabulary, windows_to_tokens
 from .vectorizer import check_token_lists
 
@@ -168,8 +168,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         overhead: fits ~15% faster on the CPU).
     device : str, default="cpu"
         A torch device, e.g. "cuda".
-    verbose : int, default=0
-        1 prints skorch's per-epoch table; 2 also shows a progress bar.
+    verbose : int, default=1
+        1 prints one line per epoch (its stage, the losses, the time spent and left; no
+        colour codes: :class:`~sk_slm.progress.EpochProgress`) and a line for each later
+        training pass (refit, retry); 2 also shows skorch's per-batch progress bar; 0 is
+        silent.
     callbacks : list, default=None
         More skorch callbacks (e.g. ``LRScheduler``), added to the defaults.
     **kwargs
@@ -286,7 +289,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         max_epochs: int = 20,
         optimizer: Any = torch.optim.Adam,
         device: str = "cpu",
-        verbose: int = 0,
+        verbose: int = 1,
         callbacks: Any = None,
         module: Any = AttentionRNN,
         criterion: Any = nn.CrossEntropyLoss,
@@ -351,8 +354,16 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             )
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
-        callbacks.append(("print_log", PrintLog()))
+        if self.verbose:
+            callbacks.append(("progress", EpochProgress(
+                self._stage, early_stopping=self._uses_validation())))
         return callbacks
+
+    def _stage(self, net: Any, epoch: int) -> str:
+        """What an epoch trains, for its progress line."""
+        if epoch <= self._warmup_epochs():
+            return "n-gram warm-up"
+        return "early stopping" if self._uses_validation() else "training"
 
     def _own_module(self) -> bool:
         """Whether the module is an AttentionRNN (class, or an instance to train on)."""
@@ -369,8 +380,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         return bool(self.early_stopping) and self.train_split is None
 
     def _log(self, msg: str) -> None:
+        """Print a progress message where the epochs' lines go (the ``progress``
+        callback's ``sink``, ``print`` by default), unless ``verbose=0``."""
         if self.verbose:
-            print(msg)
+            progress = dict(getattr(self, "callbacks_", ())).get("progress")
+            (print if progress is None else progress.sink)(msg)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         if not self._uses_validation():

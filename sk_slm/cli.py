@@ -4,6 +4,7 @@ it for ONNX Runtime."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
@@ -133,7 +134,8 @@ def _cmd_compare(args) -> None:
     print(f"Comparing on {source}: {len(X)} documents, {len(set(y))} classes, {cv}-fold CV",
           file=sys.stderr, flush=True)
     start = time.perf_counter()
-    df = compare(X, y, models=resolved or models, cv=cv, verbose=True, reference=reference)
+    df = compare(X, y, models=resolved or models, cv=cv, verbose=not args.quiet,
+                 reference=reference)
     paired = [c for c in df.columns if "_diff_" in c or c.endswith("_folds_ahead")]
     print(df.drop(columns=paired).round(4).to_string())
     if reference is not None and len(df) > 1:
@@ -175,8 +177,6 @@ def _lstm_options(args) -> dict:
         options["pretrain_epochs"] = args.pretrain_epochs
     if args.max_epochs is not None:
         options["max_epochs"] = args.max_epochs
-    if args.verbose:
-        options["verbose"] = 1
     if args.granularity:
         options["granularity"] = args.granularity
     if args.corpus:
@@ -198,7 +198,7 @@ def _lstm_options(args) -> dict:
 def _check_lstm_options(options: dict, models) -> None:
     if options and "lstm_attention" not in models:
         raise CLIError("--granularity, --corpus, --vectors, --pretrain-epochs, "
-                       "--max-epochs, --verbose and --language-model set up lstm_attention, "
+                       "--max-epochs and --language-model set up lstm_attention, "
                        f"which is not among the models ({', '.join(models)})")
 
 
@@ -218,9 +218,14 @@ def _cmd_train(args) -> None:
     lstm_options = _lstm_options(args)
     _check_lstm_options(lstm_options, [args.model])
     X, y = read_csv(args.data, args.text_column, args.label_column)  # two classes or more
-    pipe = make_lstm_pipeline(**lstm_options) if lstm_options else make_baseline(args.model)
+    if args.model == "lstm_attention":
+        # Progress lines (one per epoch; refit, early stopping) unless --quiet.
+        pipe = make_lstm_pipeline(**lstm_options, **({"verbose": 0} if args.quiet else {}))
+    else:
+        pipe = make_baseline(args.model)
     start = time.perf_counter()
-    pipe.fit(X, y)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout stays free for data
+        pipe.fit(X, y)
     if str(args.out).endswith(".slm"):
         from .persistence import save
 
@@ -354,8 +359,6 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("--max-epochs", type=int, metavar="N",
                        help="the network's upper bound on epochs (default 20; early "
                             "stopping usually ends sooner)")
-        g.add_argument("--verbose", action="store_true",
-                       help="print the network's per-epoch table")
         g.add_argument("--language-model", metavar="DIR",
                        help="fine-tune a pre-trained language model ('bundled', or a folder "
                             "written by sk-slm pretrain) instead of training Word2Vec")
@@ -376,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", metavar="MODEL",
                    help="report each model's per-fold difference from this one (default: "
                         f"{DEFAULT_REFERENCE} when compared; 'none' to leave it out)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines (models, folds, the network's epochs)")
     lstm_args(p)
     p.set_defaults(func=_cmd_compare)
 
@@ -385,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the column holding the labels (default: label)")
     p.add_argument("--model", default="lstm_attention", help=", ".join(BASELINES))
     p.add_argument("--out", required=True, help="where to save: FILE.slm for the safe format (sk_slm pipelines), else joblib")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines (the network's epochs, refit)")
     lstm_args(p)
     p.set_defaults(func=_cmd_train)
 

@@ -65,12 +65,11 @@ def _stderr(*args: Any) -> None:
     print(*args, file=sys.stderr, flush=True)
 
 
-def _with_epoch_progress(estimator: Any) -> Any:
-    """A clone of ``estimator`` whose silent skorch nets print each epoch to stderr.
-
-    skorch's own per-epoch table (``verbose=1``, the ``print_log`` callback) and the
-    ``early_stopping`` callback's messages; nets already verbose are left as they are.
-    """
+def _with_epoch_progress(estimator: Any, sink: Any) -> Any:
+    """A clone of ``estimator`` whose skorch nets print their progress lines (each epoch,
+    early stopping's messages) to ``sink``, or are silent when ``sink`` is None (folds
+    fitted in parallel workers, or ``verbose=False``); nets set to ``verbose=2`` keep
+    their progress bar."""
     estimator = clone(estimator)
     params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
     nets = [key for key, value in params.items() if isinstance(value, NeuralNet)]
@@ -78,14 +77,14 @@ def _with_epoch_progress(estimator: Any) -> Any:
         nets.append(None)
     for key in nets:
         net = estimator if key is None else params[key]
-        if net.verbose:
-            continue
         prefix = "" if key is None else f"{key}__"
-        # The epoch table and early stopping's messages, where the net has them.
+        if sink is None:
+            estimator.set_params(**{f"{prefix}verbose": 0})
+            continue
         names = {name for name, _ in net.get_default_callbacks()}
-        estimator.set_params(**{f"{prefix}verbose": 1}, **{
-            f"{prefix}callbacks__{name}__sink": _stderr
-            for name in ("print_log", "early_stopping") if name in names})
+        estimator.set_params(**{f"{prefix}verbose": max(1, net.verbose)}, **{
+            f"{prefix}callbacks__{name}__sink": sink
+            for name in ("progress", "print_log") if name in names})
     return estimator
 
 
@@ -112,7 +111,7 @@ def compare(
     scoring: Iterable[str] = ("accuracy", "f1_macro"),
     n_jobs: int | None = None,
     random_state: int | None = 0,
-    verbose: bool = False,
+    verbose: bool = True,
     reference: str | None = None,
 ) -> pd.DataFrame:
     """Cross-validate text classifiers on identical folds and tabulate the scores.
@@ -136,10 +135,11 @@ def compare(
         Folds fitted in parallel (per model).
     random_state : int or None, default=0
         Seeds the folds and the baselines built by name.
-    verbose : bool, default=False
+    verbose : bool, default=True
         Print progress to stderr: one line per model, and, with ``n_jobs=None``, one
         per fold and each epoch of every skorch network (such as
-        :class:`~sk_slm.LSTMAttentionClassifier`) that is not verbose already.
+        :class:`~sk_slm.LSTMAttentionClassifier`). False: nothing (the networks are
+        made silent too).
     reference : str, default=None
         The name of one of the models (a row of the table). Every model is then also
         compared with it fold by fold, on the same folds: for each score, the mean and
@@ -210,7 +210,7 @@ def compare(
             _stderr(f"[{i}/{len(estimators)}] {name} ...")
         # Folds and epochs only when they run here, in order (not in parallel workers).
         progress = _stderr if verbose and n_jobs in (None, 1) else None
-        res = _cross_validate(_with_epoch_progress(est) if progress else est, docs, y, folds,
+        res = _cross_validate(_with_epoch_progress(est, progress), docs, y, folds,
                               _scores_and_linear_weight(scoring, est), n_jobs, progress)
         row = {"model": name}
         fold_scores[name] = {s: np.asarray(res[f"test_{s}"]) for s in scoring}

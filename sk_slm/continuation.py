@@ -75,7 +75,8 @@ def partial_fit(estimator: Any, X: Any, y: Any, **fit_params: Any) -> Any:
     --------
     >>> from sk_slm import load_reviews, make_lstm_pipeline, partial_fit
     >>> X, y = load_reviews(return_X_y=True)
-    >>> pipe = make_lstm_pipeline(hidden_size=16, max_epochs=8).fit(X[:300], y[:300])
+    >>> pipe = make_lstm_pipeline(hidden_size=16, max_epochs=8, verbose=0).fit(
+    ...     X[:300], y[:300])
     >>> pipe = partial_fit(pipe, X[300:600], y[300:600])
     >>> pipe.predict(X[600:603]).shape
     (3,)

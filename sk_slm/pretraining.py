@@ -10,6 +10,7 @@ from torch import nn
 
 from ._batches import _bucket_iterator
 from .module import BiLanguageModel
+from .progress import EpochProgress
 
 __all__ = ["LanguageModelPretraining"]
 
@@ -81,6 +82,11 @@ class LanguageModelPretraining(Callback):
 
             module.heads.load_state_dict(
                 load_language_model(net.language_model).module.heads.state_dict())
+        callbacks = [("gradient_clipping", GradientNormClipping(gradient_clip_value=5.0))]
+        if net.verbose:  # its epochs' lines go where the classifier's go
+            shown = dict(getattr(net, "callbacks_", ())).get("progress")
+            callbacks.append(("progress", EpochProgress(
+                "language-model fine-tuning", sink=print if shown is None else shown.sink)))
         lm = _LanguageModelNet(
             module,
             criterion=nn.CrossEntropyLoss,  # skorch wants one; get_loss uses the module's
@@ -89,9 +95,9 @@ class LanguageModelPretraining(Callback):
             max_epochs=self.epochs,
             batch_size=net.batch_size,
             train_split=None,
-            callbacks=[("gradient_clipping", GradientNormClipping(gradient_clip_value=5.0))],
+            callbacks=callbacks,
             device=net.device,
-            verbose=net.verbose,
+            verbose=0,  # skorch's own table off; the progress lines above instead
         )
         lm.fit(net.get_dataset(X), None)
         if len(lm.history) < self.epochs:  # skorch took a KeyboardInterrupt as the end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable
@@ -229,6 +230,9 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         UTF-8 with one document per line, are segmented with the same settings as the
         documents (taken from the JiebaSegmenter before this step; default settings
         otherwise).
+    verbose : int, default=0
+        1 prints a line when Word2Vec training starts and one when it ends (how many
+        documents and tokens, the time it took); 0 is silent.
 
     Attributes
     ----------
@@ -273,6 +277,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         limit: int | None = None,
         corpus: Any = None,
         missing_tokens: str = "add",
+        verbose: int = 0,
     ):
         self.output = output
         self.vector_size = vector_size
@@ -289,6 +294,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self.limit = limit
         self.corpus = corpus
         self.missing_tokens = missing_tokens
+        self.verbose = verbose
 
     _parameter_constraints: dict = {
         "output": [Options(*_OUTPUTS)],
@@ -303,6 +309,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         "pretrained_format": [Options(*_FORMATS)],
         "limit": [Interval(Integral, 1, None), None],
         "missing_tokens": [Options("add", "unknown")],
+        "verbose": [Interval(Integral, 0, None), "boolean"],
     }
 
     def _validate_params(self) -> None:
@@ -413,7 +420,14 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
                 f"every token appears fewer than min_count={self.min_count} times; "
                 "lower min_count or give more text (corpus=)."
             )
+        if self.verbose:
+            print(f"Word2Vec: training {self.vector_size}-dimensional vectors of "
+                  f"{len(model.wv):,} tokens on {len(sentences):,} documents, "
+                  f"{self.epochs} epochs", flush=True)
+        start = time.perf_counter()
         model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs)
+        if self.verbose:
+            print(f"Word2Vec: done in {time.perf_counter() - start:.1f} s", flush=True)
         return model.wv
 
     def _fit_weights(self, ids: np.ndarray, offsets: np.ndarray) -> None:

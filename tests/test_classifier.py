@@ -564,11 +564,11 @@ def test_fit_and_predict_leave_torch_threads_as_the_caller_set_them(toy_sentimen
         torch.set_num_threads(before)
 
 
-def test_verbose_fit_prints_the_epoch_tables_without_reinitialisation_notices(tokens, capsys):
+def test_verbose_fit_prints_the_epoch_lines_without_reinitialisation_notices(tokens, capsys):
     X, y = tokens
     clf = tiny(max_epochs=3, verbose=1).fit(X, y)  # early stopping, then the refit
     out = capsys.readouterr().out
-    assert out.count("train_loss") == 2  # the two tables' headers
+    assert out.count("epoch 1/3: train loss") == 2  # the two passes' first epochs
     assert "Re-initializing" not in out
     assert [name for name, _ in clf.train_passes_] == ["early_stopping", "refit"]
 

@@ -156,31 +156,33 @@ def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(to
                                   max_epochs=3, early_stopping=False, random_state=0)
     models = {"svm": make_baseline("svm_char_tfidf"),
               "lstm": make_pipeline(JiebaSegmenter(granularity="char"), net)}
-    quiet = compare(X, y, cv=2, models=models)
+    quiet = compare(X, y, cv=2, models=models, verbose=False)
     printed = capsys.readouterr()
     assert printed.out == printed.err == ""
-    loud = compare(X, y, cv=2, models=models, verbose=True)
+    loud = compare(X, y, cv=2, models=models)  # progress by default, on stderr
     printed = capsys.readouterr()
     assert printed.out == ""
     err = printed.err.splitlines()
     assert err[0] == "[1/2] svm ..." and "[2/2] lstm ..." in err
     assert err.count("  fold 1/2") == err.count("  fold 2/2") == 2
-    # skorch's per-epoch table: a header and epochs 1-3 in each fold.
+    # One plain line per epoch, epochs 1-3 in each fold, no colour codes.
     lstm_lines = err[err.index("[2/2] lstm ..."):]
-    assert sum(line.split()[:1] == ["epoch"] for line in lstm_lines) == 2
-    epochs = [line.split()[0] for line in lstm_lines if line.strip()[:1].isdigit()]
-    assert epochs == ["1", "2", "3"] * 2
+    epochs = [line.split(":")[0].split(", ")[1] for line in lstm_lines if ", epoch " in line]
+    assert epochs == ["epoch 1/3", "epoch 2/3", "epoch 3/3"] * 2
+    assert "\x1b" not in printed.err
     # The user's estimators are untouched, and the scores do not depend on verbose.
-    assert net.verbose == 0
+    assert net.verbose == 1
     scores = [c for c in quiet.columns if c.startswith(("accuracy", "f1_macro"))]
     pd.testing.assert_frame_equal(quiet[scores], loud[scores])
-    # With early stopping and the refit (whose callbacks lack early stopping) nothing
-    # reaches stdout either: no skorch notice, no early-stopping message.
+    # With early stopping and the refit nothing reaches stdout either: the early-stopping
+    # epochs, the refit's line and its epochs go to stderr.
     stopping = make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(
         hidden_size=8, embedding_dim=8, attention_size=4, max_epochs=3, random_state=0))
-    compare(X, y, cv=2, models={"stopping": stopping}, verbose=True)
+    compare(X, y, cv=2, models={"stopping": stopping})
     printed = capsys.readouterr()
-    assert printed.out == "" and printed.err.count("valid_loss") == 2
+    assert printed.out == "" and printed.err.count("epoch 1/3: train loss") == 4
+    assert printed.err.count("valid loss") == 6  # the held-out part's, before each refit
+    assert printed.err.count("refit: training on all") == 2
     # Folds run in parallel workers: the model lines only.
     compare(X, y, cv=2, models=models, verbose=True, n_jobs=2)
     lines = capsys.readouterr().err.splitlines()
@@ -547,7 +549,8 @@ def test_help_shows_the_default_column_names(command, capsys):
     assert command == "predict" or "(default: label)" in out
 
 
-def test_train_takes_max_epochs_and_verbose(toy_sentiment, tmp_path, capsys):
+def test_train_shows_progress_on_stderr_unless_quiet_and_takes_max_epochs(toy_sentiment,
+                                                                          tmp_path, capsys):
     import pandas as pd
 
     from sk_slm import load_model
@@ -556,10 +559,18 @@ def test_train_takes_max_epochs_and_verbose(toy_sentiment, tmp_path, capsys):
     X, y = toy_sentiment
     pd.DataFrame({"text": X, "label": y}).to_csv(tmp_path / "d.csv", index=False)
     assert main(["train", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "m.slm"),
-                 "--max-epochs", "7", "--verbose"]) == 0
+                 "--max-epochs", "7"]) == 0
     clf = load_model(tmp_path / "m.slm")[-1].named_estimators_["network"][-1]
-    assert clf.max_epochs == 7 and clf.verbose == 1
-    assert "train_loss" in capsys.readouterr().out  # skorch's per-epoch table
+    assert clf.max_epochs == 7
+    printed = capsys.readouterr()
+    assert printed.out == ""  # stdout stays free for data
+    assert "n-gram warm-up, epoch 1/7: train loss" in printed.err
+    assert "refit: training on all" in printed.err and "\x1b" not in printed.err
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "m.slm"),
+                 "--max-epochs", "2", "--quiet"]) == 0
+    printed = capsys.readouterr()
+    assert "epoch" not in printed.err and printed.out == ""
+    assert printed.err.startswith("trained lstm_attention")
     assert main(["train", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "m.slm"),
                  "--max-epochs", "0"]) == 2
     assert "--max-epochs must be >= 1" in capsys.readouterr().err

@@ -61,3 +61,11 @@ def test_the_benchmark_index_is_generated_from_the_results():
     index = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(index)
     assert index.build() == (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_quick_start_is_the_same_in_the_readme_and_the_docs():
+    def quick_start(path):
+        text = path.read_text(encoding="utf-8")
+        return re.search(r"## Quick start\n\n```python\n(.*?)```", text, flags=re.S).group(1)
+
+    assert quick_start(ROOT / "README.md") == quick_start(ROOT / "docs" / "getting_started.md")

@@ -20,7 +20,7 @@ X, y = load_reviews(return_X_y=True)
 X, y = X[:400], y[:400]
 
 grid = GridSearchCV(
-    make_lstm_pipeline(hidden_size=16, max_epochs=4, ngram_warmup=1),
+    make_lstm_pipeline(hidden_size=16, max_epochs=4, ngram_warmup=1, verbose=0),
     {
         "segmenter__granularity": ["char", "word"],
         "blend__network__classifier__hidden_size": [8, 16],

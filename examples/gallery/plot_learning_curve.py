@@ -26,7 +26,7 @@ sizes = [75, 150, 300]
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for name, model in [
     ("svm_char_tfidf", make_baseline("svm_char_tfidf")),
-    ("sk_slm (small)", make_lstm_pipeline(hidden_size=16, max_epochs=4, ngram_warmup=1)),
+    ("sk_slm (small)", make_lstm_pipeline(hidden_size=16, max_epochs=4, ngram_warmup=1, verbose=0)),
 ]:
     n, _, test = learning_curve(model, X, y, train_sizes=sizes, cv=cv, scoring="f1_macro")
     ax.errorbar(n, test.mean(axis=1), yerr=test.std(axis=1), marker="o", capsize=3,
