@@ -170,7 +170,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         A torch device, e.g. "cuda".
     verbose : int, default=1
         1 prints one line per epoch (its stage, the losses, the time spent and left; no
-        colour codes: :class:`~sk_slm.progress.EpochProgress`) and a line for each later
+        colour codes: :class:`~sk_slm.EpochProgress`) and a line for each later
         training pass (refit, retry); 2 also shows skorch's per-batch progress bar; 0 is
         silent.
     callbacks : list, default=None
