@@ -24,6 +24,7 @@ from skorch.callbacks import (
     ProgressBar,
 )
 from skorch.dataset import ValidSplit
+from skorch.utils import noop
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
@@ -48,6 +49,13 @@ _TRAINED_STATE = ("module_", "criterion_", "optimizer_", "history_")
 # ngram_lr="auto": this over the mean number of distinct n-grams per training document;
 # 0.047 on THUCNews titles (53 n-grams), where 0.05 measured best on validation.
 _NGRAM_LR_SCALE = 2.5
+
+
+def _stage(net: LSTMAttentionClassifier, epoch: int) -> str:
+    """What an epoch of ``net`` trains, for its progress line."""
+    if epoch <= net._warmup_epochs():
+        return "n-gram warm-up"
+    return "early stopping" if net._uses_validation() else "training"
 
 
 class LSTMAttentionClassifier(NeuralNetClassifier):
@@ -349,21 +357,17 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             callbacks += warmup_callbacks(warmup, self.freeze_embeddings)
         if self._uses_validation():
             callbacks.append(
+                # Silent: fit says what early stopping kept, where the progress goes
+                # (a sink bound to the classifier would make it refer to itself).
                 ("early_stopping", EarlyStoppingAfterWarmup(
-                    warmup=warmup, patience=self.patience, load_best=True, sink=self._log))
+                    warmup=warmup, patience=self.patience, load_best=True, sink=noop))
             )
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
         if self.verbose:
             callbacks.append(("progress", EpochProgress(
-                self._stage, early_stopping=self._uses_validation())))
+                _stage, early_stopping=self._uses_validation())))
         return callbacks
-
-    def _stage(self, net: Any, epoch: int) -> str:
-        """What an epoch trains, for its progress line."""
-        if epoch <= self._warmup_epochs():
-            return "n-gram warm-up"
-        return "early stopping" if self._uses_validation() else "training"
 
     def _own_module(self) -> bool:
         """Whether the module is an AttentionRNN (class, or an instance to train on)."""
@@ -732,6 +736,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             return self
         self.train_passes_.append(("early_stopping", len(self.history)))
         self.best_epoch_ = self._best_epoch()
+        self._log(f"early stopping: {len(self.history)} epochs trained, epoch "
+                  f"{self.best_epoch_} kept (the lowest held-out loss)")
         # The held-out part's probabilities at the epoch kept, before any refit.
         self.validation_proba_ = self.predict_proba(Subset(dataset, self.validation_index_))
         warmup = self._warmup_epochs()

@@ -23,11 +23,13 @@ def test_by_default_each_epoch_prints_one_plain_line_with_its_stage_and_time_lef
     X, y = toy_sentiment
     small(max_epochs=4, ngram_warmup=2, patience=2).fit(tokens(X), y)
     out = capsys.readouterr().out.splitlines()
-    epochs = [LINE.match(line) for line in out if ", epoch " in line]
+    epochs = [LINE.match(line) for line in out if re.search(r", epoch \d+/", line)]
     assert all(epochs), out  # every epoch line has the documented form
     stages = [m["stage"] for m in epochs]
     # The warm-up's epochs, then early stopping's, then the refit's ("training").
     assert stages[:2] == ["n-gram warm-up"] * 2 and "early stopping" in stages
+    assert any(re.fullmatch(r"early stopping: \d epochs trained, epoch \d kept \(the lowest "
+                            r"held-out loss\)", line) for line in out)
     assert any(line.startswith("refit: training on all 240 documents") for line in out)
     assert stages[-1] == "training"
     # Early stopping may end sooner: the estimate is an upper bound; the last epoch of a
@@ -48,7 +50,8 @@ def test_verbose_0_prints_nothing_and_the_lines_follow_the_progress_sink(toy_sen
         tokens(X), y)
     assert capsys.readouterr().out == ""  # everything went to the sink
     assert lines[0].startswith("language-model fine-tuning, epoch 1/1: train loss")
-    assert sum(", epoch " in line for line in lines) >= 4
+    assert sum(bool(re.search(r", epoch \d+/", line)) for line in lines) >= 4
+    assert any(line.startswith("early stopping: ") for line in lines)
     assert any(line.startswith("refit: ") for line in lines)
 
 
