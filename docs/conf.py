@@ -1,12 +1,14 @@
 """Sphinx configuration: the API reference is generated from the numpydoc docstrings and
 the example gallery is executed at build time (sphinx-gallery), so neither can drift
-from the code. Build: ``python -m sphinx -W -b html docs docs/_build/html``."""
+from the code. Build: ``python docs/build.py`` (it runs Sphinx on a copy of this folder in
+``docs/_build/source``, so the generated pages land there, not here)."""
 
 import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+# The repository: above this folder, or above its copy in docs/_build/source.
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 

@@ -223,9 +223,13 @@ def _cmd_train(args) -> None:
         pipe = make_lstm_pipeline(**lstm_options, **({"verbose": 0} if args.quiet else {}))
     else:
         pipe = make_baseline(args.model)
+    import pandas as pd
+
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # stdout stays free for data
-        pipe.fit(X, y)
+        # A one-column table: the segmenter records the column's name (its
+        # feature_names_in_), and sk-slm predict reads that column by default.
+        pipe.fit(pd.DataFrame({args.text_column: X}) if _has_segmenter(pipe) else X, y)
     if str(args.out).endswith(".slm"):
         from .persistence import save
 
@@ -271,6 +275,19 @@ def _cmd_export(args) -> None:
           file=sys.stderr)
 
 
+def _has_segmenter(pipe) -> bool:
+    from .segmenter import JiebaSegmenter
+
+    return bool(getattr(pipe, "steps", None)) and isinstance(pipe.steps[0][1], JiebaSegmenter)
+
+
+def _trained_text_column(pipe) -> str | None:
+    """The text column the model was trained on (sk-slm train records it), if known."""
+    steps = getattr(pipe, "steps", None)
+    names = getattr(steps[0][1], "feature_names_in_", None) if steps else None
+    return None if names is None else str(names[0])
+
+
 def _cmd_predict(args) -> None:
     import joblib
     import pandas as pd
@@ -294,8 +311,9 @@ def _cmd_predict(args) -> None:
         raise
     except Exception as exc:
         raise CLIError(f"{args.model}: cannot load the model ({exc})") from None
-    X, _ = read_csv(args.data, args.text_column, None)
-    out = pd.DataFrame({args.text_column: X, "prediction": pipe.predict(X)})
+    column = args.text_column or _trained_text_column(pipe) or "text"
+    X, _ = read_csv(args.data, column, None)
+    out = pd.DataFrame({column: X, "prediction": pipe.predict(X)})
     if hasattr(pipe, "predict_proba") and args.proba:
         proba = pipe.predict_proba(X)
         for k, c in enumerate(pipe.classes_):
@@ -338,10 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def data_args(p, required):
+    def data_args(p, required, text_default="text"):
         p.add_argument("--data", required=required, help="CSV file (UTF-8) with a header row")
-        p.add_argument("--text-column", default="text",
-                       help="the column holding the documents (default: text)")
+        p.add_argument("--text-column", default=text_default,
+                       help="the column holding the documents (default: " + (
+                           text_default or "the one the model was trained on, else text")
+                       + ")")
 
     def lstm_args(p):
         g = p.add_argument_group("lstm_attention options")
@@ -396,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("predict", help="apply a saved pipeline to a CSV")
-    data_args(p, True)
+    data_args(p, True, text_default=None)
     p.add_argument("--model", required=True,
                    help="a file written by sk-slm train or sk-slm export")
     p.add_argument("--out", help="CSV to write (default: standard output)")

@@ -72,7 +72,7 @@ VERSION = 2
 # "int", "float", "bool", "json" (plain data) and "codec" (an object, see _CODECS).
 # Adding a fitted attribute that predictions need is one entry here.
 SAVED_STATE: dict[type, dict[str, str]] = {
-    JiebaSegmenter: {"user_words_": "json", "stop_words_": "json"},
+    JiebaSegmenter: {"user_words_": "json", "stop_words_": "json", "feature_names_in_": "json"},
     Word2VecVectorizer: {"wv_": "codec", "idf_": "array", "sif_weights_": "array",
                          "sif_component_": "array", "n_empty_docs_": "int",
                          "n_features_out_": "int", "n_added_tokens_": "int"},
@@ -124,6 +124,9 @@ def _encode_value(key: str, value: Any) -> Any:
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, np.ndarray) and value.ndim <= 2 and value.dtype.kind in "iufb":
+        return value.tolist()
+    if (isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "OU"
+            and all(isinstance(v, str) for v in value.tolist())):  # names (feature_names_in_)
         return value.tolist()
     if isinstance(value, (list, tuple)):
         return [_encode_value(key, v) for v in value]
@@ -438,6 +441,11 @@ def _finish(est: Any, parts: list | None) -> None:
     if isinstance(est, JiebaSegmenter) and hasattr(est, "stop_words_"):
         est.user_words_ = [tuple(w) for w in est.user_words_]
         est.stop_words_ = frozenset(est.stop_words_)
+        if hasattr(est, "feature_names_in_"):
+            names = est.feature_names_in_
+            if not (isinstance(names, list) and len(names) == 1 and isinstance(names[0], str)):
+                raise UnsafeModelError("the segmenter's text column must be one name.")
+            est.feature_names_in_ = np.asarray(names, dtype=object)
     if isinstance(est, LSTMAttentionClassifier):
         passes = getattr(est, "train_passes_", [])
         if not (isinstance(passes, list) and all(

@@ -123,6 +123,14 @@ class SegmentedDocuments(list):
         self.segmenter = segmenter
 
 
+def _column_name(X: Any) -> str | None:
+    """The column name of a one-column DataFrame with a string name, else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or len(columns) != 1 or not isinstance(columns[0], str):
+        return None
+    return columns[0]
+
+
 def check_documents(X: Any, *, on_invalid: str = "raise", name: str = "X") -> list[str]:
     """Validate a 1-D collection of raw text documents and return it as a list.
 
@@ -291,6 +299,9 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         The user words read from ``user_dict`` at fit time.
     stop_words_ : frozenset of str
         The stop words in effect.
+    feature_names_in_ : ndarray of shape (1,)
+        The text column's name, when fitted on a one-column DataFrame (scikit-learn's
+        convention); ``sk-slm predict`` reads its documents from that column.
 
     See Also
     --------
@@ -552,9 +563,26 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         check_documents(X, on_invalid=self.on_invalid)
+        self._set_text_column(X)
         self.user_words_ = self._read_user_words()
         self.stop_words_ = self._read_stop_words()
         return self
+
+    def _set_text_column(self, X: Any) -> None:
+        """Record a one-column DataFrame's column name, as scikit-learn's estimators
+        record ``feature_names_in_``; forget it when fitted on anything else."""
+        name = _column_name(X)
+        if name is not None:
+            self.feature_names_in_ = np.asarray([name], dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _check_text_column(self, X: Any) -> None:
+        name, fitted = _column_name(X), getattr(self, "feature_names_in_", None)
+        if name is not None and fitted is not None and name != fitted[0]:
+            raise ValueError(
+                f"X's text column is {name!r}, but the segmenter was fitted on column "
+                f"{fitted[0]!r}; pass that column (or a list or Series of documents).")
 
     def set_output(self, *, transform: str | None = None) -> JiebaSegmenter:
         """Accept scikit-learn's output setting, so that ``Pipeline.set_output`` can set it
@@ -579,7 +607,8 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
     def fit_transform(self, X: Any, y: Any = None) -> SegmentedDocuments:
         """Fit, then segment ``X``; reads ``X`` once, so a generator works too."""
         docs = check_documents(X, on_invalid=self.on_invalid)
-        return self.fit(docs).transform(docs)
+        self.fit(docs)._set_text_column(X)
+        return self.transform(docs)
 
     def transform(self, X: Any) -> SegmentedDocuments:
         """Segment each document.
@@ -596,6 +625,7 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
             whitespace-only document gives an empty list.
         """
         settings = self._resolved()
+        self._check_text_column(X)
         docs = check_documents(X, on_invalid=self.on_invalid)
         # A small int stands for the settings, so that cache keys hash fast.
         key = _SETTINGS_IDS.setdefault(self._cache_key(settings), len(_SETTINGS_IDS))

@@ -1,3 +1,4 @@
+import io
 import subprocess
 import sys
 
@@ -545,8 +546,36 @@ def test_help_shows_the_default_column_names(command, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "(default: text)" in out
-    assert command == "predict" or "(default: label)" in out
+    if command == "predict":
+        assert "(default: the one the model was trained on, else text)" in out
+    else:
+        assert "(default: text)" in out and "(default: label)" in out
+
+
+def test_predict_reads_the_text_column_the_model_was_trained_on(toy_sentiment, tmp_path,
+                                                                capsys):
+    import pandas as pd
+
+    from sk_slm.cli import main
+
+    X, y = toy_sentiment
+    pd.DataFrame({"评论": X, "label": y}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"id": range(3), "评论": X[:3]}).to_csv(tmp_path / "new.csv", index=False)
+    trained = {"m.slm": ["--max-epochs", "2", "--quiet"],
+               "m.joblib": ["--model", "svm_word_tfidf"]}
+    for model, options in trained.items():
+        assert main(["train", "--data", str(tmp_path / "train.csv"), "--text-column", "评论",
+                     "--out", str(tmp_path / model), *options]) == 0
+        capsys.readouterr()
+        assert main(["predict", "--data", str(tmp_path / "new.csv"),
+                     "--model", str(tmp_path / model)]) == 0  # no --text-column
+        out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+        assert list(out.columns) == ["评论", "prediction"] and list(out["评论"]) == X[:3]
+    # A model that never saw a column name reads "text", as before; an explicit
+    # --text-column wins.
+    assert main(["predict", "--data", str(tmp_path / "new.csv"), "--model",
+                 str(tmp_path / "m.slm"), "--text-column", "id"]) == 0
+    assert list(pd.read_csv(io.StringIO(capsys.readouterr().out)).columns)[0] == "id"
 
 
 def test_train_shows_progress_on_stderr_unless_quiet_and_takes_max_epochs(toy_sentiment,

@@ -427,3 +427,16 @@ def test_a_pipeline_of_segmenter_and_vectorizer_gives_pandas_output():
     assert isinstance(JiebaSegmenter().set_output(transform="pandas").fit_transform(texts), list)
     with pytest.raises(ValueError, match="transform must be"):
         JiebaSegmenter().set_output(transform="arrow")
+
+
+def test_a_one_column_dataframe_names_the_text_column_as_feature_names_in_():
+    df = pd.DataFrame({"评论": ["很好吃", "太难吃"]})
+    seg = JiebaSegmenter().fit(df)
+    np.testing.assert_array_equal(seg.feature_names_in_, ["评论"])
+    assert seg.transform(["很好吃"]) == [["很", "好吃"]]  # documents without a name: fine
+    with pytest.raises(ValueError, match="text column is 'x', but the segmenter was fitted "
+                                         "on column '评论'"):
+        seg.transform(pd.DataFrame({"x": ["很好吃"]}))
+    assert not hasattr(seg.fit(["很好吃"]), "feature_names_in_")  # refitted on a list
+    assert seg.fit_transform(df) == [["很", "好吃"], ["太", "难吃"]]
+    np.testing.assert_array_equal(seg.feature_names_in_, ["评论"])
