@@ -21,8 +21,8 @@ from .segmenter import check_documents
 
 __all__ = ["compare", "plot_comparison"]
 
-DEFAULT_MODELS = ("tree_word_tfidf", "svm_word_tfidf", "svm_char_tfidf", "logreg_w2v",
-                  "nb_word_counts", "lstm_attention")
+DEFAULT_MODELS = ("tree_word_tfidf", "svm_word_tfidf", "svm_char_tfidf", "svm_char_tfidf_lm",
+                  "logreg_w2v", "nb_word_counts", "lstm_attention")
 
 
 def _resolve_models(models: Any, random_state: int | None) -> dict[str, Any]:
@@ -124,7 +124,8 @@ def compare(
         Labels.
     models : None, list of str or estimators, or dict name -> estimator
         Baseline names from :data:`sk_slm.baselines.BASELINES` or your own pipelines.
-        None runs the decision tree, both LinearSVCs, logistic regression on Word2Vec,
+        None runs the decision tree, the LinearSVCs (words, characters, and characters
+        beside the bundled language model's features), logistic regression on Word2Vec,
         naive Bayes and the LSTM-attention pipeline.
     cv : int or CV splitter, default=5
         An int means StratifiedKFold(cv, shuffle=True, random_state=random_state), so
