@@ -30,7 +30,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import log_softmax
 from sklearn.base import clone
-from sklearn.metrics import f1_score
+from sklearn.metrics import accuracy_score, f1_score
 
 from ._common import DEFAULT_DATA, header, run_file, write_result
 from .learning_curves import sample, splits
@@ -66,13 +66,15 @@ def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
     scored = model[0].transform(Xs)
     logs = np.stack([np.log(np.clip(_aligned(classes, p, p.predict_proba(scored)), 1e-12, None))
                      for p in blend.estimators_])
-    f1 = {"temperature": f1_score(ys, model.predict(Xs), average="macro"),
-          "shares": f1_score(ys, classes[np.tensordot(old, logs, axes=1).argmax(1)],
-                             average="macro")}
+    predicted = {"temperature": model.predict(Xs),
+                 "shares": classes[np.tensordot(old, logs, axes=1).argmax(1)]}
+    f1 = {rule: f1_score(ys, pred, average="macro") for rule, pred in predicted.items()}
+    accuracy = {rule: accuracy_score(ys, pred) for rule, pred in predicted.items()}
     parts = {name: f1_score(ys, classes[logs[i].argmax(1)], average="macro")
              for i, name in enumerate(blend.named_estimators_)}
     return {"n_held_out": len(valid), "fit_s": round(fit_s, 2),
             "f1": {k: round(float(v), 5) for k, v in f1.items()},
+            "accuracy": {k: round(float(v), 5) for k, v in accuracy.items()},
             "weights": {"temperature": blend.weights_.tolist(), "shares": old.tolist()},
             "temperature": round(float(blend.temperature_), 3),
             "parts_f1": {k: round(float(v), 5) for k, v in parts.items()}}
@@ -94,13 +96,17 @@ def report(rows: list[dict], title: str) -> str:
              "Macro-F1 on the validation split; differences in points, paired by seed, "
              "95% t-interval.", "",
              "| set | size | held-out rows | shares (old) | with temperature (now) | "
-             "now - old | now - better part | weights old; now (network/linear) | t |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    every = []
+             "now - old | now - old, accuracy | now - better part | weights old; now "
+             "(network/linear) | t |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    every, every_accuracy = [], []
     for (set_name, size), runs in sorted(by.items()):
         diff = [100 * (r["f1"]["temperature"] - r["f1"]["shares"]) for r in runs]
         better = [100 * (r["f1"]["temperature"] - max(r["parts_f1"].values())) for r in runs]
+        accuracy = [100 * (r["accuracy"]["temperature"] - r["accuracy"]["shares"])
+                    for r in runs if "accuracy" in r]
         every += diff
+        every_accuracy += accuracy
         weights = "; ".join(f"{r['weights']['shares'][0]:g}/{r['weights']['shares'][1]:g} -> "
                             f"{r['weights']['temperature'][0]:g}/{r['weights']['temperature'][1]:g}"
                             for r in runs)
@@ -108,12 +114,17 @@ def report(rows: list[dict], title: str) -> str:
             f"| {set_name} | {size} | {runs[0]['n_held_out']} | "
             f"{np.mean([r['f1']['shares'] for r in runs]):.4f} | "
             f"{np.mean([r['f1']['temperature'] for r in runs]):.4f} | {_interval(diff)} | "
+            f"{_interval(accuracy) if accuracy else ''} | "
             f"{np.mean(better):+.2f} (worst {min(better):+.2f}) | {weights} | "
             f"{', '.join(format(r['temperature'], '.2f') for r in runs)} |")
     if every:
         lines += ["", f"All {len(every)} pairs: {_interval(every)} points; now ahead in "
                   f"{sum(d > 0 for d in every)}, behind in {sum(d < 0 for d in every)}, "
                   f"equal in {sum(d == 0 for d in every)}."]
+    if every_accuracy:
+        lines += ["", f"Accuracy, all {len(every_accuracy)} pairs: {_interval(every_accuracy)} "
+                  f"points; now ahead in {sum(d > 0 for d in every_accuracy)}, behind in "
+                  f"{sum(d < 0 for d in every_accuracy)}."]
     return "\n".join(lines) + "\n"
 
 
