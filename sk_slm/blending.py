@@ -96,8 +96,8 @@ def _rows_of_params(params: dict, rows: np.ndarray, n: int) -> dict:
     to ``rows``, the rest passed as they are (as ``cross_val_predict`` does)."""
     out = {}
     for key, value in params.items():
-        if value is not None and not np.isscalar(value) and hasattr(value, "__len__") \
-                and len(value) == n:
+        if (value is not None and not np.isscalar(value) and not isinstance(value, str)
+                and hasattr(value, "__len__") and len(value) == n):
             value = _take(value, rows)
         out[key] = value
     return out
@@ -350,7 +350,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.estimators_ = parts
         names = [name for name, _ in self.estimators]
         self.named_estimators_ = Bunch(**dict(zip(names, parts, strict=True)))
-        self.single_class_parts_ = [name for name, i in zip(names, range(len(parts)), strict=True)
+        self.single_class_parts_ = [name for i, name in enumerate(names)
                                     if len(np.unique(held_out[i].argmax(axis=1))) == 1]
         self._warn_degenerate(names, len(valid))
         return self
