@@ -47,7 +47,7 @@ def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
     from sk_slm import make_lstm_pipeline
     from sk_slm.blending import _aligned, _take
 
-    model = make_lstm_pipeline(language_model=language_model, random_state=seed)
+    model = make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -89,12 +89,12 @@ def build(name: str, seed: int, language_model):
     if name == "svm_char_tfidf":
         return make_baseline("svm_char_tfidf", random_state=seed)
     if name == "default":
-        return make_lstm_pipeline(random_state=seed)
+        return make_lstm_pipeline(random_state=seed, verbose=0)
     if name == "lm_blend":
-        return make_lstm_pipeline(language_model=language_model, random_state=seed)
+        return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0)
     if name == "lm_blend_target_lm":
         return make_lstm_pipeline(language_model=language_model, pretrain_epochs=2,
-                                  random_state=seed)
+                                  random_state=seed, verbose=0)
     if name == "lm_features" or name.startswith("lm_features@"):
         # make_baseline("svm_char_tfidf_lm"), its language model and (after "@") the
         # FeatureUnion weight of the language model's block given.
@@ -106,7 +106,8 @@ def build(name: str, seed: int, language_model):
         if "@" in name:
             union.set_params(transformer_weights={"languagemodelfeatures": float(name[12:])})
         return model
-    params = {"language_model": language_model, "bag_ngrams": 0, "random_state": seed}
+    params = {"language_model": language_model, "bag_ngrams": 0, "random_state": seed,
+              "verbose": 0}
     if name == "lm_frozen":
         params["callbacks"] = [("freeze", Freezer(["embedding.*", "rnn.*"]))]
     elif name == "lm_unfreeze":  # ULMFiT's gradual unfreezing, one layer an epoch
