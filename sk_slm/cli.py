@@ -284,7 +284,8 @@ def _has_segmenter(pipe) -> bool:
 def _trained_text_column(pipe) -> str | None:
     """The text column the model was trained on (sk-slm train records it), if known."""
     steps = getattr(pipe, "steps", None)
-    names = getattr(steps[0][1], "feature_names_in_", None) if steps else None
+    segmenter = steps[0][1] if steps else getattr(pipe, "segmenter_", None)  # OnnxClassifier
+    names = getattr(segmenter, "feature_names_in_", None)
     return None if names is None else str(names[0])
 
 

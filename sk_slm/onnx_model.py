@@ -102,7 +102,10 @@ def export_onnx(model: Any, path: str | os.PathLike, quantize: str | None = None
         "format": FORMAT, "version": VERSION,
         "segmenter": {"params": segmenter.get_params(),
                       "user_words_": [list(w) for w in segmenter.user_words_],
-                      "stop_words_": sorted(segmenter.stop_words_)},
+                      "stop_words_": sorted(segmenter.stop_words_),
+                      # The text column it was fitted on, for sk-slm predict (if any).
+                      "feature_names_in_": [str(c) for c in getattr(
+                          segmenter, "feature_names_in_", [])]},
         "parts": parts, "weights": weights, "quantize": quantize,
         # String labels of object dtype (pandas columns) come back as such, not as <U.
         "object_classes": np.asarray(final.classes_).dtype == object,
@@ -323,6 +326,8 @@ class OnnxClassifier:
         self.segmenter_ = JiebaSegmenter(**seg["params"])
         self.segmenter_.user_words_ = [tuple(w) for w in seg["user_words_"]]
         self.segmenter_.stop_words_ = frozenset(seg["stop_words_"])
+        if seg.get("feature_names_in_"):
+            self.segmenter_.feature_names_in_ = np.asarray(seg["feature_names_in_"], dtype=object)
         self.classes_ = arrays["classes"]
         if manifest.get("object_classes"):
             self.classes_ = self.classes_.astype(object)

@@ -571,8 +571,14 @@ def test_predict_reads_the_text_column_the_model_was_trained_on(toy_sentiment, t
                      "--model", str(tmp_path / model)]) == 0  # no --text-column
         out = pd.read_csv(io.StringIO(capsys.readouterr().out))
         assert list(out.columns) == ["评论", "prediction"] and list(out["评论"]) == X[:3]
-    # A model that never saw a column name reads "text", as before; an explicit
-    # --text-column wins.
+    # An ONNX export remembers it too.
+    assert main(["export", "--model", str(tmp_path / "m.slm"),
+                 "--out", str(tmp_path / "m.onnx.zip")]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--data", str(tmp_path / "new.csv"),
+                 "--model", str(tmp_path / "m.onnx.zip")]) == 0
+    assert list(pd.read_csv(io.StringIO(capsys.readouterr().out))["评论"]) == X[:3]
+    # An explicit --text-column wins.
     assert main(["predict", "--data", str(tmp_path / "new.csv"), "--model",
                  str(tmp_path / "m.slm"), "--text-column", "id"]) == 0
     assert list(pd.read_csv(io.StringIO(capsys.readouterr().out)).columns)[0] == "id"
