@@ -103,6 +103,12 @@ def _rows_of_params(params: dict, rows: np.ndarray, n: int) -> dict:
     return out
 
 
+def _describe_weights(blend: Any) -> str:
+    """A fitted blend's weights by part: "network 0.25, linear 0.75"."""
+    return ", ".join(f"{name} {w:g}" for name, w in zip(blend.named_estimators_, blend.weights_,
+                                                         strict=True))
+
+
 def _is_named_list(estimators: Any) -> bool:
     return isinstance(estimators, (list, tuple)) and all(
         isinstance(e, tuple) and len(e) == 2 and isinstance(e[0], str) for e in estimators)
@@ -380,7 +386,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _warn_degenerate(self, names: list[str], n_valid: int) -> None:
         """A BlendWeightWarning for a single-class part or a part left out."""
         where = f"{n_valid} held-out rows"
-        weights = ", ".join(f"{name} {w:g}" for name, w in zip(names, self.weights_, strict=True))
+        weights = _describe_weights(self)
         if self.single_class_parts_:
             warnings.warn(
                 f"Blend part(s) {self.single_class_parts_} predicted a single class for all "

@@ -8,16 +8,11 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from .blending import BlendingClassifier, BlendWeightWarning, _final_step
+from .blending import BlendingClassifier, BlendWeightWarning, _describe_weights, _final_step
 from .classifier import LSTMAttentionClassifier
 from .segmenter import JiebaSegmenter
 
 __all__ = ["explain", "AttentionHTML", "render_attention_html"]
-
-
-def _weights(blend: BlendingClassifier) -> str:
-    return ", ".join(f"{name} {w:g}" for name, w in zip(blend.named_estimators_, blend.weights_,
-                                                         strict=True))
 
 
 def _attention(model: Any, data: Any, tokens: Any):
@@ -38,7 +33,7 @@ def _attention(model: Any, data: Any, tokens: Any):
                     warnings.warn(
                         f"explain shows the attention of the blend's {name!r} part, which "
                         f"has weight 0 in this fitted blend (weights: "
-                        f"{_weights(model)}): it takes no part in the predictions.",
+                        f"{_describe_weights(model)}): it takes no part in the predictions.",
                         BlendWeightWarning, stacklevel=3)
                 return _attention(part, data, tokens)
     raise TypeError(
