@@ -355,6 +355,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         warmup = self._warmup_epochs()
         if warmup:  # the n-gram part trains alone first, then the network joins in
             callbacks += warmup_callbacks(warmup, self.freeze_embeddings)
+        if self.verbose and self.verbose > 1:
+            callbacks.append(("progress_bar", ProgressBar()))
+        if self.verbose:  # before early stopping, which ends the last epoch by raising
+            callbacks.append(("progress", EpochProgress(
+                _stage, early_stopping=self._uses_validation())))
         if self._uses_validation():
             callbacks.append(
                 # Silent: fit says what early stopping kept, where the progress goes
@@ -362,11 +367,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 ("early_stopping", EarlyStoppingAfterWarmup(
                     warmup=warmup, patience=self.patience, load_best=True, sink=noop))
             )
-        if self.verbose and self.verbose > 1:
-            callbacks.append(("progress_bar", ProgressBar()))
-        if self.verbose:
-            callbacks.append(("progress", EpochProgress(
-                _stage, early_stopping=self._uses_validation())))
         return callbacks
 
     def _own_module(self) -> bool:

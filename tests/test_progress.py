@@ -21,15 +21,19 @@ def small(**params):
 def test_by_default_each_epoch_prints_one_plain_line_with_its_stage_and_time_left(
         toy_sentiment, capsys):
     X, y = toy_sentiment
-    small(max_epochs=4, ngram_warmup=2, patience=2).fit(tokens(X), y)
+    small(max_epochs=12, ngram_warmup=2, patience=1).fit(tokens(X), y)
     out = capsys.readouterr().out.splitlines()
     epochs = [LINE.match(line) for line in out if re.search(r", epoch \d+/", line)]
     assert all(epochs), out  # every epoch line has the documented form
     stages = [m["stage"] for m in epochs]
     # The warm-up's epochs, then early stopping's, then the refit's ("training").
     assert stages[:2] == ["n-gram warm-up"] * 2 and "early stopping" in stages
-    assert any(re.fullmatch(r"early stopping: \d epochs trained, epoch \d kept \(the lowest "
-                            r"held-out loss\)", line) for line in out)
+    summary = [re.fullmatch(r"early stopping: (\d+) epochs trained, epoch \d+ kept \(the "
+                            r"lowest held-out loss\)", line) for line in out]
+    (trained,) = [int(m[1]) for m in summary if m]
+    # Every epoch early stopping trained has its line, the one it stopped after too.
+    assert out.index(next(line for line in out if line.startswith("early stopping: "))) \
+        == trained
     assert any(line.startswith("refit: training on all 240 documents") for line in out)
     assert stages[-1] == "training"
     # Early stopping may end sooner: the estimate is an upper bound; the last epoch of a
