@@ -210,8 +210,10 @@ def _default_models():
 
 def _cmd_train(args) -> None:
     import joblib
+    import pandas as pd
 
     from .baselines import make_baseline, make_lstm_pipeline
+    from .segmenter import JiebaSegmenter
 
     if args.model not in BASELINES:
         raise CLIError(f"unknown model {args.model!r}; choose from {', '.join(BASELINES)}")
@@ -223,13 +225,12 @@ def _cmd_train(args) -> None:
         pipe = make_lstm_pipeline(**lstm_options, **({"verbose": 0} if args.quiet else {}))
     else:
         pipe = make_baseline(args.model)
-    import pandas as pd
-
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # stdout stays free for data
         # A one-column table: the segmenter records the column's name (its
         # feature_names_in_), and sk-slm predict reads that column by default.
-        pipe.fit(pd.DataFrame({args.text_column: X}) if _has_segmenter(pipe) else X, y)
+        table = isinstance(_segmenter(pipe), JiebaSegmenter)
+        pipe.fit(pd.DataFrame({args.text_column: X}) if table else X, y)
     if str(args.out).endswith(".slm"):
         from .persistence import save
 
@@ -275,17 +276,15 @@ def _cmd_export(args) -> None:
           file=sys.stderr)
 
 
-def _has_segmenter(pipe) -> bool:
-    from .segmenter import JiebaSegmenter
-
-    return bool(getattr(pipe, "steps", None)) and isinstance(pipe.steps[0][1], JiebaSegmenter)
+def _segmenter(pipe):
+    """A pipeline's first step, or an OnnxClassifier's segmenter (None for neither)."""
+    steps = getattr(pipe, "steps", None)
+    return steps[0][1] if steps else getattr(pipe, "segmenter_", None)
 
 
 def _trained_text_column(pipe) -> str | None:
     """The text column the model was trained on (sk-slm train records it), if known."""
-    steps = getattr(pipe, "steps", None)
-    segmenter = steps[0][1] if steps else getattr(pipe, "segmenter_", None)  # OnnxClassifier
-    names = getattr(segmenter, "feature_names_in_", None)
+    names = getattr(_segmenter(pipe), "feature_names_in_", None)
     return None if names is None else str(names[0])
 
 
