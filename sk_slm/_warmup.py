@@ -7,8 +7,9 @@ kept from ending training inside the warm-up.
 from __future__ import annotations
 
 from skorch.callbacks import EarlyStopping, Freezer, Unfreezer
+from skorch.utils import freeze_parameter, noop, unfreeze_parameter
 
-__all__ = ["EarlyStoppingAfterWarmup", "is_network_param", "warmup_callbacks"]
+__all__ = ["AtEpoch", "EarlyStoppingAfterWarmup", "is_network_param", "warmup_callbacks"]
 
 
 def is_network_param(name: str) -> bool:
@@ -25,8 +26,26 @@ def warmup_callbacks(epochs: int, freeze_embeddings: bool) -> list[tuple[str, ob
     part; the embedding stays frozen after with ``freeze_embeddings``) for the first
     ``epochs`` epochs and release it after."""
     network = _is_network_param_but_embedding if freeze_embeddings else is_network_param
-    return [("ngram_warmup_freeze", Freezer(network, at=1)),
-            ("ngram_warmup_unfreeze", Unfreezer(network, at=epochs + 1))]
+    freeze, unfreeze = AtEpoch(1, freeze_parameter), AtEpoch(epochs + 1, unfreeze_parameter)
+    return [("ngram_warmup_freeze", Freezer(network, at=freeze, schedule=freeze)),
+            ("ngram_warmup_unfreeze", Unfreezer(network, at=unfreeze, schedule=unfreeze))]
+
+
+class AtEpoch:
+    """A schedule for skorch's ``Freezer`` and ``Unfreezer``: ``fn`` at the start of epoch
+    ``epoch``, nothing at the others.
+
+    Given as both ``at`` and ``schedule``, it takes the place of the schedule the callbacks
+    otherwise build from their own bound methods, a reference cycle that ``skops.io``
+    cannot save (``RecursionError``); ``at`` is read only by that default schedule.
+    """
+
+    def __init__(self, epoch: int, fn):
+        self.epoch = epoch
+        self.fn = fn
+
+    def __call__(self, net):
+        return self.fn if len(net.history) == self.epoch else noop
 
 
 class EarlyStoppingAfterWarmup(EarlyStopping):

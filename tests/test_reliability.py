@@ -367,6 +367,17 @@ def test_safe_format_refuses_what_it_cannot_hold(toy_sentiment, tmp_path):
         save_model(make_baseline("svm_char_tfidf"), tmp_path / "m.slm")
 
 
+def test_skops_saves_and_loads_a_fitted_blend(blended, toy_sentiment):
+    # skorch's Freezer/Unfreezer (the n-gram warm-up) kept bound methods of their own as
+    # their schedule: a cycle that made skops.io.dumps end in RecursionError.
+    import skops.io as skops_io  # a dev requirement
+
+    X, _ = toy_sentiment
+    data = skops_io.dumps(blended)
+    loaded = skops_io.loads(data, trusted=skops_io.get_untrusted_types(data=data))
+    np.testing.assert_array_equal(loaded.predict_proba(X), blended.predict_proba(X))
+
+
 def test_plain_pickle_still_works(pipe, toy_sentiment):
     import pickle
 
