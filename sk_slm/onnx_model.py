@@ -22,6 +22,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
 from ._files import written_whole
+from ._native_stderr import without_lines
 from ._ngrams import NGramTfidf
 from .blending import blended_log_proba
 from .ngram_vectorizer import NGramTfidfVectorizer
@@ -33,6 +34,9 @@ __all__ = ["export_onnx", "OnnxClassifier"]
 FORMAT = "sk_slm-onnx"
 VERSION = 2  # 2: the network graph also gives the attention weights
 PAD, UNK = 0, 1  # as in sk_slm.module, which imports torch
+# torch's C++ notes that its exporter infers no shapes for packed sequences (see
+# _native_stderr): ONNX's LSTM takes the lengths itself.
+_SHAPE_INFERENCE_NOTES = ("shape inference of prim::PackPadded", "shape inference of prim::PadPacked")
 _BATCH = 64  # documents per ONNX Runtime call, in length order (as the estimator's predict)
 
 
@@ -250,7 +254,7 @@ def _network_graph(clf: Any) -> bytes:
     was_training = net.training
     net.eval()
     try:
-        with torch.no_grad(), warnings.catch_warnings():
+        with torch.no_grad(), warnings.catch_warnings(), without_lines(*_SHAPE_INFERENCE_NOTES):
             warnings.simplefilter("ignore")  # the tracer's notes on shapes we make dynamic
             # The TorchScript exporter writes pack_padded_sequence as ONNX's
             # sequence_lens; torch.export cannot trace a PackedSequence.

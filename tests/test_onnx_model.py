@@ -59,6 +59,25 @@ def test_the_default_pipeline_gives_the_estimators_probabilities(blended, tmp_pa
     np.testing.assert_array_equal(served.predict(X_TEST), blended.predict(X_TEST))
 
 
+def test_an_export_prints_no_torch_shape_inference_notes(blended, tmp_path, capfd):
+    # torch's C++ exporter wrote three "shape inference of prim::PackPadded type is
+    # missing" lines to the process's stderr on every export.
+    exported(blended, tmp_path)
+    out, err = capfd.readouterr()
+    assert "prim::Pack" not in err + out and "prim::PadPacked" not in err + out
+
+
+def test_kept_back_native_lines_are_only_the_named_ones(capfd):
+    import os
+
+    from sk_slm._native_stderr import without_lines
+
+    with without_lines("shape inference of prim::PackPadded"):
+        os.write(2, b"[W] The shape inference of prim::PackPadded type is missing\n")
+        os.write(2, b"a native error the user must see\n")
+    assert capfd.readouterr().err == "a native error the user must see\n"
+
+
 def assert_same_explanations(got, expected, atol):
     assert len(got) == len(expected)
     for doc, ref in zip(got, expected, strict=True):
