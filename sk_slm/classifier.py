@@ -32,6 +32,7 @@ from . import _retraining
 from ._batches import _bucket_iterator, _collate_windows, _dataset_lengths, _SequenceDataset
 from ._ngrams import NGramTfidf
 from ._seeding import seeded_torch
+from ._threads import threads_for_free_cores
 from ._validation import Interval, Options, check_labels, validate_params, warn_ineffective
 from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
 from .module import UNK, AttentionRNN
@@ -651,8 +652,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def _seeded(self):
         """The seeded region of a fit (:func:`~sk_slm._seeding.seeded_torch`): torch
         seeded from random_state, the caller's RNG untouched, one fit at a time per
-        process, so that fits in threads equal sequential ones."""
-        with seeded_torch(self.random_state, self.device) as seed:
+        process, so that fits in threads equal sequential ones; on at most as many torch
+        threads as there are free cores (:mod:`sk_slm._threads`)."""
+        with seeded_torch(self.random_state, self.device) as seed, \
+                threads_for_free_cores(self.device):
             self._split_seed_ = seed
             yield
 
@@ -824,7 +827,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self._check_fitted()
         if len(X) == 0:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        return super().predict_proba(self.get_dataset(X))
+        with threads_for_free_cores(self.device):
+            return super().predict_proba(self.get_dataset(X))
 
     def predict(self, X) -> np.ndarray:
         """The most probable class label of each document."""

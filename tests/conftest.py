@@ -5,6 +5,22 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """The suite runs on one torch thread. sk_slm cuts torch's threads to the cores free
+    when a fit starts, so on a machine whose load changes two seeded fits could run on
+    different thread counts, and the tests that compare fits bit for bit would depend on
+    the load (a fine-tuned network's probabilities differ in the 8th digit between one
+    thread and two). The choice itself is tested with the counts monkeypatched
+    (tests/test_classifier.py)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The workspace's real data sets; tests using it skip in a user's clone."""

@@ -1,5 +1,6 @@
 import pickle
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -547,8 +548,8 @@ def test_held_out_predictions_are_those_of_the_model_before_the_refit(tokens):
 @pytest.mark.slow
 @pytest.mark.parametrize("threads", [1, 2])
 def test_fit_and_predict_leave_torch_threads_as_the_caller_set_them(toy_sentiment, threads):
-    # The caller's thread count is the one setting: loky and Dask process workers get one
-    # thread each from joblib and Dask; sk_slm never changes it (README, Threads).
+    # The caller's thread count is put back after every fit and prediction (loky and Dask
+    # process workers get one thread each from joblib and Dask).
     from sk_slm import make_lstm_pipeline
 
     X, y = toy_sentiment
@@ -562,6 +563,77 @@ def test_fit_and_predict_leave_torch_threads_as_the_caller_set_them(toy_sentimen
         assert torch.get_num_threads() == threads
     finally:
         torch.set_num_threads(before)
+
+
+def test_fit_and_predict_run_on_the_free_cores_only(tokens, monkeypatch):
+    # Beside other CPU-bound work, torch's threads that share a core with it hold every
+    # operation back: a fit runs on the cores free when it starts.
+    from skorch.callbacks import Callback
+
+    from sk_slm import _threads
+
+    class Threads(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            seen.append(torch.get_num_threads())
+
+    X, y = tokens
+    monkeypatch.setattr(_threads, "_usable_cores", lambda: 4)
+    monkeypatch.setattr(_threads, "_runnable_threads", lambda: 3)  # two others run
+    assert _threads.free_cores() == 2
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        seen = []
+        clf = tiny(max_epochs=2, callbacks=[("threads", Threads())]).fit(X, y)
+        assert seen and set(seen) == {2} and torch.get_num_threads() == 4
+        calls = []
+        monkeypatch.setattr(torch, "set_num_threads", lambda n: calls.append(n))
+        clf.predict_proba(X)
+        assert calls == [2, 4]  # cut for the prediction, then put back
+        calls.clear()
+        monkeypatch.setattr(_threads, "_runnable_threads", lambda: 1)  # idle: unchanged
+        clf.predict_proba(X)
+        monkeypatch.setattr(_threads, "_runnable_threads", lambda: None)  # no count
+        clf.predict_proba(X)
+        assert calls == []
+    finally:
+        monkeypatch.undo()
+        torch.set_num_threads(before)
+
+
+def test_a_fit_cut_to_one_thread_equals_one_on_two(tokens, monkeypatch):
+    # The thread count now follows the machine's load: it must not change the model.
+    from sk_slm import _threads
+
+    X, y = tokens
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(_threads, "_usable_cores", lambda: 2)
+        probas = []
+        for runnable in (1, 2):  # idle: two threads; one other process: one
+            monkeypatch.setattr(_threads, "_runnable_threads", lambda r=runnable: r)
+            probas.append(tiny(max_epochs=4, bag_ngrams=2, ngram_warmup=1).fit(X, y).predict_proba(X))
+        np.testing.assert_array_equal(*probas)
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="the kernel count is Linux's")
+def test_free_cores_counts_a_busy_process():
+    import subprocess
+    import sys
+    import time
+
+    from sk_slm._threads import _usable_cores, free_cores
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        assert free_cores() <= max(1, _usable_cores() - 1)
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 def test_verbose_fit_prints_the_epoch_lines_without_reinitialisation_notices(tokens, capsys):

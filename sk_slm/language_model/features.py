@@ -12,6 +12,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._threads import threads_for_free_cores
 from .._validation import Interval, validate_params
 from ..module import UNK
 from ..segmenter import check_documents
@@ -110,7 +111,7 @@ class LanguageModelFeatures(TransformerMixin, BaseEstimator):
         order = np.argsort([len(d) for d in ids], kind="stable")
         out = np.zeros((len(ids), self.n_features_out_), dtype=np.float32)
         encoder = lm.module.network
-        with torch.no_grad():
+        with torch.no_grad(), threads_for_free_cores():
             for start in range(0, len(ids), self.batch_size):
                 rows = order[start : start + self.batch_size]
                 batch, lengths = padded([ids[r] for r in rows])
