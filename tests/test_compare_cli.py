@@ -609,3 +609,27 @@ def test_train_shows_progress_on_stderr_unless_quiet_and_takes_max_epochs(toy_se
     assert main(["train", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "m.slm"),
                  "--max-epochs", "0"]) == 2
     assert "--max-epochs must be >= 1" in capsys.readouterr().err
+
+
+def test_cli_faithfulness_prints_and_writes_the_table(csv_file, tmp_path, capsys, short_lstm):
+    model, table = tmp_path / "m.slm", tmp_path / "f.csv"
+    assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--out", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    # The text column is the one the model was trained on.
+    assert main(["faithfulness", "--data", str(csv_file), "--model", str(model),
+                 "--max-rows", "50", "--out", str(table)]) == 0
+    printed = capsys.readouterr().out
+    assert "comprehensiveness" in printed and "sufficiency" in printed
+    df = pd.read_csv(table)
+    assert len(df) == 20 and set(df["documents"]) == {50}
+    # A model that does not start with a segmenter is refused in one line.
+    other = tmp_path / "svm.joblib"
+    assert main(["train", "--data", str(csv_file), "--text-column", "review",
+                 "--label-column", "sentiment", "--model", "svm_char_tfidf",
+                 "--out", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["faithfulness", "--data", str(csv_file), "--text-column", "review",
+                 "--model", str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "first step is a JiebaSegmenter" in err and len(err.splitlines()) == 1
