@@ -76,16 +76,30 @@ def held_out_perplexity(lm: BiLanguageModel, held_out: dict[str, np.ndarray],
     return out
 
 
-def _distributed(device: str) -> tuple[int, int]:
-    """(rank, world size); under torchrun the process group is started here."""
+def _distributed(device: str) -> tuple[int, int, bool]:
+    """(rank, world size, whether the process group was started here); under torchrun
+    the process group is started here unless the caller started one."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
-        return 0, 1
+        return 0, 1, False
     import torch.distributed as dist
 
-    if not dist.is_initialized():
+    started = not dist.is_initialized()
+    if started:
         dist.init_process_group("nccl" if str(device).startswith("cuda") else "gloo")
-    return dist.get_rank(), dist.get_world_size()
+    return dist.get_rank(), dist.get_world_size(), started
+
+
+def _close_process_group(failed: bool) -> None:
+    """Close the process group :func:`_distributed` started. After a run that ended
+    normally every process first waits for the others (rank 0 writes the model last):
+    a process that left while a peer's gloo connection was still open could abort at
+    exit ("terminate called without an active exception", 1 run in 12 here)."""
+    import torch.distributed as dist
+
+    if not failed:
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def _read_checkpoint(path: Path) -> dict:
@@ -173,161 +187,165 @@ def pretrain_language_model(
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if max_steps is not None and not (isinstance(max_steps, int) and max_steps >= 0):
         raise ValueError(f"max_steps must be a non-negative int or None, got {max_steps!r}")
-    rank, world = _distributed(device)
-    if settings.batch_size % world:
-        raise ValueError(f"batch_size={settings.batch_size} is not divisible by the "
-                         f"{world} processes")
-    if log is None:
-        def log(line):
-            print(line, file=sys.stderr, flush=True)
-    say = log if rank == 0 else (lambda line: None)
+    rank, world, started = _distributed(device)
+    try:
+        if settings.batch_size % world:
+            raise ValueError(f"batch_size={settings.batch_size} is not divisible by the "
+                             f"{world} processes")
+        if log is None:
+            def log(line):
+                print(line, file=sys.stderr, flush=True)
+        say = log if rank == 0 else (lambda line: None)
 
-    out = Path(out)
-    ckpt_path = out / CHECKPOINT
-    ckpt = _read_checkpoint(ckpt_path) if ckpt_path.exists() else None
-    if ckpt is not None:
-        saved = ckpt["settings"]
-        changed = [f.name for f in fields(settings) if saved.get(f.name) != getattr(settings, f.name)]
-        if changed:
-            name = changed[0]
-            raise ValueError(f"{ckpt_path} was written with {name}={saved.get(name)!r}, not "
-                             f"{getattr(settings, name)!r}: resume with the same settings, or "
-                             "use another --out folder")
-    t0 = time.perf_counter()
-    data = read_corpus(corpus, vocab_size=settings.vocab_size,
-                       vocabulary=None if ckpt is None else ckpt["vocabulary"],
-                       hold_out_every=settings.hold_out_every)
-    if ckpt is not None and ckpt["fingerprint"] != data.fingerprint:
-        raise ValueError(f"{ckpt_path} was written for another corpus (other files or sizes): "
-                         "resume on the same files, or use another --out folder")
-    train_rows = rows(data.train, settings.row_length)
-    steps_per_epoch = len(train_rows) // settings.batch_size
-    if steps_per_epoch == 0:
-        raise ValueError(f"corpus: {len(data.train):,} training tokens make fewer than one batch "
-                         f"of {settings.batch_size} rows of {settings.row_length}")
-    planned = steps_per_epoch * settings.epochs
-    stop_at = planned if max_steps is None else min(max_steps, planned)
-    say(f"corpus: {sum(data.n_documents.values()):,} documents, {len(data.train):,} training "
-        f"tokens, vocabulary {len(data.vocabulary):,}, read in {time.perf_counter() - t0:.0f} s; "
-        f"{planned:,} steps planned ({settings.epochs} epochs of {steps_per_epoch:,})")
-
-    devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(settings.random_state)
-        lm = build_language_model(settings, len(data.vocabulary)).to(device)
-        trained = [p for p in lm.parameters() if p.requires_grad]
-        optimizer = torch.optim.Adam(trained, lr=settings.lr, foreach=True)
-        torch.manual_seed(settings.random_state + 7919 * (rank + 1))  # dropout, per process
-        step, seen, seconds, history = 0, 0, 0.0, []
+        out = Path(out)
+        ckpt_path = out / CHECKPOINT
+        ckpt = _read_checkpoint(ckpt_path) if ckpt_path.exists() else None
         if ckpt is not None:
-            lm.load_state_dict(ckpt["model"])
-            optimizer.load_state_dict(ckpt["optimizer"])
-            step, seen, seconds = ckpt["step"], ckpt["tokens_seen"], ckpt["seconds"]
-            history = list(ckpt["history"])
-            if len(ckpt["rng"]) == world:
-                torch.set_rng_state(ckpt["rng"][rank])
-                cuda_states = ckpt.get("cuda_rng") or []
-                if devices and len(cuda_states) == world and cuda_states[rank] is not None:
-                    torch.cuda.set_rng_state(cuda_states[rank], devices[0])
-                say(f"resumed from {ckpt_path} at step {step:,}")
-            else:
-                torch.manual_seed(settings.random_state + 7919 * (rank + 1) + step)
-                say(f"resumed from {ckpt_path} at step {step:,}, written by {len(ckpt['rng'])} "
-                    f"process(es), now {world}: the dropout masks differ from an "
-                    "uninterrupted run")
-        loss_of = _Loss(lm)
-        if world > 1:
-            loss_of = nn.parallel.DistributedDataParallel(loss_of)
+            saved = ckpt["settings"]
+            changed = [f.name for f in fields(settings) if saved.get(f.name) != getattr(settings, f.name)]
+            if changed:
+                name = changed[0]
+                raise ValueError(f"{ckpt_path} was written with {name}={saved.get(name)!r}, not "
+                                 f"{getattr(settings, name)!r}: resume with the same settings, or "
+                                 "use another --out folder")
+        t0 = time.perf_counter()
+        data = read_corpus(corpus, vocab_size=settings.vocab_size,
+                           vocabulary=None if ckpt is None else ckpt["vocabulary"],
+                           hold_out_every=settings.hold_out_every)
+        if ckpt is not None and ckpt["fingerprint"] != data.fingerprint:
+            raise ValueError(f"{ckpt_path} was written for another corpus (other files or sizes): "
+                             "resume on the same files, or use another --out folder")
+        train_rows = rows(data.train, settings.row_length)
+        steps_per_epoch = len(train_rows) // settings.batch_size
+        if steps_per_epoch == 0:
+            raise ValueError(f"corpus: {len(data.train):,} training tokens make fewer than one batch "
+                             f"of {settings.batch_size} rows of {settings.row_length}")
+        planned = steps_per_epoch * settings.epochs
+        stop_at = planned if max_steps is None else min(max_steps, planned)
+        say(f"corpus: {sum(data.n_documents.values()):,} documents, {len(data.train):,} training "
+            f"tokens, vocabulary {len(data.vocabulary):,}, read in {time.perf_counter() - t0:.0f} s; "
+            f"{planned:,} steps planned ({settings.epochs} epochs of {steps_per_epoch:,})")
 
-        def record() -> dict:
-            return {"step": step, "planned_steps": planned, "tokens_seen": seen,
-                    "seconds": round(seconds, 1), "finished": step >= planned,
-                    "corpus": {"documents": data.n_documents, "characters": data.n_characters,
-                               "training_tokens": int(len(data.train))},
-                    "history": history}
-
-        def checkpoint() -> None:
-            # Each process's random state: the CPU's, and on CUDA the device's (dropout).
-            mine = (torch.get_rng_state(),
-                    torch.cuda.get_rng_state(devices[0]) if devices else None)
-            states = [mine]
+        devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(settings.random_state)
+            lm = build_language_model(settings, len(data.vocabulary)).to(device)
+            trained = [p for p in lm.parameters() if p.requires_grad]
+            optimizer = torch.optim.Adam(trained, lr=settings.lr, foreach=True)
+            torch.manual_seed(settings.random_state + 7919 * (rank + 1))  # dropout, per process
+            step, seen, seconds, history = 0, 0, 0.0, []
+            if ckpt is not None:
+                lm.load_state_dict(ckpt["model"])
+                optimizer.load_state_dict(ckpt["optimizer"])
+                step, seen, seconds = ckpt["step"], ckpt["tokens_seen"], ckpt["seconds"]
+                history = list(ckpt["history"])
+                if len(ckpt["rng"]) == world:
+                    torch.set_rng_state(ckpt["rng"][rank])
+                    cuda_states = ckpt.get("cuda_rng") or []
+                    if devices and len(cuda_states) == world and cuda_states[rank] is not None:
+                        torch.cuda.set_rng_state(cuda_states[rank], devices[0])
+                    say(f"resumed from {ckpt_path} at step {step:,}")
+                else:
+                    torch.manual_seed(settings.random_state + 7919 * (rank + 1) + step)
+                    say(f"resumed from {ckpt_path} at step {step:,}, written by {len(ckpt['rng'])} "
+                        f"process(es), now {world}: the dropout masks differ from an "
+                        "uninterrupted run")
+            loss_of = _Loss(lm)
             if world > 1:
-                import torch.distributed as dist
+                loss_of = nn.parallel.DistributedDataParallel(loss_of)
 
-                states = [None] * world
-                dist.all_gather_object(states, mine)
-            if rank:
-                return
-            out.mkdir(parents=True, exist_ok=True)
-            state = {"format": _CHECKPOINT_FORMAT, "settings": asdict(settings),
-                     "fingerprint": data.fingerprint, "vocabulary": data.vocabulary,
-                     "step": step, "tokens_seen": seen, "seconds": seconds,
-                     "history": history, "rng": [cpu for cpu, _ in states],
-                     "cuda_rng": [cuda for _, cuda in states],
-                     "model": lm.state_dict(), "optimizer": optimizer.state_dict()}
-            with written_whole(ckpt_path) as tmp:
-                torch.save(state, tmp)
-            save_language_model(lm, out, data.vocabulary, settings, record())
+            def record() -> dict:
+                return {"step": step, "planned_steps": planned, "tokens_seen": seen,
+                        "seconds": round(seconds, 1), "finished": step >= planned,
+                        "corpus": {"documents": data.n_documents, "characters": data.n_characters,
+                                   "training_tokens": int(len(data.train))},
+                        "history": history}
 
-        def evaluate() -> None:
-            if rank == 0:
-                ppl = held_out_perplexity(lm, data.held_out, settings.row_length, eval_rows,
-                                          device)
-                history.append({"step": step, "tokens_seen": seen, "perplexity": ppl})
-                say(f"step {step:,}: held-out perplexity " +
-                    ", ".join(f"{k} {v:.1f}" for k, v in ppl.items()))
+            def checkpoint() -> None:
+                # Each process's random state: the CPU's, and on CUDA the device's (dropout).
+                mine = (torch.get_rng_state(),
+                        torch.cuda.get_rng_state(devices[0]) if devices else None)
+                states = [mine]
+                if world > 1:
+                    import torch.distributed as dist
 
-        stop = _StopSignal()
-        lm.train()
-        tokens_per_step = settings.batch_size * settings.row_length
-        window_start, window_steps, window_loss = time.perf_counter(), 0, 0.0
-        order, order_epoch = None, -1
-        with stop:
-            while step < stop_at:
-                epoch, b = divmod(step, steps_per_epoch)
-                if epoch != order_epoch:
-                    order, order_epoch = _row_order(settings, epoch, len(train_rows)), epoch
-                picked = order[b * settings.batch_size : (b + 1) * settings.batch_size]
-                ids = torch.from_numpy(train_rows[picked[rank::world]].astype(np.int64)).to(device)
-                for group in optimizer.param_groups:
-                    group["lr"] = _learning_rate(settings, step, planned)
-                optimizer.zero_grad(set_to_none=True)
-                loss = loss_of(ids)
-                loss.backward()
-                nn.utils.clip_grad_norm_(trained, settings.clip)
-                optimizer.step()
-                step += 1
-                seen += tokens_per_step
-                window_steps += 1
-                window_loss += float(loss.detach())
-                now = time.perf_counter()
-                if step % log_every == 0 or step == stop_at:
-                    seconds += now - window_start
-                    rate = window_steps * tokens_per_step / (now - window_start)
-                    left = (planned - step) * (now - window_start) / window_steps
-                    mean = window_loss / window_steps
-                    say(f"step {step:,}/{planned:,} epoch {epoch + 1}: loss {mean:.3f} "
-                        f"(perplexity {math.exp(mean):.1f}), {rate:,.0f} tokens/s, "
-                        f"{_hms(seconds)} trained, {_hms(left)} left")
-                    window_start, window_steps, window_loss = now, 0, 0.0
-                if step % eval_every == 0 or step == planned:
-                    evaluate()
-                    window_start = time.perf_counter()  # measurement time is not training
-                halt = stop.requested(world)
-                if step % checkpoint_every == 0 or step == stop_at or halt:
-                    if window_steps:
-                        seconds += time.perf_counter() - window_start
-                        window_start = time.perf_counter()
-                        window_steps, window_loss = 0, 0.0
-                    checkpoint()
-                    if halt:
-                        say(f"stopped by {stop.name} at step {step:,} of {planned:,}; "
-                            f"checkpoint written to {ckpt_path}: run the same command to resume")
-                        raise KeyboardInterrupt
-        if ckpt is not None and step == ckpt["step"] and step >= stop_at:
-            say(f"{ckpt_path} is already at step {step:,} of {planned:,}: nothing to do")
-    lm.eval()
-    return PretrainedLanguageModel(lm, list(data.vocabulary), settings, record(), out)
+                    states = [None] * world
+                    dist.all_gather_object(states, mine)
+                if rank:
+                    return
+                out.mkdir(parents=True, exist_ok=True)
+                state = {"format": _CHECKPOINT_FORMAT, "settings": asdict(settings),
+                         "fingerprint": data.fingerprint, "vocabulary": data.vocabulary,
+                         "step": step, "tokens_seen": seen, "seconds": seconds,
+                         "history": history, "rng": [cpu for cpu, _ in states],
+                         "cuda_rng": [cuda for _, cuda in states],
+                         "model": lm.state_dict(), "optimizer": optimizer.state_dict()}
+                with written_whole(ckpt_path) as tmp:
+                    torch.save(state, tmp)
+                save_language_model(lm, out, data.vocabulary, settings, record())
+
+            def evaluate() -> None:
+                if rank == 0:
+                    ppl = held_out_perplexity(lm, data.held_out, settings.row_length, eval_rows,
+                                              device)
+                    history.append({"step": step, "tokens_seen": seen, "perplexity": ppl})
+                    say(f"step {step:,}: held-out perplexity " +
+                        ", ".join(f"{k} {v:.1f}" for k, v in ppl.items()))
+
+            stop = _StopSignal()
+            lm.train()
+            tokens_per_step = settings.batch_size * settings.row_length
+            window_start, window_steps, window_loss = time.perf_counter(), 0, 0.0
+            order, order_epoch = None, -1
+            with stop:
+                while step < stop_at:
+                    epoch, b = divmod(step, steps_per_epoch)
+                    if epoch != order_epoch:
+                        order, order_epoch = _row_order(settings, epoch, len(train_rows)), epoch
+                    picked = order[b * settings.batch_size : (b + 1) * settings.batch_size]
+                    ids = torch.from_numpy(train_rows[picked[rank::world]].astype(np.int64)).to(device)
+                    for group in optimizer.param_groups:
+                        group["lr"] = _learning_rate(settings, step, planned)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss = loss_of(ids)
+                    loss.backward()
+                    nn.utils.clip_grad_norm_(trained, settings.clip)
+                    optimizer.step()
+                    step += 1
+                    seen += tokens_per_step
+                    window_steps += 1
+                    window_loss += float(loss.detach())
+                    now = time.perf_counter()
+                    if step % log_every == 0 or step == stop_at:
+                        seconds += now - window_start
+                        rate = window_steps * tokens_per_step / (now - window_start)
+                        left = (planned - step) * (now - window_start) / window_steps
+                        mean = window_loss / window_steps
+                        say(f"step {step:,}/{planned:,} epoch {epoch + 1}: loss {mean:.3f} "
+                            f"(perplexity {math.exp(mean):.1f}), {rate:,.0f} tokens/s, "
+                            f"{_hms(seconds)} trained, {_hms(left)} left")
+                        window_start, window_steps, window_loss = now, 0, 0.0
+                    if step % eval_every == 0 or step == planned:
+                        evaluate()
+                        window_start = time.perf_counter()  # measurement time is not training
+                    halt = stop.requested(world)
+                    if step % checkpoint_every == 0 or step == stop_at or halt:
+                        if window_steps:
+                            seconds += time.perf_counter() - window_start
+                            window_start = time.perf_counter()
+                            window_steps, window_loss = 0, 0.0
+                        checkpoint()
+                        if halt:
+                            say(f"stopped by {stop.name} at step {step:,} of {planned:,}; "
+                                f"checkpoint written to {ckpt_path}: run the same command to resume")
+                            raise KeyboardInterrupt
+            if ckpt is not None and step == ckpt["step"] and step >= stop_at:
+                say(f"{ckpt_path} is already at step {step:,} of {planned:,}: nothing to do")
+        lm.eval()
+        return PretrainedLanguageModel(lm, list(data.vocabulary), settings, record(), out)
+    finally:
+        if started:
+            _close_process_group(failed=sys.exc_info()[0] is not None)
 
 
 def _hms(seconds: float) -> str:
