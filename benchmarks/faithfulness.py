@@ -1,12 +1,13 @@
-"""Is the attention a faithful explanation? ERASER's check on every labelled set.
+"""Which explanation is faithful? ERASER's check on every labelled set.
 
 Usage: python -m benchmarks.faithfulness [--data=DIR] [--sets=waimai,...] [--train=2000]
        [--docs=1000] [--models=default,lm_blend] [--variant=TAG]
 
 For each set, a pipeline is fitted on a stratified sample of ``--train`` training
 documents (seed 0) and :func:`sk_slm.faithfulness` runs on the first ``--docs`` test
-documents (validation files of book_review and smp2020_virus are not used): the
-attention's top tokens removed (comprehensiveness, flip rate) or kept alone
+documents (validation files of book_review and smp2020_virus are not used), for each of
+``explain()``'s methods (``--methods``: the attention, and occlusion, each token's
+leave-one-out effect on the whole model's predicted class): the top tokens removed (comprehensiveness, flip rate) or kept alone
 (sufficiency, prediction kept) at 1, 2, 3 tokens and 10% / 20% of each document's
 tokens, each against as many random tokens, with the paired difference's 95% t-interval
 over documents, and how long the check took. Models: ``default``
@@ -46,17 +47,20 @@ def main():
     parser.add_argument("--train", type=int, default=2000)
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--models", default="default,lm_blend")
+    parser.add_argument("--methods", default="attention,occlusion",
+                        help="explain()'s methods to check")
     parser.add_argument("--variant", default="")
     args = parser.parse_args()
-    lines = [header("Faithfulness of the attention (ERASER, against random tokens)"), "",
+    lines = [header("Faithfulness of the explanations (ERASER, against random tokens)"), "",
              f"Fitted on {args.train:,} training documents (seed 0); measured on the first "
              f"{args.docs:,} test documents. comprehensiveness: fall of the predicted "
              "class's probability when the tokens are removed (higher is more faithful); "
              "sufficiency: its fall when only they are kept (lower is more faithful). "
-             "Difference: attention - random, 95% t-interval over documents.", "",
-             "| set | model | blend weights (network/linear) | measure | tokens | attention | "
+             "Difference: explanation - random, 95% t-interval over documents; check s: "
+             "the whole check, the explanation included.", "",
+             "| set | model | blend weights (network/linear) | method | measure | tokens | explanation | "
              "random | ratio | difference [95%] | check s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for set_name in args.sets.split(","):
         train, (X_test, _) = splits(set_name, args.data, "test")
         X, y = sample(*train, args.train, 0)
@@ -64,16 +68,17 @@ def main():
         for model_name in args.models.split(","):
             pipe = build(model_name).fit(X, y)
             weights = "/".join(f"{w:g}" for w in pipe[-1].weights_)
-            start = time.perf_counter()
-            table = faithfulness(pipe, docs)
-            took = time.perf_counter() - start
-            for row in table.itertuples():
-                ratio = row.explanation / row.random if row.random else float("nan")
-                lines.append(
-                    f"| {set_name} | {model_name} | {weights} | {row.measure} | {row.tokens} | "
-                    f"{row.explanation:.4f} | {row.random:.4f} | {ratio:.2f} | "
-                    f"{row.difference:+.4f} [{row.low:+.4f}, {row.high:+.4f}] | {took:.1f} |")
-                print(lines[-1], flush=True)
+            for method in args.methods.split(","):
+                start = time.perf_counter()
+                table = faithfulness(pipe, docs, method=method)
+                took = time.perf_counter() - start
+                for row in table.itertuples():
+                    ratio = row.explanation / row.random if row.random else float("nan")
+                    lines.append(
+                        f"| {set_name} | {model_name} | {weights} | {method} | {row.measure} | "
+                        f"{row.tokens} | {row.explanation:.4f} | {row.random:.4f} | {ratio:.2f} | "
+                        f"{row.difference:+.4f} [{row.low:+.4f}, {row.high:+.4f}] | {took:.1f} |")
+                    print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
     print(text)
     write_result("faithfulness", text, args.variant)

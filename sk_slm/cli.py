@@ -342,7 +342,7 @@ def _cmd_faithfulness(args) -> None:
     if args.max_rows is not None:
         X = X[: args.max_rows]
     try:
-        table = faithfulness(pipe, X)
+        table = faithfulness(pipe, X, method=args.method)
     except TypeError as exc:  # not a pipeline that starts with a segmenter
         raise CLIError(f"{args.model}: {exc}") from None
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -452,11 +452,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("faithfulness",
-                       help="how much predictions move when the attention's top tokens are "
+                       help="how much predictions move when an explanation's top tokens are "
                             "removed or kept alone, against random tokens (ERASER)")
     data_args(p, True, text_default=None)
     p.add_argument("--model", required=True,
                    help="a .slm or joblib file written by sk-slm train (not an ONNX export)")
+    p.add_argument("--method", choices=("occlusion", "attention"), default="occlusion",
+                   help="the explanation to check (default: occlusion, explain()'s default)")
     p.add_argument("--max-rows", type=int, metavar="N", help="only the first N documents")
     p.add_argument("--out", help="write the table as CSV")
     p.add_argument("--sha256", help="refuse a .slm model file whose SHA-256 is not this one")

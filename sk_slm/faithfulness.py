@@ -65,7 +65,7 @@ def faithfulness(
     model: Pipeline,
     X: Any,
     *,
-    method: str | Callable = "attention",
+    method: str | Callable = "occlusion",
     tokens: Sequence[Any] = (1, 2, 3, 0.1, 0.2),
     random_state: Any = 0,
 ) -> pd.DataFrame:
@@ -87,9 +87,11 @@ def faithfulness(
         segmented again.
     X : iterable of str
         Raw documents; ``len(X)`` rows are measured, empty ones included.
-    method : "attention" or callable, default="attention"
-        The explanation: "attention" ranks tokens by :func:`~sk_slm.explain`'s weights;
-        a callable ``method(model, X) -> list of arrays`` gives one score per
+    method : "occlusion", "attention" or callable, default="occlusion"
+        The explanation: :func:`~sk_slm.explain`'s, ranking tokens by their attention
+        weights or by their occlusion contributions (what leaving each token out alone
+        costs the prediction; so its top 1 is by construction the single removal that
+        moves it most, and the later amounts and sufficiency are the test); a callable ``method(model, X) -> list of arrays`` gives one score per
         segmenter token of each document (higher: more important).
     tokens : sequence of int or float, default=(1, 2, 3, 0.1, 0.2)
         How many tokens to remove or keep: an int is a count, a float in (0, 1) a share
@@ -118,10 +120,10 @@ def faithfulness(
             f"make_lstm_pipeline's); got {type(model).__name__}.")
     amounts = _check_amounts(tokens)
     docs = check_documents(X)
-    if method == "attention":
+    if method in ("attention", "occlusion"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a weight-0 network is the model's choice
-            explained = explain(model, docs)
+            explained = explain(model, docs, method=method)
         segmented = [[t for t, _ in doc] for doc in explained]
         scores = [np.array([w for _, w in doc], dtype=float) for doc in explained]
     elif callable(method):
@@ -135,7 +137,8 @@ def faithfulness(
                 f"{bad[0]}, which has {len(segmented[bad[0]])} tokens; it must give one "
                 "per segmenter token.")
     else:
-        raise ValueError(f"faithfulness: method={method!r}; use 'attention' or a callable.")
+        raise ValueError(f"faithfulness: method={method!r}; use 'attention', 'occlusion' or "
+                         "a callable.")
     rng = check_random_state(random_state)
     rest = model[1:]
 

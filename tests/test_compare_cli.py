@@ -618,7 +618,7 @@ def test_cli_faithfulness_prints_and_writes_the_table(csv_file, tmp_path, capsys
     capsys.readouterr()
     # The text column is the one the model was trained on.
     assert main(["faithfulness", "--data", str(csv_file), "--model", str(model),
-                 "--max-rows", "50", "--out", str(table)]) == 0
+                 "--max-rows", "50", "--method", "attention", "--out", str(table)]) == 0
     printed = capsys.readouterr().out
     assert "comprehensiveness" in printed and "sufficiency" in printed
     df = pd.read_csv(table)

@@ -57,7 +57,7 @@ def test_trains_and_predicts_on_the_gpu(cuda_pipeline, toy_sentiment):
 
 def test_explanations_on_the_gpu(cuda_pipeline, toy_sentiment):
     X, _ = toy_sentiment
-    explained = explain(cuda_pipeline, X[:5])
+    explained = explain(cuda_pipeline, X[:5], method="attention")
     assert len(explained) == 5
     for pairs in explained:
         assert pairs and all(isinstance(t, str) for t, _ in pairs)

@@ -49,7 +49,7 @@ def test_the_table_covers_every_document_measure_and_amount(toy_sentiment):
     pipe = make_lstm_pipeline(hidden_size=8, attention_size=4, max_epochs=7, ngram_warmup=1,
                               verbose=0).fit(X[:160], y[:160])
     docs = list(X[160:200]) + ["", "好"]
-    table = faithfulness(pipe, docs, tokens=(1, 0.5))  # the attention
+    table = faithfulness(pipe, docs, tokens=(1, 0.5), method="attention")
     assert list(table.columns) == ["measure", "tokens", "explanation", "random", "difference",
                                    "low", "high", "documents"]
     assert table.measure.tolist() == ["comprehensiveness"] * 2 + ["flip rate"] * 2 + [
@@ -60,7 +60,7 @@ def test_the_table_covers_every_document_measure_and_amount(toy_sentiment):
     assert rates[["explanation", "random"]].stack().between(0, 1).all()
     assert np.allclose(table.difference, table.explanation - table.random)
     assert (table.low <= table.difference).all() and (table.difference <= table.high).all()
-    again = faithfulness(pipe, docs, tokens=(1, 0.5))
+    again = faithfulness(pipe, docs, tokens=(1, 0.5), method="attention")
     np.testing.assert_allclose(again[["explanation", "random"]], table[["explanation", "random"]])
 
 
@@ -73,5 +73,50 @@ def test_bad_calls_are_refused_by_name(linear, toy_sentiment):
             faithfulness(linear, X, tokens=bad)
     with pytest.raises(ValueError, match="document 0, which has"):
         faithfulness(linear, X, method=lambda model, docs: [[1.0]] * len(docs))
-    with pytest.raises(ValueError, match="method='gradients'"):
+    with pytest.raises(ValueError, match="method=.gradients."):
         faithfulness(linear, X, method="gradients")
+
+
+# --------------------------------------------------------------------- occlusion
+def test_occlusion_is_each_tokens_leave_one_out_effect_on_the_whole_pipeline(toy_sentiment):
+    from sk_slm import explain
+
+    X, y = toy_sentiment
+    pipe = make_lstm_pipeline(hidden_size=8, attention_size=4, max_epochs=7, ngram_warmup=1,
+                              verbose=0).fit(X[:160], y[:160])
+    docs = [X[200], X[201], "好", ""]
+    explained = explain(pipe, docs, method="occlusion")
+    assert [len(e) for e in explained] == [len(t) for t in pipe[0].transform(docs)]
+    assert explained[3] == []
+    for doc, pairs in zip(docs[:3], explained[:3], strict=True):
+        proba = pipe.predict_proba([doc])[0]
+        c = proba.argmax()
+        for i, (token, value) in enumerate(pairs):
+            assert doc[i] == token  # char tokens: the i-th character
+            without = pipe.predict_proba([doc[:i] + doc[i + 1:]])[0][c]
+            assert value == pytest.approx(np.log(proba[c]) - np.log(without), abs=1e-5)
+
+
+def test_occlusion_ranks_the_evidence_first_and_is_faithful(linear, toy_sentiment):
+    from sk_slm import explain
+
+    X, _ = toy_sentiment
+    explained = explain(linear, X[:60], method="occlusion")
+    top = [max(pairs, key=lambda p: p[1])[0] for pairs in explained]
+    assert np.mean([t in SENTIMENT for t in top]) > 0.9
+    table = faithfulness(linear, X, method="occlusion").set_index(["measure", "tokens"])
+    assert table.loc[("comprehensiveness", "1"), "low"] > 0
+    assert table.loc[("sufficiency", "20%"), "high"] < 0
+
+
+def test_explain_refuses_an_unknown_method_and_renders_contributions_against_in_another_colour(
+        linear, toy_sentiment):
+    from sk_slm import explain, render_attention_html
+
+    X, _ = toy_sentiment
+    with pytest.raises(ValueError, match="method='gradient'"):
+        explain(linear, X[:2], method="gradient")
+    with pytest.raises(TypeError, match="first step is a JiebaSegmenter"):
+        explain(linear[1:], X[:2], method="occlusion")
+    page = render_attention_html([[("好", 0.5), ("差", -0.25)]]).html
+    assert "rgba(255, 99, 71, 1.00)" in page and "rgba(70, 130, 180, 0.50)" in page

@@ -75,7 +75,7 @@ def test_the_pipeline_saves_loads_exports_and_explains_without_the_model_folder(
     loaded = load_model(tmp_path / "m.slm")
     np.testing.assert_allclose(loaded.predict_proba(X_TEST), proba, atol=1e-6)
     assert loaded[-1].named_estimators_["network"][-1].encoder_["hidden_size"] == 16
-    weights = explain(loaded, X_TEST[:3])
+    weights = explain(loaded, X_TEST[:3], method="attention")
     assert len(weights) == 3 and all(abs(sum(w for _, w in doc) - 1) < 1e-4 for doc in weights)
 
 

@@ -91,7 +91,7 @@ def test_explain_gives_the_pipelines_attention_and_pickling_keeps_the_model(blen
 
     served = exported(blended, tmp_path)
     # Over-long (cut by max_len: weight 0), empty, unseen documents included.
-    assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST), atol=1e-5)
+    assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST, method="attention"), atol=1e-5)
     copy = pickle.loads(pickle.dumps(served))
     np.testing.assert_array_equal(copy.predict_proba(X_TEST), served.predict_proba(X_TEST))
     assert copy.explain(X_TEST[:3]) == served.explain(X_TEST[:3])
@@ -167,7 +167,7 @@ def test_int8_export_is_smaller_and_predicts_nearly_as_the_float_one(blended, tm
     np.testing.assert_allclose(proba, expected, atol=0.05)
     assert np.abs(proba - expected).max() > 1e-6  # quantized: not the float numbers
     assert np.mean(served.predict(X_TEST) == blended.predict(X_TEST)) >= 0.95
-    assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST), atol=0.05)
+    assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST, method="attention"), atol=0.05)
     with pytest.raises(ValueError, match="quantize='int4' is not one of"):
         export_onnx(blended, tmp_path / "bad.zip", quantize="int4")
     with pytest.raises(ValueError, match="call fit first"):

@@ -1,12 +1,14 @@
 """
-Which characters did the attention look at?
+Which characters does a prediction rest on?
 ===========================================
 
-:func:`sk_slm.explain` pairs every token of each document with the attention weight the
-network gave it (one weight per token of the whole document; they sum to 1), and
+:func:`sk_slm.explain` pairs every token of each document with its contribution to the
+whole model's prediction: how much the log-probability of the predicted class falls
+when that token is left out (``method="occlusion"``, the default; the blend's linear
+part is in it, and it measured the most faithful explanation on every labelled set).
 :func:`sk_slm.render_attention_html` shows them as highlighted text in a notebook or a
-page. The weights describe the recurrent network's pooling only: the blend's linear part
-adds its own evidence, which they do not cover.
+page: red for the prediction, blue against it. ``method="attention"`` gives the
+network's attention weights instead.
 
 A small network on 800 bundled reviews, so that the page builds quickly.
 """
@@ -26,8 +28,8 @@ explained = explain(pipe, reviews)
 render_attention_html(explained)
 
 # %%
-# The same weights as a heat map, one row per review (darker: more attention), the
-# rows labelled with the pipeline's probability of "positive". Drawing the characters
+# The same contributions as a heat map, one row per review (red: for the prediction,
+# blue: against it), the rows labelled with the pipeline's probability of "positive". Drawing the characters
 # needs a font that has them (WenQuanYi, Noto CJK, SimHei, ...): the first one found on
 # this machine is used; without one, the cells stay unlabelled.
 
@@ -41,7 +43,8 @@ weights = np.full((len(explained), width), np.nan)
 for row, pairs in enumerate(explained):
     weights[row, : len(pairs)] = [w for _, w in pairs]
 fig, ax = plt.subplots(figsize=(8, 2.6))
-ax.imshow(weights, cmap="Oranges", aspect="auto")
+scale = np.nanmax(np.abs(weights)) or 1.0
+ax.imshow(weights, cmap="RdBu_r", vmin=-scale, vmax=scale, aspect="auto")
 for row, pairs in enumerate(explained):
     for col, (token, _) in enumerate(pairs if chinese else []):
         ax.text(col, row, token, ha="center", va="center", fontsize=10, fontfamily=chinese[0])
@@ -49,5 +52,5 @@ ax.set_yticks(range(len(reviews)),
               [f"{p:.2f}" for p in pipe.predict_proba(reviews)[:, 1]])
 ax.set_ylabel("P(positive)")
 ax.set_xticks([])
-ax.set_title("Attention over the characters of four reviews")
+ax.set_title("What each character adds to the prediction (occlusion)")
 fig.tight_layout()
