@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from .blending import BlendingClassifier, BlendWeightWarning, _describe_weights, _final_step
 from .classifier import LSTMAttentionClassifier
-from .segmenter import JiebaSegmenter, check_documents
+from .segmenter import JiebaSegmenter, as_written, check_documents
 from .vectorizer import EmptyDocumentWarning
 
 __all__ = ["explain", "AttentionHTML", "render_attention_html"]
@@ -72,18 +72,27 @@ def explain(model: Any, X: Any, method: str = "occlusion") -> list[list[tuple[st
     Returns
     -------
     list of list of (token, float)
-        The segmenter's tokens (so words outside the embedding vocabulary show as they
-        are). Attention weights sum to 1 over the tokens the model read, 0 for tokens cut
+        The segmenter's tokens, as written in the document (a full-width ``，`` or an
+        upper-case "OK" as the user wrote it, though the model read them normalised; see
+        :func:`~sk_slm.segmenter.as_written`), so words outside the embedding vocabulary
+        show as they are. Attention weights sum to 1 over the tokens the model read, 0 for tokens cut
         by ``max_len``; occlusion contributions are in nats.
     """
-    if method == "occlusion":
-        return _occlusion(model, X)
-    if method != "attention":
+    if method not in ("attention", "occlusion"):
         raise ValueError(f"explain: method={method!r}; use 'attention' or 'occlusion'.")
-    weights, tokens = _attention(model, X, None)
-    if tokens is None:
-        raise TypeError("explain needs a JiebaSegmenter step to know the tokens.")
-    return [list(zip(t, w.tolist(), strict=True)) for t, w in zip(tokens, weights, strict=True)]
+    docs = check_documents(X)
+    if method == "occlusion":
+        explained = _occlusion(model, docs)
+    else:
+        weights, tokens = _attention(model, docs, None)
+        if tokens is None:
+            raise TypeError("explain needs a JiebaSegmenter step to know the tokens.")
+        explained = [list(zip(t, w.tolist(), strict=True))
+                     for t, w in zip(tokens, weights, strict=True)]
+    segmenter = next(step for _, step in model.steps if isinstance(step, JiebaSegmenter))
+    return [list(zip(as_written(doc, [t for t, _ in pairs], segmenter.normalize),
+                     [v for _, v in pairs], strict=True))
+            for doc, pairs in zip(docs, explained, strict=True)]
 
 
 def _occlusion(model: Any, X: Any) -> list[list[tuple[str, float]]]:
@@ -92,7 +101,7 @@ def _occlusion(model: Any, X: Any) -> list[list[tuple[str, float]]]:
         raise TypeError(
             "explain(method='occlusion') needs a fitted Pipeline whose first step is a "
             f"JiebaSegmenter (as make_lstm_pipeline's); got {type(model).__name__}.")
-    tokens = model[0].transform(check_documents(X))
+    tokens = model[0].transform(X)
     rest = model[1:]
     variants = [doc for doc in tokens]
     owner = []

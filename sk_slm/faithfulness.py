@@ -124,7 +124,7 @@ def faithfulness(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a weight-0 network is the model's choice
             explained = explain(model, docs, method=method)
-        segmented = [[t for t, _ in doc] for doc in explained]
+        segmented = model[0].transform(docs)  # explain gives the tokens as written
         scores = [np.array([w for _, w in doc], dtype=float) for doc in explained]
     elif callable(method):
         segmented = model[0].transform(docs)

@@ -26,7 +26,7 @@ from ._native_stderr import without_lines
 from ._ngrams import NGramTfidf
 from .blending import blended_log_proba
 from .ngram_vectorizer import NGramTfidfVectorizer
-from .segmenter import JiebaSegmenter
+from .segmenter import JiebaSegmenter, as_written, check_documents
 from .sequences import encode_tokens, truncate
 
 __all__ = ["export_onnx", "OnnxClassifier"]
@@ -365,9 +365,11 @@ class OnnxClassifier:
         if not networks:
             raise TypeError("explain needs a network among the exported parts; this file "
                             "holds linear parts only.")
-        tokens = self.segmenter_.transform(X)
+        docs = check_documents(X)
+        tokens = self.segmenter_.transform(docs)
         weights = networks[0].attention(tokens)
-        return [list(zip(t, w.tolist(), strict=True)) for t, w in zip(tokens, weights, strict=True)]
+        return [list(zip(as_written(d, t, self.segmenter_.normalize), w.tolist(), strict=True))
+                for d, t, w in zip(docs, tokens, weights, strict=True)]
 
 
 class _Linear:

@@ -220,6 +220,33 @@ def _normalize_many(docs: list[str]) -> list[str]:
     ]
 
 
+def as_written(doc: str, tokens: Sequence[str], normalize: bool = True) -> list[str]:
+    """The pieces of ``doc`` as the user wrote it that the segmenter's ``tokens`` come from.
+
+    The segmenter reads the NFKC-normalised, lower-cased text (``normalize=True``): a
+    full-width comma comes back as ``,`` and "OK" as "ok". Each token is found in order
+    in that text, and the characters of ``doc`` it was made from are returned instead
+    (``，`` and "OK"). Where the normalised text cannot be traced back character by
+    character, the tokens are returned as they are.
+    """
+    if not normalize:
+        return list(tokens)
+    pieces = [unicodedata.normalize("NFKC", c).lower() for c in doc]
+    normalized = "".join(pieces)
+    if normalized != unicodedata.normalize("NFKC", doc).lower():
+        return list(tokens)  # NFKC composed across characters: no 1-to-n map
+    origin = [i for i, piece in enumerate(pieces) for _ in piece]
+    out, cursor = [], 0
+    for token in tokens:
+        start = normalized.find(token, cursor) if token else -1
+        if start < 0:
+            return list(tokens)
+        end = start + len(token)
+        out.append(doc[origin[start] : origin[end - 1] + 1])
+        cursor = end
+    return out
+
+
 def _to_half_width(text: str) -> str:
     """What NFKC does to full-width ASCII (U+FF01-FF5E) and the ideographic space.
 

@@ -120,3 +120,15 @@ def test_explain_refuses_an_unknown_method_and_renders_contributions_against_in_
         explain(linear[1:], X[:2], method="occlusion")
     page = render_attention_html([[("好", 0.5), ("差", -0.25)]]).html
     assert "rgba(255, 99, 71, 1.00)" in page and "rgba(70, 130, 180, 0.50)" in page
+
+
+def test_explanations_show_the_documents_own_characters(toy_sentiment):
+    from sk_slm import explain
+
+    X, y = toy_sentiment
+    pipe = make_lstm_pipeline(hidden_size=8, attention_size=4, max_epochs=3, ngram_warmup=1,
+                              verbose=0).fit(X[:120], y[:120])
+    doc = "很棒，推荐！OK"
+    for method in ("occlusion", "attention"):
+        tokens = [t for t, _ in explain(pipe, [doc], method=method)[0]]
+        assert "".join(tokens) == doc  # "，", "！" and "OK" as written, not ",", "!", "ok"

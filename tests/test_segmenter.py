@@ -440,3 +440,18 @@ def test_a_one_column_dataframe_names_the_text_column_as_feature_names_in_():
     assert not hasattr(seg.fit(["很好吃"]), "feature_names_in_")  # refitted on a list
     assert seg.fit_transform(df) == [["很", "好吃"], ["太", "难吃"]]
     np.testing.assert_array_equal(seg.feature_names_in_, ["评论"])
+
+
+def test_as_written_traces_normalised_tokens_back_to_the_users_characters():
+    from sk_slm.segmenter import as_written
+
+    doc = "OK，好吃！ＡＢＣ  good"
+    for granularity in ("char", "word"):
+        tokens = JiebaSegmenter(granularity=granularity).fit_transform([doc])[0]
+        written = as_written(doc, tokens)
+        assert len(written) == len(tokens) and "，" in written and "OK" in written
+        assert "ＡＢＣ" in written and "," not in written
+    assert as_written(doc, ["ok"], normalize=False) == ["ok"]
+    # NFKC composing across characters has no character map: the tokens come back.
+    assert as_written("e\u0301", ["é"]) == ["é"]
+    assert as_written("好", ["坏"]) == ["坏"]  # a token not in the text: unchanged
