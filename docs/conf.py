@@ -37,7 +37,11 @@ templates_path = ["_templates"]
 html_theme = "pydata_sphinx_theme"
 html_title = "sk_slm"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
-html_static_path: list[str] = []
+# Top-level pages without pages of their own get no primary sidebar: the theme's
+# "Section Navigation" there was an empty box taking a third of the width.
+html_sidebars = {"index": [], "getting_started": [], "changelog": []}
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}

@@ -26,6 +26,26 @@ def test_every_user_guide_page_is_in_a_table_of_contents():
     assert pages and all(re.search(rf"^{page}$", index, flags=re.M) for page in pages)
 
 
+def test_top_level_pages_without_pages_of_their_own_have_no_empty_section_navigation():
+    # The theme's primary sidebar lists a page's sub-pages; on a page with none (Getting
+    # started) it was an empty "Section Navigation" box taking a third of the width.
+    import ast
+
+    conf = ast.parse((ROOT / "docs" / "conf.py").read_text(encoding="utf-8"))
+    sidebars = next(ast.literal_eval(node.value) for node in conf.body
+                    if isinstance(node, ast.Assign)
+                    and getattr(node.targets[0], "id", None) == "html_sidebars")
+    index = (ROOT / "docs" / "index.rst").read_text(encoding="utf-8")
+    entries = re.findall(r"^   (\w[\w/]*)$", index.split(".. toctree::")[1], flags=re.M)
+    assert "getting_started" in entries
+    for entry in entries:
+        source = next((ROOT / "docs").glob(f"{entry}.*"), None)
+        if source is None or "toctree" in source.read_text(encoding="utf-8"):
+            continue  # generated (the gallery) or with pages of its own
+        assert sidebars.get(entry) == [], entry
+    assert sidebars.get("index") == []
+
+
 def readme_blocks(language: str) -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     return re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.M | re.S)
