@@ -43,6 +43,31 @@ def shares_choice(log_proba: np.ndarray, y: np.ndarray, candidates: np.ndarray) 
     return candidates[int(np.argmin(losses))]
 
 
+def guarded_choice(log_proba: np.ndarray, y: np.ndarray, candidates: np.ndarray,
+                   reference: int, z: float = 1.645) -> tuple[np.ndarray, float]:
+    """A rule tried on 2026-12-07 and not kept (it lost at 2,000 documents): the
+    temperature rule's best candidate only if its
+    held-out log loss beats the reference part's alone (one-hot, with its own fitted
+    temperature) beyond noise, a one-sided test on the rows' paired loss differences
+    (mean > z standard errors); else the reference part alone."""
+    from sk_slm.blending import _fit_temperature
+
+    rows = np.arange(len(y))
+
+    def row_losses(w):
+        t, _ = _fit_temperature(np.tensordot(w, log_proba, axes=1), y)
+        return t, -log_softmax(t * np.tensordot(w, log_proba, axes=1), axis=1)[rows, y]
+
+    fitted = [row_losses(w) for w in candidates]
+    best = int(np.argmin([loss.mean() for _, loss in fitted]))
+    ref_w = np.eye(len(candidates[0]))[reference]
+    ref_t, ref_loss = row_losses(ref_w)
+    d = ref_loss - fitted[best][1]
+    if len(d) > 1 and d.mean() > z * d.std(ddof=1) / np.sqrt(len(d)):
+        return candidates[best], fitted[best][0]
+    return ref_w, ref_t
+
+
 def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
     from sk_slm import make_lstm_pipeline
     from sk_slm.blending import _aligned, _take
@@ -66,8 +91,11 @@ def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
     scored = model[0].transform(Xs)
     logs = np.stack([np.log(np.clip(_aligned(classes, p, p.predict_proba(scored)), 1e-12, None))
                      for p in blend.estimators_])
+    guarded, _ = guarded_choice(held, np.searchsorted(classes, y[valid]),
+                                blend.candidate_weights_, reference=1)  # the linear part
     predicted = {"temperature": model.predict(Xs),
-                 "shares": classes[np.tensordot(old, logs, axes=1).argmax(1)]}
+                 "shares": classes[np.tensordot(old, logs, axes=1).argmax(1)],
+                 "guarded": classes[np.tensordot(guarded, logs, axes=1).argmax(1)]}
     f1 = {rule: f1_score(ys, pred, average="macro") for rule, pred in predicted.items()}
     accuracy = {rule: accuracy_score(ys, pred) for rule, pred in predicted.items()}
     parts = {name: f1_score(ys, classes[logs[i].argmax(1)], average="macro")
@@ -75,7 +103,8 @@ def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
     return {"n_held_out": len(valid), "fit_s": round(fit_s, 2),
             "f1": {k: round(float(v), 5) for k, v in f1.items()},
             "accuracy": {k: round(float(v), 5) for k, v in accuracy.items()},
-            "weights": {"temperature": blend.weights_.tolist(), "shares": old.tolist()},
+            "weights": {"temperature": blend.weights_.tolist(), "shares": old.tolist(),
+                        "guarded": guarded.tolist()},
             "temperature": round(float(blend.temperature_), 3),
             "parts_f1": {k: round(float(v), 5) for k, v in parts.items()}}
 
@@ -117,6 +146,23 @@ def report(rows: list[dict], title: str) -> str:
             f"{_interval(accuracy) if accuracy else ''} | "
             f"{np.mean(better):+.2f} (worst {min(better):+.2f}) | {weights} | "
             f"{', '.join(format(r['temperature'], '.2f') for r in runs)} |")
+    guarded = [r for r in rows if "guarded" in r["f1"]]
+    if guarded:
+        lines += ["", "The reference rule tried on 2026-12-07 (`guarded_choice`: the linear part "
+                  "alone unless the chosen blend beats it beyond noise on the held-out rows), "
+                  "paired with the rule now, macro-F1 points:", "",
+                  "| size | guarded - now | accuracy | guarded - better part | now - better part |",
+                  "|---|---|---|---|---|"]
+        for size in sorted({int(r["size"]) for r in guarded}):
+            runs = [r for r in guarded if int(r["size"]) == size]
+            best = [max(r["parts_f1"].values()) for r in runs]
+            lines.append(
+                f"| {size} | {_interval([100 * (r['f1']['guarded'] - r['f1']['temperature']) for r in runs])} | "
+                f"{_interval([100 * (r['accuracy']['guarded'] - r['accuracy']['temperature']) for r in runs])} | "
+                f"{_interval([100 * (r['f1']['guarded'] - b) for r, b in zip(runs, best, strict=True)])} | "
+                f"{_interval([100 * (r['f1']['temperature'] - b) for r, b in zip(runs, best, strict=True)])} |")
+        lines.append(f"| all | {_interval([100 * (r['f1']['guarded'] - r['f1']['temperature']) for r in guarded])} | "
+                     f"{_interval([100 * (r['accuracy']['guarded'] - r['accuracy']['temperature']) for r in guarded])} | | |")
     if every:
         lines += ["", f"All {len(every)} pairs: {_interval(every)} points; now ahead in "
                   f"{sum(d > 0 for d in every)}, behind in {sum(d < 0 for d in every)}, "
