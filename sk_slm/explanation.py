@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .blending import BlendingClassifier, BlendWeightWarning, _describe_weights, _final_step
+from .blending import (
+    BlendingClassifier,
+    BlendWeightWarning,
+    _aligned,
+    _describe_weights,
+    _final_step,
+)
 from .classifier import LSTMAttentionClassifier
 from .segmenter import JiebaSegmenter, as_written, check_documents
 from .vectorizer import EmptyDocumentWarning
@@ -43,7 +49,8 @@ def _attention(model: Any, data: Any, tokens: Any):
         "ending in one, or in a BlendingClassifier with one among its parts.")
 
 
-def explain(model: Any, X: Any, method: str = "occlusion") -> list[list[tuple[str, float]]]:
+def explain(model: Any, X: Any, method: str = "occlusion",
+            part: str | None = None) -> list[list[tuple[str, float]]]:
     """Tokens of each raw document with what the prediction rests on.
 
     Parameters
@@ -68,6 +75,15 @@ def explain(model: Any, X: Any, method: str = "occlusion") -> list[list[tuple[st
         network's pooling only: its n-gram part and the blend's other parts add evidence
         they do not show; a blend's ``weights_`` say how much the network counts (a
         :class:`~sk_slm.BlendWeightWarning` when it counts for nothing).
+    part : str or None, default=None
+        With ``method="occlusion"`` and a model ending in a
+        :class:`~sk_slm.BlendingClassifier`: one part's share, on the same scale, of the
+        class the whole model predicts: ``t * w * (log p(c | doc) - log p(c | doc without
+        the token))`` for that part's probabilities ``p``, weight ``w`` and the blend's
+        temperature ``t`` (zero for a part the blend leaves out). The parts' shares add
+        up to the change in the blend's score before its softmax; e.g. ``part="linear"``
+        for :func:`~sk_slm.make_lstm_pipeline`'s n-gram model, ``part="network"`` for
+        the network.
 
     Returns
     -------
@@ -80,9 +96,12 @@ def explain(model: Any, X: Any, method: str = "occlusion") -> list[list[tuple[st
     """
     if method not in ("attention", "occlusion"):
         raise ValueError(f"explain: method={method!r}; use 'attention' or 'occlusion'.")
+    if part is not None and method != "occlusion":
+        raise ValueError("explain: part= is for method='occlusion' (the attention is the "
+                         "network's own).")
     docs = check_documents(X)
     if method == "occlusion":
-        explained = _occlusion(model, docs)
+        explained = _occlusion(model, docs, part)
     else:
         weights, tokens = _attention(model, docs, None)
         if tokens is None:
@@ -95,14 +114,21 @@ def explain(model: Any, X: Any, method: str = "occlusion") -> list[list[tuple[st
             for doc, pairs in zip(docs, explained, strict=True)]
 
 
-def _occlusion(model: Any, X: Any) -> list[list[tuple[str, float]]]:
-    """Leave-one-token-out contributions to the predicted class's log-probability."""
+def _occlusion(model: Any, X: Any, part: str | None = None) -> list[list[tuple[str, float]]]:
+    """Leave-one-token-out contributions to the predicted class's log-probability; with
+    ``part``, that blend part's share of it (see :func:`explain`)."""
     if not isinstance(model, Pipeline) or not isinstance(model.steps[0][1], JiebaSegmenter):
         raise TypeError(
             "explain(method='occlusion') needs a fitted Pipeline whose first step is a "
             f"JiebaSegmenter (as make_lstm_pipeline's); got {type(model).__name__}.")
+    blend = model.steps[-1][1]
+    if part is not None and (not isinstance(blend, BlendingClassifier)
+                             or part not in blend.named_estimators_):
+        names = list(blend.named_estimators_) if isinstance(blend, BlendingClassifier) else []
+        raise ValueError(
+            f"explain: part={part!r} is not a part of the model's blend"
+            + (f"; its parts are {names}." if names else " (it ends in no BlendingClassifier)."))
     tokens = model[0].transform(X)
-    rest = model[1:]
     variants = [doc for doc in tokens]
     owner = []
     for i, doc in enumerate(tokens):
@@ -111,9 +137,21 @@ def _occlusion(model: Any, X: Any) -> list[list[tuple[str, float]]]:
             owner.append(i)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EmptyDocumentWarning)  # a one-token document left out
-        log_proba = np.log(np.clip(rest.predict_proba(variants), 1e-12, None))
+        if part is None:
+            log_proba = np.log(np.clip(model[1:].predict_proba(variants), 1e-12, None))
+            predicted = log_proba[: len(tokens)].argmax(axis=1)
+        else:
+            predicted = model[1:].predict_proba(tokens).argmax(axis=1)
+            index = list(blend.named_estimators_).index(part)
+            scale = blend.temperature_ * blend.weights_[index]
+            if scale == 0:  # a part the blend leaves out adds nothing
+                log_proba = np.zeros((len(variants), len(blend.classes_)))
+            else:
+                estimator = blend.estimators_[index]
+                inputs = model[1:-1].transform(variants) if len(model) > 2 else variants
+                proba = _aligned(blend.classes_, estimator, estimator.predict_proba(inputs))
+                log_proba = scale * np.log(np.clip(proba, 1e-12, None))
     base, left_out = log_proba[: len(tokens)], log_proba[len(tokens) :]
-    predicted = base.argmax(axis=1)
     owner = np.asarray(owner, dtype=np.int64)
     drops = base[owner, predicted[owner]] - left_out[np.arange(len(owner)), predicted[owner]]
     out, start = [], 0

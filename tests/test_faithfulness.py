@@ -132,3 +132,42 @@ def test_explanations_show_the_documents_own_characters(toy_sentiment):
     for method in ("occlusion", "attention"):
         tokens = [t for t, _ in explain(pipe, [doc], method=method)[0]]
         assert "".join(tokens) == doc  # "，", "！" and "OK" as written, not ",", "!", "ok"
+
+
+def test_each_parts_share_of_the_occlusion_is_on_the_blends_scale(toy_sentiment):
+    from sk_slm import explain
+
+    X, y = toy_sentiment
+    pipe = make_lstm_pipeline(hidden_size=8, attention_size=4, max_epochs=7, ngram_warmup=1,
+                              verbose=0).fit(X[:160], y[:160])
+    blend = pipe[-1]
+    blend.weights_ = np.array([0.5, 0.5])  # both parts count, whatever was chosen
+    doc = X[200]
+    c = pipe.predict_proba([doc])[0].argmax()
+    shares = {name: [v for _, v in explain(pipe, [doc], part=name)[0]]
+              for name in blend.named_estimators_}
+    tokens = pipe[0].transform([doc])[0]
+    for index, name in enumerate(blend.named_estimators_):
+        estimator = blend.estimators_[index]
+        for i in range(len(tokens)):
+            with_it, without = estimator.predict_proba([tokens, tokens[:i] + tokens[i + 1:]])
+            expected = blend.temperature_ * 0.5 * (np.log(with_it[c]) - np.log(without[c]))
+            assert shares[name][i] == pytest.approx(expected, abs=1e-5)
+    # The shares add up to the change of the blend's score before its softmax: the
+    # whole model's occlusion less the change of the normaliser.
+    whole = [v for _, v in explain(pipe, [doc])[0]]
+    score = lambda docs: blend.temperature_ * sum(  # noqa: E731
+        0.5 * np.log(e.predict_proba(docs)) for e in blend.estimators_)
+    for i in range(len(tokens)):
+        s_with, s_without = score([tokens, tokens[:i] + tokens[i + 1:]])
+        assert shares["network"][i] + shares["linear"][i] == pytest.approx(
+            s_with[c] - s_without[c], abs=1e-5)
+        log_z = lambda s: np.log(np.exp(s).sum())  # noqa: E731
+        assert whole[i] == pytest.approx(
+            s_with[c] - s_without[c] - (log_z(s_with) - log_z(s_without)), abs=1e-5)
+    blend.weights_ = np.array([0.0, 1.0])
+    assert all(v == 0 for _, v in explain(pipe, [doc], part="network")[0])
+    with pytest.raises(ValueError, match="part='svm' is not a part.*'network', 'linear'"):
+        explain(pipe, [doc], part="svm")
+    with pytest.raises(ValueError, match="part= is for method='occlusion'"):
+        explain(pipe, [doc], method="attention", part="linear")
