@@ -91,8 +91,8 @@ def explain(model: Any, X: Any, method: str = "occlusion",
         The segmenter's tokens, as written in the document (a full-width ``，`` or an
         upper-case "OK" as the user wrote it, though the model read them normalised; see
         :func:`~sk_slm.segmenter.as_written`), so words outside the embedding vocabulary
-        show as they are. Attention weights sum to 1 over the tokens the model read, 0 for tokens cut
-        by ``max_len``; occlusion contributions are in nats.
+        show as they are. Attention weights sum to 1 over the tokens the model read, 0
+        for tokens cut by ``max_len``; occlusion contributions are in nats.
     """
     if method not in ("attention", "occlusion"):
         raise ValueError(f"explain: method={method!r}; use 'attention' or 'occlusion'.")
@@ -108,7 +108,10 @@ def explain(model: Any, X: Any, method: str = "occlusion",
             raise TypeError("explain needs a JiebaSegmenter step to know the tokens.")
         explained = [list(zip(t, w.tolist(), strict=True))
                      for t, w in zip(tokens, weights, strict=True)]
-    segmenter = next(step for _, step in model.steps if isinstance(step, JiebaSegmenter))
+    segmenter = next((step for _, step in getattr(model, "steps", ())
+                      if isinstance(step, JiebaSegmenter)), None)
+    if segmenter is None:  # a segmenter deeper in nested pipelines: its tokens as they are
+        return explained
     return [list(zip(as_written(doc, [t for t, _ in pairs], segmenter.normalize),
                      [v for _, v in pairs], strict=True))
             for doc, pairs in zip(docs, explained, strict=True)]
