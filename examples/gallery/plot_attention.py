@@ -25,11 +25,13 @@ pipe = make_lstm_pipeline(hidden_size=32, max_epochs=6, ngram_warmup=1).fit(X[:8
 reviews = ["物流很快，质量不错，下次还来", "太差了，用了两天就坏了，再也不买",
            "包装一般，但是东西还可以", "客服态度很差，退货也不给退"]
 explained = explain(pipe, reviews)
-render_attention_html(explained)
+names = ["negative", "positive"]  # load_reviews' target_names
+predicted = [names[c] for c in pipe.predict(reviews)]  # the class each row explains
+render_attention_html(explained, labels=predicted)
 
 # %%
 # The same contributions as a heat map, one row per review (red: for the prediction,
-# blue: against it), the rows labelled with the pipeline's probability of "positive". Drawing the characters
+# blue: against it), each row labelled with the class it explains and its probability. Drawing the characters
 # needs a font that has them (WenQuanYi, Noto CJK, SimHei, ...): the first one found on
 # this machine is used; without one, the cells stay unlabelled.
 
@@ -49,8 +51,9 @@ for row, pairs in enumerate(explained):
     for col, (token, _) in enumerate(pairs if chinese else []):
         ax.text(col, row, token, ha="center", va="center", fontsize=10, fontfamily=chinese[0])
 ax.set_yticks(range(len(reviews)),
-              [f"{p:.2f}" for p in pipe.predict_proba(reviews)[:, 1]])
-ax.set_ylabel("P(positive)")
+              [f"{label} {p:.2f}" for label, p in zip(predicted, pipe.predict_proba(reviews).max(1),
+                                                      strict=True)])
+ax.set_ylabel("class explained, its probability")
 ax.set_xticks([])
 ax.set_title("What each character adds to the prediction (occlusion)")
 fig.tight_layout()
