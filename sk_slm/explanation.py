@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from ._occlusion import leave_one_out
 from .blending import (
+    _EPS,
     BlendingClassifier,
     BlendWeightWarning,
     _aligned,
@@ -132,36 +134,26 @@ def _occlusion(model: Any, X: Any, part: str | None = None) -> list[list[tuple[s
             f"explain: part={part!r} is not a part of the model's blend"
             + (f"; its parts are {names}." if names else " (it ends in no BlendingClassifier)."))
     tokens = model[0].transform(X)
-    variants = [doc for doc in tokens]
-    owner = []
-    for i, doc in enumerate(tokens):
-        for position in range(len(doc)):
-            variants.append(doc[:position] + doc[position + 1 :])
-            owner.append(i)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EmptyDocumentWarning)  # a one-token document left out
         if part is None:
-            log_proba = np.log(np.clip(model[1:].predict_proba(variants), 1e-12, None))
-            predicted = log_proba[: len(tokens)].argmax(axis=1)
+            drops = leave_one_out(tokens, lambda variants: np.log(np.clip(
+                model[1:].predict_proba(variants), _EPS, None)))
         else:
             predicted = model[1:].predict_proba(tokens).argmax(axis=1)
             index = list(blend.named_estimators_).index(part)
             scale = blend.temperature_ * blend.weights_[index]
-            if scale == 0:  # a part the blend leaves out adds nothing
-                log_proba = np.zeros((len(variants), len(blend.classes_)))
-            else:
-                estimator = blend.estimators_[index]
+            estimator = blend.estimators_[index]
+
+            def part_scores(variants):
+                if scale == 0:  # a part the blend leaves out adds nothing
+                    return np.zeros((len(variants), len(blend.classes_)))
                 inputs = model[1:-1].transform(variants) if len(model) > 2 else variants
                 proba = _aligned(blend.classes_, estimator, estimator.predict_proba(inputs))
-                log_proba = scale * np.log(np.clip(proba, 1e-12, None))
-    base, left_out = log_proba[: len(tokens)], log_proba[len(tokens) :]
-    owner = np.asarray(owner, dtype=np.int64)
-    drops = base[owner, predicted[owner]] - left_out[np.arange(len(owner)), predicted[owner]]
-    out, start = [], 0
-    for doc in tokens:
-        out.append(list(zip(doc, drops[start : start + len(doc)].tolist(), strict=True)))
-        start += len(doc)
-    return out
+                return scale * np.log(np.clip(proba, _EPS, None))
+
+            drops = leave_one_out(tokens, part_scores, predicted)
+    return [list(zip(doc, d.tolist(), strict=True)) for doc, d in zip(tokens, drops, strict=True)]
 
 
 class AttentionHTML:

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from ._files import written_whole
 from ._native_stderr import without_lines
 from ._ngrams import NGramTfidf
+from ._occlusion import leave_one_out
 from .blending import blended_log_proba
 from .ngram_vectorizer import NGramTfidfVectorizer
 from .segmenter import JiebaSegmenter, as_written, check_documents
@@ -342,7 +343,9 @@ class OnnxClassifier:
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the raw documents ``X``, as the exported pipeline's."""
-        tokens = self.segmenter_.transform(X)
+        return self._proba(self.segmenter_.transform(X))
+
+    def _proba(self, tokens: Any) -> np.ndarray:
         if len(self.parts_) == 1:  # the network alone: its probabilities, not a blend
             return self.parts_[0].predict_proba(tokens)
         return np.exp(blended_log_proba(self.weights_, self.classes_, self.parts_, tokens))
@@ -357,19 +360,27 @@ class OnnxClassifier:
 
         return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
 
-    def explain(self, X: Any) -> list[list[tuple[str, float]]]:
-        """Each raw document's tokens with the attention weight the network gave them, as
-        :func:`sk_slm.explain` gives them for the exported pipeline: weights sum to 1
-        over the tokens the network read, 0 for tokens cut by ``max_len``."""
-        networks = [part for part in self.parts_ if isinstance(part, _Network)]
-        if not networks:
-            raise TypeError("explain needs a network among the exported parts; this file "
-                            "holds linear parts only.")
+    def explain(self, X: Any, method: str = "occlusion") -> list[list[tuple[str, float]]]:
+        """Each raw document's tokens (as written) with what the prediction rests on, as
+        :func:`sk_slm.explain` gives them for the exported pipeline: by default
+        (``"occlusion"``) how much the predicted class's log-probability falls when the
+        token is left out; ``"attention"``: the network's attention weights, summing to 1
+        over the tokens it read, 0 for tokens cut by ``max_len``."""
+        if method not in ("occlusion", "attention"):
+            raise ValueError(f"explain: method={method!r}; use 'attention' or 'occlusion'.")
         docs = check_documents(X)
         tokens = self.segmenter_.transform(docs)
-        weights = networks[0].attention(tokens)
-        return [list(zip(as_written(d, t, self.segmenter_.normalize), w.tolist(), strict=True))
-                for d, t, w in zip(docs, tokens, weights, strict=True)]
+        if method == "occlusion":
+            values = leave_one_out(tokens, lambda variants: np.log(np.clip(
+                self._proba(variants), 1e-12, None)))
+        else:
+            networks = [part for part in self.parts_ if isinstance(part, _Network)]
+            if not networks:
+                raise TypeError("explain(method='attention') needs a network among the "
+                                "exported parts; this file holds linear parts only.")
+            values = networks[0].attention(tokens)
+        return [list(zip(as_written(d, t, self.segmenter_.normalize), v.tolist(), strict=True))
+                for d, t, v in zip(docs, tokens, values, strict=True)]
 
 
 class _Linear:

@@ -90,8 +90,14 @@ def test_explain_gives_the_pipelines_attention_and_pickling_keeps_the_model(blen
     import pickle
 
     served = exported(blended, tmp_path)
-    # Over-long (cut by max_len: weight 0), empty, unseen documents included.
-    assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST, method="attention"), atol=1e-5)
+    # Over-long (cut by max_len: weight 0), empty, unseen documents included; both
+    # methods, tokens as the documents have them.
+    assert_same_explanations(served.explain(X_TEST, method="attention"),
+                             explain(blended, X_TEST, method="attention"), atol=1e-5)
+    assert_same_explanations(served.explain(X_TEST[-10:]), explain(blended, X_TEST[-10:]),
+                             atol=1e-4)
+    with pytest.raises(ValueError, match="method='gradient'"):
+        served.explain(X_TEST[:1], method="gradient")
     copy = pickle.loads(pickle.dumps(served))
     np.testing.assert_array_equal(copy.predict_proba(X_TEST), served.predict_proba(X_TEST))
     assert copy.explain(X_TEST[:3]) == served.explain(X_TEST[:3])
@@ -167,7 +173,8 @@ def test_int8_export_is_smaller_and_predicts_nearly_as_the_float_one(blended, tm
     np.testing.assert_allclose(proba, expected, atol=0.05)
     assert np.abs(proba - expected).max() > 1e-6  # quantized: not the float numbers
     assert np.mean(served.predict(X_TEST) == blended.predict(X_TEST)) >= 0.95
-    assert_same_explanations(served.explain(X_TEST), explain(blended, X_TEST, method="attention"), atol=0.05)
+    assert_same_explanations(served.explain(X_TEST, method="attention"),
+                             explain(blended, X_TEST, method="attention"), atol=0.05)
     with pytest.raises(ValueError, match="quantize='int4' is not one of"):
         export_onnx(blended, tmp_path / "bad.zip", quantize="int4")
     with pytest.raises(ValueError, match="call fit first"):
