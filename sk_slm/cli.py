@@ -289,6 +289,14 @@ def _trained_text_column(pipe) -> str | None:
     return None if names is None else str(names[0])
 
 
+def _documents(args, pipe) -> tuple[str, list[str]]:
+    """(column, documents) of ``args.data``: ``--text-column``, else the column the model
+    was trained on, else "text"."""
+    column = args.text_column or _trained_text_column(pipe) or "text"
+    X, _ = read_csv(args.data, column, None)
+    return column, X
+
+
 def _load_model(args) -> Any:
     """The model in ``args.model``: a .slm file, an ONNX export or a joblib pickle."""
     import joblib
@@ -319,8 +327,7 @@ def _cmd_predict(args) -> None:
     import pandas as pd
 
     pipe = _load_model(args)
-    column = args.text_column or _trained_text_column(pipe) or "text"
-    X, _ = read_csv(args.data, column, None)
+    column, X = _documents(args, pipe)
     out = pd.DataFrame({column: X, "prediction": pipe.predict(X)})
     if hasattr(pipe, "predict_proba") and args.proba:
         proba = pipe.predict_proba(X)
@@ -337,8 +344,7 @@ def _cmd_faithfulness(args) -> None:
     from .faithfulness import faithfulness
 
     pipe = _load_model(args)
-    column = args.text_column or _trained_text_column(pipe) or "text"
-    X, _ = read_csv(args.data, column, None)
+    _, X = _documents(args, pipe)
     if args.max_rows is not None:
         X = X[: args.max_rows]
     try:

@@ -119,13 +119,20 @@ def explain(model: Any, X: Any, method: str = "occlusion",
             for doc, pairs in zip(docs, explained, strict=True)]
 
 
+def check_segmenter_first(model: Any, caller: str) -> None:
+    """Refuse, naming ``caller``, a model that is not a Pipeline whose first step is a
+    JiebaSegmenter: occlusion and the faithfulness check feed its later steps token
+    lists with tokens taken out."""
+    if not isinstance(model, Pipeline) or not isinstance(model.steps[0][1], JiebaSegmenter):
+        raise TypeError(
+            f"{caller} needs a fitted Pipeline whose first step is a JiebaSegmenter (as "
+            f"make_lstm_pipeline's); got {type(model).__name__}.")
+
+
 def _occlusion(model: Any, X: Any, part: str | None = None) -> list[list[tuple[str, float]]]:
     """Leave-one-token-out contributions to the predicted class's log-probability; with
     ``part``, that blend part's share of it (see :func:`explain`)."""
-    if not isinstance(model, Pipeline) or not isinstance(model.steps[0][1], JiebaSegmenter):
-        raise TypeError(
-            "explain(method='occlusion') needs a fitted Pipeline whose first step is a "
-            f"JiebaSegmenter (as make_lstm_pipeline's); got {type(model).__name__}.")
+    check_segmenter_first(model, "explain(method='occlusion')")
     blend = model.steps[-1][1]
     if part is not None and (not isinstance(blend, BlendingClassifier)
                              or part not in blend.named_estimators_):

@@ -21,24 +21,19 @@ from scipy import stats
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from .explanation import explain
-from .segmenter import JiebaSegmenter, check_documents
+from .explanation import check_segmenter_first, explain
+from .segmenter import check_documents
 
 __all__ = ["faithfulness"]
 
 _MEASURES = ("comprehensiveness", "flip rate", "sufficiency", "prediction kept")
 
 
-def _sizes(amounts: Sequence[Any], n_tokens: int) -> list[int]:
-    """Tokens to take for each amount: an int is a count, a float in (0, 1) a share
-    (rounded up, at least one)."""
-    out = []
-    for amount in amounts:
-        if isinstance(amount, float):
-            out.append(max(1, math.ceil(amount * n_tokens)))
-        else:
-            out.append(int(amount))
-    return [min(size, n_tokens) for size in out]
+def _size(amount: Any, n_tokens: int) -> int:
+    """Tokens to take: an int is a count, a float in (0, 1) a share (rounded up, at least
+    one); never more than the document has."""
+    size = max(1, math.ceil(amount * n_tokens)) if isinstance(amount, float) else int(amount)
+    return min(size, n_tokens)
 
 
 def _label(amount: Any) -> str:
@@ -91,8 +86,9 @@ def faithfulness(
         The explanation: :func:`~sk_slm.explain`'s, ranking tokens by their attention
         weights or by their occlusion contributions (what leaving each token out alone
         costs the prediction; so its top 1 is by construction the single removal that
-        moves it most, and the later amounts and sufficiency are the test); a callable ``method(model, X) -> list of arrays`` gives one score per
-        segmenter token of each document (higher: more important).
+        moves it most, and the later amounts and sufficiency are the test); a callable
+        ``method(model, X) -> list of arrays`` gives one score per segmenter token of each
+        document (higher: more important).
     tokens : sequence of int or float, default=(1, 2, 3, 0.1, 0.2)
         How many tokens to remove or keep: an int is a count, a float in (0, 1) a share
         of each document's tokens (rounded up).
@@ -114,10 +110,7 @@ def faithfulness(
     >>> table = faithfulness(pipe, X_test[:1000])  # doctest: +SKIP
     >>> table[table.measure == "comprehensiveness"]  # doctest: +SKIP
     """
-    if not isinstance(model, Pipeline) or not isinstance(model.steps[0][1], JiebaSegmenter):
-        raise TypeError(
-            "faithfulness needs a fitted Pipeline whose first step is a JiebaSegmenter (as "
-            f"make_lstm_pipeline's); got {type(model).__name__}.")
+    check_segmenter_first(model, "faithfulness")
     amounts = _check_amounts(tokens)
     docs = check_documents(X)
     if method in ("attention", "occlusion"):
@@ -155,7 +148,7 @@ def faithfulness(
     for amount in amounts:
         chosen = {"explanation": [], "random": []}
         for doc, score in zip(segmented, scores, strict=True):
-            size = _sizes([amount], len(doc))[0]
+            size = _size(amount, len(doc))
             chosen["explanation"].append(set(np.argsort(-score, kind="stable")[:size].tolist()))
             chosen["random"].append(set(rng.choice(len(doc), size=size, replace=False).tolist()))
         results = {}

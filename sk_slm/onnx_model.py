@@ -25,7 +25,7 @@ from ._files import written_whole
 from ._native_stderr import without_lines
 from ._ngrams import NGramTfidf
 from ._occlusion import leave_one_out
-from .blending import blended_log_proba
+from .blending import _EPS, blended_log_proba
 from .ngram_vectorizer import NGramTfidfVectorizer
 from .segmenter import JiebaSegmenter, as_written, check_documents
 from .sequences import encode_tokens, truncate
@@ -372,7 +372,7 @@ class OnnxClassifier:
         tokens = self.segmenter_.transform(docs)
         if method == "occlusion":
             values = leave_one_out(tokens, lambda variants: np.log(np.clip(
-                self._proba(variants), 1e-12, None)))
+                self._proba(variants), _EPS, None)))
         else:
             networks = [part for part in self.parts_ if isinstance(part, _Network)]
             if not networks:
