@@ -1,4 +1,4 @@
-"""Declarative parameter validation, after scikit-learn's ``_parameter_constraints``.
+"""Declarative parameter validation, after scikit-learn's parameter constraints.
 
 scikit-learn's own implementation (``sklearn.utils._param_validation``) is private, so
 this is the small part of it the project needs: each estimator declares a table
@@ -154,6 +154,8 @@ def check_labels(X: Any, y: Any) -> np.ndarray:
         raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels; they must match.")
+    if len(y) == 0:
+        raise ValueError("X has 0 documents; a classifier needs some of each class to fit.")
     kind = type_of_target(y)
     if kind not in ("binary", "multiclass"):
         raise ValueError(f"y must hold class labels (binary or multiclass); got {kind!r}.")

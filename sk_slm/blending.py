@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, get_tags
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -217,7 +219,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """
 
     # estimators and weights are checked in _check_params: their constraints are structural.
-    _parameter_constraints: dict = {
+    _constraints: dict = {
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     }
 
@@ -276,7 +278,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"estimators part {name!r} ({type(estimator).__name__}) has no "
                     "predict_proba; the blend needs class probabilities.")
-        validate_params(self, self._parameter_constraints)
+        validate_params(self, self._constraints)
         if self.weights is None:
             return _quarter_grid(len(estimators))
         try:
@@ -302,8 +304,12 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels.
         **fit_params
-            Passed to every part's ``fit`` (e.g. ``sample_weight``); arrays of one value
-            per row are cut to the rows each fit is given.
+            Parameters of the parts' ``fit``. With metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``), routed as the parts
+            request them (``set_fit_request``). Otherwise a key ``<name>__<param>`` goes
+            to the part ``name`` as ``param`` (as ``Pipeline.fit`` routes to its steps),
+            and a key without a part's name (e.g. ``sample_weight``) to every part.
+            Arrays of one value per row are cut to the rows each fit is given.
 
         Returns
         -------
@@ -337,9 +343,11 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"y has a single class ({self.classes_[0]!r}; one class); a classifier "
                 "needs at least two.")
 
+        params = self._part_params(fit_params)
         # Every part is fitted on all the data (the model it predicts with), first.
-        parts = [clone(estimator).fit(X, y, **fit_params) for _, estimator in self.estimators]
-        valid, held_out = self._held_out_predictions(X, y, parts, fit_params)
+        parts = [clone(estimator).fit(X, y, **params[name])
+                 for name, estimator in self.estimators]
+        valid, held_out = self._held_out_predictions(X, y, parts, params)
 
         log_proba = np.stack([np.log(np.clip(held_out[i], _EPS, None))
                               for i in range(len(parts))])
@@ -361,9 +369,36 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._warn_degenerate(names, len(valid))
         return self
 
-    def _held_out_predictions(self, X, y, parts, fit_params) -> tuple[np.ndarray, dict]:
+    def _part_params(self, fit_params: dict) -> dict[str, dict]:
+        """Each part's ``fit`` parameters, by part name (see :meth:`fit`)."""
+        names = [name for name, _ in self.estimators]
+        if get_config()["enable_metadata_routing"]:
+            routed = process_routing(self, "fit", **fit_params)
+            return {name: dict(routed[name].fit) for name in names}
+        params: dict[str, dict] = {name: {} for name in names}
+        for key, value in fit_params.items():
+            name, sep, param = key.partition("__")
+            if sep and name in params:
+                params[name][param] = value
+            else:
+                for own in params.values():
+                    own[key] = value
+        return params
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """How metadata reach the parts: each part's ``fit`` requests go to it from the
+        blend's ``fit``; ``score`` takes ``sample_weight`` itself (metadata routing
+        must be enabled, see scikit-learn's Metadata Routing guide)."""
+        router = MetadataRouter(owner=self).add_self_request(self)
+        for name, estimator in self.estimators:
+            router.add(**{name: estimator},
+                       method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+        return router
+
+    def _held_out_predictions(self, X, y, parts, params) -> tuple[np.ndarray, dict]:
         """(rows, {part index: probabilities}) predicted for rows held out of training:
-        the first part's own hold-out, else a split of ``validation_fraction``."""
+        the first part's own hold-out, else a split of ``validation_fraction``.
+        ``params``: each part's fit parameters, by name."""
         held_out, valid = {}, None
         for i, part in enumerate(parts):
             rows_proba = _held_out(part)
@@ -376,10 +411,10 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         n = len(y)
         train = np.setdiff1d(np.arange(n), valid)
         X_train, X_valid = _take(X, train), _take(X, valid)
-        train_params = _rows_of_params(fit_params, train, n)
-        for i, (_, estimator) in enumerate(self.estimators):
+        for i, (name, estimator) in enumerate(self.estimators):
             if i not in held_out:
-                part = clone(estimator).fit(X_train, y[train], **train_params)
+                part = clone(estimator).fit(X_train, y[train],
+                                            **_rows_of_params(params[name], train, n))
                 held_out[i] = _aligned(self.classes_, part, part.predict_proba(X_valid))
         return valid, held_out
 

@@ -240,7 +240,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     array(['pos'], dtype='<U3')
     """
 
-    _parameter_constraints: dict = {
+    _constraints: dict = {
         "hidden_size": [Interval(Integral, 1, None)],
         "num_layers": [Interval(Integral, 1, None)],
         "bidirectional": ["boolean"],
@@ -521,7 +521,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self, X) -> None:
-        validate_params(self, self._parameter_constraints)
+        validate_params(self, self._constraints)
         if str(self.device).startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(
                 f"device={self.device!r}, but torch finds no CUDA device here "
@@ -677,12 +677,18 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         y : array-like of shape (n_documents,)
             Class labels of any type (strings, non-contiguous ints...).
         **fit_params
-            Passed on to skorch.
+            Passed on to skorch (e.g. ``epochs``). Every document weighs the same: there
+            is no ``sample_weight``.
 
         Returns
         -------
         self : LSTMAttentionClassifier
         """
+        if "sample_weight" in fit_params:
+            raise TypeError(
+                "LSTMAttentionClassifier.fit takes no sample_weight: every document weighs "
+                "the same. In a blend, weight another part by name "
+                "(e.g. blend__linear__logreg__sample_weight=...).")
         try:
             return self._fit(X, y, **fit_params)
         except KeyboardInterrupt:
@@ -899,5 +905,4 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
-        tags.non_deterministic = self.random_state is None
         return tags

@@ -29,7 +29,7 @@ class _NGramRange:
         return "a tuple (min_n, max_n) of ints with 1 <= min_n <= max_n"
 
 
-class NGramTfidfVectorizer(TransformerMixin, BaseEstimator):
+class NGramTfidfVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """TF-IDF of the token n-grams of segmented documents.
 
     The features of scikit-learn's
@@ -75,7 +75,7 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator):
     ['味道 很', '很 好', '送餐 很快']
     """
 
-    _parameter_constraints: dict = {"ngram_range": [_NGramRange()]}
+    _constraints: dict = {"ngram_range": [_NGramRange()]}
 
     def __init__(self, ngram_range: tuple[int, int] = (1, 3)):
         self.ngram_range = ngram_range
@@ -94,7 +94,7 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X: Any, y: Any = None):
         """Learn the n-grams and IDF, and return the TF-IDF matrix of ``X``."""
-        validate_params(self, self._parameter_constraints)
+        validate_params(self, self._constraints)
         docs = check_token_lists(X)
         self.vocabulary_ = {}
         for doc in docs:

@@ -487,7 +487,7 @@ def _finish(est: Any, parts: list | None) -> None:
 def _check_ngram_vectorizer(est: NGramTfidfVectorizer) -> None:
     """Its vocabulary, n-gram codes and IDF must describe one another."""
     try:
-        validate_params(est, est._parameter_constraints)
+        validate_params(est, est._constraints)
     except ValueError as exc:
         raise UnsafeModelError(str(exc)) from None
     if est.ngram_range[1] > 64:  # more digits than an int64 code can hold

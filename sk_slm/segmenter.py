@@ -379,7 +379,7 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ validation
-    _parameter_constraints: dict = {
+    _constraints: dict = {
         "mode": [Options(*_MODES)],
         "granularity": [Options(*_GRANULARITIES)],
         "backend": [Options(*_BACKENDS)],
@@ -391,8 +391,8 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         "n_jobs": [Interval(Integral, None, -1), Interval(Integral, 1, None), None],
     }
 
-    def _validate_params(self) -> None:
-        validate_params(self, self._parameter_constraints)
+    def _check_params(self) -> None:
+        validate_params(self, self._constraints)
         if self.backend == "rjieba":
             try:
                 import rjieba  # noqa: F401
@@ -473,7 +473,7 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         """Settings in effect: the fitted ones, or fresh from the parameters if unfitted."""
         if hasattr(self, "user_words_"):
             return Bunch(user_words=self.user_words_, stop_words=self.stop_words_)
-        self._validate_params()
+        self._check_params()
         return Bunch(user_words=self._read_user_words(), stop_words=self._read_stop_words())
 
     # ------------------------------------------------------------------ tokenizer
@@ -588,7 +588,7 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         -------
         self : JiebaSegmenter
         """
-        self._validate_params()
+        self._check_params()
         check_documents(X, on_invalid=self.on_invalid)
         self._set_text_column(X)
         self.user_words_ = self._read_user_words()

@@ -296,7 +296,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self.missing_tokens = missing_tokens
         self.verbose = verbose
 
-    _parameter_constraints: dict = {
+    _constraints: dict = {
         "output": [Options(*_OUTPUTS)],
         "vector_size": [Interval(Integral, 1, None)],
         "window": [Interval(Integral, 1, None)],
@@ -312,8 +312,8 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         "verbose": [Interval(Integral, 0, None), "boolean"],
     }
 
-    def _validate_params(self) -> None:
-        validate_params(self, self._parameter_constraints)
+    def _check_params(self) -> None:
+        validate_params(self, self._constraints)
         if self.pretrained is not None and self.corpus is not None:
             # Silently ignoring the corpus would hide that nothing was trained on it.
             raise ValueError(
@@ -356,7 +356,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
     def _fit(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Fit; returns X encoded (ids, offsets), so that ``fit_transform`` does not
         encode X a second time."""
-        self._validate_params()
+        self._check_params()
         docs = check_token_lists(X)
         self.n_added_tokens_ = 0
         if self.pretrained is not None:

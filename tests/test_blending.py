@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.naive_bayes import GaussianNB
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -191,6 +191,62 @@ def test_sample_weight_reaches_every_fit_cut_to_its_rows():
         LogisticRegression(max_iter=1000).fit(X, Y, sample_weight=weight).coef_)
 
 
+class _Recorder(LogisticRegression):
+    """A LogisticRegression that keeps the sample weights of its last fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.seen_weight_ = sample_weight
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_named_fit_parameter_reaches_only_its_part_cut_to_its_rows():
+    weight = np.linspace(0.5, 1.5, len(Y))
+    parts = [("lr", _Recorder(max_iter=1000)), ("nb", GaussianNB())]
+    model = BlendingClassifier(parts, random_state=0).fit(X, Y, lr__sample_weight=weight)
+    np.testing.assert_array_equal(model.named_estimators_["lr"].seen_weight_, weight)
+    np.testing.assert_array_equal(  # nb got none: as if fitted without weights
+        model.named_estimators_["nb"].theta_, GaussianNB().fit(X, Y).theta_)
+    # The held-out fit of the part got the weights of its training rows.
+    seen = []
+    original = _Recorder.fit
+
+    def spy(self, X_, y_, sample_weight=None):
+        seen.append(sample_weight)
+        return original(self, X_, y_, sample_weight=sample_weight)
+
+    _Recorder.fit = spy
+    try:
+        BlendingClassifier(parts, random_state=0).fit(X, Y, lr__sample_weight=weight)
+    finally:
+        _Recorder.fit = original
+    train = np.setdiff1d(np.arange(len(Y)), model.validation_index_)
+    np.testing.assert_array_equal(seen[1], weight[train])
+
+
+def test_metadata_routing_sends_sample_weight_to_the_parts_that_request_it():
+    from sklearn import config_context
+    from sklearn.model_selection import cross_val_score
+
+    weight = np.where(Y == 2, 1e-6, 1.0)
+    with config_context(enable_metadata_routing=True):
+        parts = [("lr", _Recorder(max_iter=1000).set_fit_request(sample_weight=True)),
+                 ("nb", GaussianNB().set_fit_request(sample_weight=False))]
+        model = BlendingClassifier(parts, random_state=0).fit(X, Y, sample_weight=weight)
+        np.testing.assert_array_equal(model.named_estimators_["lr"].seen_weight_, weight)
+        np.testing.assert_array_equal(model.named_estimators_["nb"].theta_,
+                                      GaussianNB().fit(X, Y).theta_)
+        # cross-validation with metadata: each fold's parts and score get their rows.
+        scorer_blend = BlendingClassifier(parts, random_state=0).set_score_request(
+            sample_weight=True)
+        scores = cross_val_score(scorer_blend, X, Y, cv=3, params={"sample_weight": weight})
+        assert scores.shape == (3,)
+        # A part that has not said whether it wants sample_weight is an error, as in
+        # scikit-learn's own meta-estimators.
+        unset = BlendingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())])
+        with pytest.raises(Exception, match="sample_weight"):
+            unset.fit(X, Y, sample_weight=weight)
+
+
 def test_a_single_class_part_and_a_left_out_part_are_warned_and_recorded():
     parts = [("lr", LogisticRegression(max_iter=1000)),
              ("dummy", DummyClassifier(strategy="most_frequent"))]
@@ -244,6 +300,33 @@ def test_with_the_network_it_trains_the_network_once_on_the_held_out_rows_it_kep
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-6)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_allclose(restored.predict_proba(TEXTS), proba)
+
+
+def test_in_a_pipeline_a_part_weighted_by_name_gets_the_rows_beside_the_networks():
+    # The user's path: Pipeline -> blend -> part -> step. The network keeps its own
+    # held-out rows; the linear part's held-out fit gets the weights of the others.
+    network = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2,
+                                      bag_ngrams=0, random_state=0)
+    seen = []
+
+    class Spy(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            seen.append(sample_weight)
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    linear = Pipeline([("tfidf", TfidfVectorizer(
+        tokenizer=passthrough_analyzer, preprocessor=passthrough_analyzer, token_pattern=None)),
+        ("logreg", Spy())])
+    model = Pipeline([("segmenter", JiebaSegmenter(granularity="char")),
+                      ("blend", BlendingClassifier([("network", network), ("linear", linear)]))])
+    weight = np.arange(1, len(TEXTS) + 1, dtype=float)
+    model.fit(TEXTS, LABELS, blend__linear__logreg__sample_weight=weight)
+    train = np.setdiff1d(np.arange(len(TEXTS)), model[-1].validation_index_)
+    np.testing.assert_array_equal(seen[0], weight)
+    np.testing.assert_array_equal(seen[1], weight[train])
+    # Given to every part, the weights reach the network, which says it takes none.
+    with pytest.raises(TypeError, match="takes no sample_weight"):
+        model[-1].fit(model[0].transform(TEXTS), LABELS, network__sample_weight=weight)
 
 
 @pytest.mark.slow

@@ -6,7 +6,9 @@ Our estimators take text (strings or token lists), and declare it with
 they generate numeric 2-D data. So we run it, then run the data-free API checks
 directly, then text-data versions of the data-dependent ones (fit returns self, no
 parameter is changed by fit, unfitted estimators raise NotFittedError, no attributes
-are set in __init__).
+are set in __init__), and text versions of the checks that feed data: idempotent fit,
+subset and order invariance, predictions that change no attribute, fit_transform as fit
+then transform, empty data and one class refused, labels kept.
 """
 
 import pickle
@@ -44,14 +46,16 @@ TOKENS = JiebaSegmenter().fit_transform(TEXTS)
 ESTIMATORS = [
     JiebaSegmenter(),
     Word2VecVectorizer(vector_size=8, min_count=1, random_state=0),
-    LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, random_state=0),
-    # The language-model pre-training path (fit must still change no parameter, etc.).
-    LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, pretrain_epochs=1,
+    LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, ngram_warmup=1,
                             random_state=0),
+    # The language-model pre-training path (fit must still change no parameter, etc.).
+    LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, ngram_warmup=1,
+                            pretrain_epochs=1, random_state=0),
     NGramTfidfVectorizer(),
     # The bundled language model: as features, and as the classifier's starting point.
     LanguageModelFeatures(),
-    LSTMAttentionClassifier(language_model="bundled", max_epochs=2, random_state=0),
+    LSTMAttentionClassifier(language_model="bundled", max_epochs=2, ngram_warmup=1,
+                            random_state=0),
 ]
 
 
@@ -148,3 +152,125 @@ def test_tags_declare_text_input():
         tags = get_tags(est)
         assert tags.input_tags.string and not tags.input_tags.two_d_array
     assert get_tags(ESTIMATORS[2]).estimator_type == "classifier"
+
+
+# Text versions of scikit-learn's data-dependent checks (their generated data are
+# numeric matrices, which these estimators do not take).
+def _output(est, X):
+    """What the estimator makes of X, as a comparable array (or list of token lists)."""
+    out = est.predict_proba(X) if is_classifier(est) else est.transform(X)
+    if sparse.issparse(out):
+        return out.toarray()
+    return out if isinstance(out, list) else np.asarray(out)
+
+
+def _assert_same(a, b):
+    if isinstance(a, list):
+        assert a == b
+    else:
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _fitted(est):
+    est = clone(est)
+    X, y = data_for(est)
+    return est.fit(X, y), X
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_text_fit_is_idempotent(est):
+    # check_fit_idempotent: fitting twice with the same random_state gives the same model.
+    fitted, X = _fitted(est)
+    first = _output(fitted, X)
+    refit, _ = _fitted(fitted)
+    _assert_same(first, _output(refit, X))
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_text_methods_are_subset_and_order_invariant(est):
+    # check_methods_subset_invariance and check_methods_sample_order_invariance.
+    fitted, X = _fitted(est)
+    whole = _output(fitted, X)
+    halves = [_output(fitted, X[:7]), _output(fitted, X[7:])]
+    _assert_same(whole, halves[0] + halves[1] if isinstance(whole, list)
+                 else np.concatenate(halves))
+    order = np.random.RandomState(0).permutation(len(X))
+    shuffled = _output(fitted, [X[i] for i in order])
+    _assert_same([whole[i] for i in order] if isinstance(whole, list) else whole[order],
+                 shuffled)
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_text_predicting_changes_no_attribute(est):
+    # check_dict_unchanged: transform / predict / predict_proba leave the estimator as is.
+    fitted, X = _fitted(est)
+    before = {k: repr(v) for k, v in vars(fitted).items()}
+    methods = ["predict", "predict_proba"] if is_classifier(fitted) else ["transform"]
+    for method in methods:
+        getattr(fitted, method)(X)
+        assert {k: repr(v) for k, v in vars(fitted).items()} == before, method
+
+
+@pytest.mark.parametrize("est", [e for e in ESTIMATORS if not is_classifier(e)],
+                         ids=lambda e: type(e).__name__)
+def test_text_fit_transform_equals_fit_then_transform(est):
+    # check_transformer_general.
+    est = clone(est)
+    X, _ = data_for(est)
+    at_once = est.fit_transform(X)
+    at_once = at_once.toarray() if sparse.issparse(at_once) else at_once
+    _assert_same(at_once if isinstance(at_once, list) else np.asarray(at_once),
+                 _output(clone(est).fit(X), X))
+
+
+@pytest.mark.parametrize(
+    "est", [e for e in ESTIMATORS if not isinstance(e, (JiebaSegmenter, LanguageModelFeatures))],
+    ids=lambda e: type(e).__name__)
+def test_text_empty_input_is_refused_with_a_message(est):
+    # check_estimators_empty_data (the segmenter and the frozen language model learn
+    # nothing from the documents in fit: they take any number, none included, as
+    # FunctionTransformer does).
+    est = clone(est)
+    _, y = data_for(est)
+    with pytest.raises(ValueError, match=r"\S"):
+        est.fit([], y[:0] if y is not None else None)
+
+
+@pytest.mark.parametrize("est", [e for e in ESTIMATORS if is_classifier(e)],
+                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("labels", [LABELS, (LABELS == "a").astype(int) + 3],
+                         ids=["strings", "ints"])
+def test_text_classes_keep_the_labels_given(est, labels):
+    # check_classifiers_classes: classes_ are the labels, predictions among them.
+    est = clone(est).fit(TOKENS, labels)
+    np.testing.assert_array_equal(est.classes_, np.unique(labels))
+    assert set(est.predict(TOKENS)) <= set(np.unique(labels))
+
+
+@pytest.mark.parametrize("est", [e for e in ESTIMATORS if is_classifier(e)],
+                         ids=lambda e: type(e).__name__)
+def test_text_one_class_is_refused(est):
+    # check_classifiers_one_label.
+    with pytest.raises(ValueError, match="class"):
+        clone(est).fit(TOKENS, np.array(["a"] * len(TOKENS)))
+
+
+def test_no_constraint_table_under_scikit_learns_name():
+    # scikit-learn's BaseEstimator._validate_params reads _parameter_constraints with its
+    # own constraint types; ours keep theirs apart.
+    from sk_slm import BlendingClassifier
+
+    for est in [*ESTIMATORS, BlendingClassifier([])]:
+        assert not hasattr(est, "_parameter_constraints")
+        assert hasattr(est, "_constraints")
+
+
+def test_set_output_is_offered_only_where_it_works():
+    # Like TfidfVectorizer, the sparse n-gram features offer no set_output.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    assert not hasattr(NGramTfidfVectorizer(), "set_output")
+    assert not hasattr(TfidfVectorizer(), "set_output")
+    frame = Word2VecVectorizer(vector_size=8, min_count=1, random_state=0).set_output(
+        transform="pandas").fit_transform(TOKENS)
+    assert frame.shape == (len(TOKENS), 8)

@@ -31,7 +31,7 @@ class Thing:
     def __init__(self, size=3, how="head", flag=True, cap=None):
         self.size, self.how, self.flag, self.cap = size, how, flag, cap
 
-    _parameter_constraints = {"size": [Interval(Integral, 1, None)],
+    _constraints = {"size": [Interval(Integral, 1, None)],
                               "how": [Options("head", "tail")], "flag": ["boolean"],
                               "cap": [Interval(Integral, 1, None), None]}
 
@@ -44,9 +44,9 @@ class Thing:
                  r"None; got 0"),
 ])
 def test_the_first_failing_parameter_is_named_with_what_it_must_be(params, message):
-    validate_params(Thing(), Thing._parameter_constraints)
+    validate_params(Thing(), Thing._constraints)
     with pytest.raises(ValueError, match=message):
-        validate_params(Thing(**params), Thing._parameter_constraints)
+        validate_params(Thing(**params), Thing._constraints)
 
 
 def test_only_parameters_moved_from_their_default_are_called_ineffective():
@@ -62,7 +62,7 @@ def test_only_parameters_moved_from_their_default_are_called_ineffective():
 @pytest.mark.parametrize("estimator", [JiebaSegmenter, Word2VecVectorizer,
                                        LSTMAttentionClassifier, BlendingClassifier])
 def test_every_constrained_parameter_is_a_parameter_and_its_default_passes(estimator):
-    table = estimator._parameter_constraints
+    table = estimator._constraints
     params = (estimator([]) if estimator is BlendingClassifier else estimator()).get_params()
     assert set(table) <= set(params)
     instance = estimator([]) if estimator is BlendingClassifier else estimator()

@@ -61,7 +61,7 @@ class LanguageModelFeatures(TransformerMixin, BaseEstimator):
     (2, 512)
     """
 
-    _parameter_constraints: dict = {
+    _constraints: dict = {
         "language_model": [str, os.PathLike],
         "max_len": [Interval(Integral, 1, None)],
         "batch_size": [Interval(Integral, 1, None)],
@@ -85,7 +85,7 @@ class LanguageModelFeatures(TransformerMixin, BaseEstimator):
         -------
         self : LanguageModelFeatures
         """
-        validate_params(self, self._parameter_constraints)
+        validate_params(self, self._constraints)
         check_documents(X)
         self.language_model_ = load_language_model(self.language_model)
         self.n_features_out_ = 4 * self.language_model_.settings.hidden_size
