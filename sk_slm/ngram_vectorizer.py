@@ -6,10 +6,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
-from ._ngrams import ngram_codes, ngram_counts
+from ._ngrams import NGramTfidf
 from ._validation import validate_params
 from .sequences import encode_tokens
 from .vectorizer import check_token_lists
@@ -80,12 +79,13 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_key
     def __init__(self, ngram_range: tuple[int, int] = (1, 3)):
         self.ngram_range = ngram_range
 
-    def _codes(self, docs: list) -> tuple[np.ndarray, np.ndarray]:
-        ids, offsets = encode_tokens(docs, self.vocabulary_, len(self.vocabulary_))
-        # Base len + 2: ids 0..len - 1 are tokens and len is "unseen", each stored + 1.
-        codes, owner = ngram_codes(ids, offsets, self.ngram_range[1],
-                                   len(self.vocabulary_) + 2, self.ngram_range[0])
-        return codes, owner
+    def _ngrams(self) -> NGramTfidf:
+        # Token ids 0..len - 1, len for "unseen": base len + 2 in the n-gram codes.
+        return NGramTfidf(self.ngram_range[1], len(self.vocabulary_) + 1, low=self.ngram_range[0],
+                          dtype=np.float64, name="ngram_range")
+
+    def _ids(self, docs: list) -> tuple[np.ndarray, np.ndarray]:
+        return encode_tokens(docs, self.vocabulary_, len(self.vocabulary_))
 
     def fit(self, X: Any, y: Any = None) -> NGramTfidfVectorizer:
         """Learn the n-grams of the token lists ``X`` and their IDF."""
@@ -100,19 +100,10 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_key
         for doc in docs:
             for token in doc:
                 self.vocabulary_.setdefault(token, len(self.vocabulary_))
-        if (len(self.vocabulary_) + 2) ** self.ngram_range[1] >= 2**63:
-            raise ValueError(
-                f"ngram_range={self.ngram_range} with {len(self.vocabulary_):,} distinct "
-                "tokens overflows the n-gram codes (int64); lower the largest n.")
-        codes, owner = self._codes(docs)
-        if not len(codes):
-            raise ValueError(
-                f"X holds no {self.ngram_range[0]}-gram or longer: every document is empty "
-                f"or shorter than {self.ngram_range[0]} tokens, so there is nothing to weigh.")
-        self.ngram_codes_ = np.unique(codes)
-        tfidf = TfidfTransformer(sublinear_tf=True)
-        out = tfidf.fit_transform(ngram_counts(self.ngram_codes_, codes, owner, len(docs)))
-        self.idf_ = tfidf.idf_
+        ngrams = self._ngrams()
+        out = ngrams.fit_transform(*self._ids(docs))
+        self.ngram_codes_ = ngrams.vocabulary_
+        self.idf_ = ngrams.tfidf_.idf_
         return out
 
     def transform(self, X: Any):
@@ -124,10 +115,10 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_key
         """
         check_is_fitted(self, "idf_")
         docs = check_token_lists(X)
-        codes, owner = self._codes(docs)
-        tfidf = TfidfTransformer(sublinear_tf=True)
-        tfidf.idf_ = self.idf_
-        return tfidf.transform(ngram_counts(self.ngram_codes_, codes, owner, len(docs)))
+        ngrams = NGramTfidf.fitted(self.ngram_range[1], len(self.vocabulary_) + 1,
+                                   self.ngram_codes_, self.idf_, low=self.ngram_range[0],
+                                   dtype=np.float64)
+        return ngrams.transform(*self._ids(docs))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The n-gram of each column, its tokens joined by spaces (as TfidfVectorizer)."""

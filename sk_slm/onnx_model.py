@@ -18,7 +18,6 @@ import zipfile
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
 from ._files import written_whole
@@ -28,13 +27,12 @@ from ._occlusion import leave_one_out
 from .blending import _EPS, blended_log_proba
 from .ngram_vectorizer import NGramTfidfVectorizer
 from .segmenter import JiebaSegmenter, as_written, check_documents
-from .sequences import encode_tokens, truncate
+from .sequences import PAD, UNK, encode_tokens, padded_rows, truncate
 
 __all__ = ["export_onnx", "OnnxClassifier"]
 
 FORMAT = "sk_slm-onnx"
 VERSION = 2  # 2: the network graph also gives the attention weights
-PAD, UNK = 0, 1  # as in sk_slm.module, which imports torch
 # torch's C++ notes that its exporter infers no shapes for packed sequences (see
 # _native_stderr): ONNX's LSTM takes the lengths itself.
 _SHAPE_INFERENCE_NOTES = ("shape inference of prim::PackPadded", "shape inference of prim::PadPacked")
@@ -413,10 +411,9 @@ class _Network:
         self.max_len, self.truncation = spec["max_len"], spec["truncation"]
         self.ngrams = None
         if spec["ngrams"] is not None:
-            self.ngrams = NGramTfidf(int(spec["ngrams"]["n"]), int(spec["ngrams"]["n_tokens"]))
-            self.ngrams.vocabulary_ = arrays[f"{name}.ngram_codes"]
-            self.ngrams.tfidf_ = TfidfTransformer(sublinear_tf=True)
-            self.ngrams.tfidf_.idf_ = arrays[f"{name}.idf"].astype(np.float64)
+            self.ngrams = NGramTfidf.fitted(
+                int(spec["ngrams"]["n"]), int(spec["ngrams"]["n_tokens"]),
+                arrays[f"{name}.ngram_codes"], arrays[f"{name}.idf"])
 
     def predict_proba(self, tokens: list) -> np.ndarray:
         out = np.zeros((len(tokens), len(self.classes_)), dtype=np.float32)
@@ -448,21 +445,16 @@ class _Network:
         batches = []
         for start in range(0, len(order), _BATCH):
             rows = order[start:start + _BATCH]
-            n = np.maximum(lengths[rows], 1)  # an empty document is read as one UNK
-            batch = np.full((len(rows), n.max()), PAD, dtype=np.int64)
-            batch[:, 0] = UNK
-            for r, doc in enumerate(rows):
-                batch[r, :lengths[doc]] = ids[offsets[doc]:offsets[doc + 1]]
-            feed = {"ids": batch, "lengths": n.astype(np.int64)}
+            batch = padded_rows(ids, offsets, rows, PAD)
+            batch[lengths[rows] == 0, 0] = UNK  # an empty document is read as one UNK
+            feed = {"ids": batch, "lengths": np.maximum(lengths[rows], 1).astype(np.int64)}
             if features is not None:
                 block = features[rows]
-                width = max(int(np.diff(block.indptr).max()), 1)
-                grams = np.zeros((len(rows), width), dtype=np.int64)
-                weights = np.zeros((len(rows), width), dtype=np.float32)
-                for r in range(len(rows)):
-                    lo, hi = block.indptr[r], block.indptr[r + 1]
-                    grams[r, :hi - lo] = block.indices[lo:hi] + 1  # row 0 is padding
-                    weights[r, :hi - lo] = block.data[lo:hi]
-                feed.update(ngrams=grams, ngram_weights=weights)
+                every = np.arange(len(rows))
+                feed.update(  # n-gram row 0 is padding
+                    ngrams=padded_rows(block.indices.astype(np.int64) + 1, block.indptr,
+                                       every, PAD),
+                    ngram_weights=padded_rows(block.data.astype(np.float32), block.indptr,
+                                              every, 0.0))
             batches.append((rows, self.session.run([output], feed)[0]))
         return batches, lengths, kept, full_offsets

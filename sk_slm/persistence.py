@@ -199,15 +199,10 @@ def _load_ngrams(est: LSTMAttentionClassifier, key: str, value: Any, arrays: dic
     if value is None:
         est.ngrams_ = None
         return
-    ngrams = NGramTfidf(int(value["n"]), int(value["n_tokens"]))
-    ngrams.vocabulary_ = arrays[f"{key}.vocabulary"]
-    idf = arrays[f"{key}.idf"]
-    if idf.shape != ngrams.vocabulary_.shape:
+    codes, idf = arrays[f"{key}.vocabulary"], arrays[f"{key}.idf"]
+    if idf.shape != codes.shape:
         raise UnsafeModelError("the n-gram IDF does not match the n-gram vocabulary.")
-    from sklearn.feature_extraction.text import TfidfTransformer
-
-    ngrams.tfidf_ = TfidfTransformer(sublinear_tf=True)
-    ngrams.tfidf_.idf_ = idf
+    ngrams = NGramTfidf.fitted(int(value["n"]), int(value["n_tokens"]), codes, idf)
     est.ngrams_ = ngrams
 
 

@@ -9,8 +9,27 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TokenSequences", "encode_tokens", "take_documents", "truncate", "vocabulary",
-           "window_starts", "windows_to_tokens"]
+__all__ = ["PAD", "UNK", "TokenSequences", "encode_tokens", "padded_rows", "take_documents",
+           "truncate", "vocabulary", "window_starts", "windows_to_tokens"]
+
+PAD, UNK = 0, 1  # reserved token ids: padding and out-of-vocabulary
+
+
+def padded_rows(flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray,
+                value: Any) -> np.ndarray:
+    """Documents ``rows`` of (``flat``, ``offsets``) as one (len(rows), longest) array
+    padded with ``value``, at least 1 wide: the batches of the network, its training and
+    its ONNX predictor alike."""
+    offsets = np.asarray(offsets)
+    starts = offsets[rows]
+    lengths = offsets[np.asarray(rows) + 1] - starts
+    width = max(int(lengths.max(initial=0)), 1)
+    steps = np.arange(width)
+    real = steps < lengths[:, None]
+    positions = np.where(real, starts[:, None] + steps, 0)
+    out = flat[positions] if len(flat) else np.zeros(positions.shape, dtype=flat.dtype)
+    out[~real] = value
+    return out
 
 
 def vocabulary(docs: Sequence[Sequence[str]], min_count: int = 1,

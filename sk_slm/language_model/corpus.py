@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..module import PAD, UNK
 from ..segmenter import _CHAR_TOKEN, _normalize_many
-from ..sequences import encode_tokens
+from ..sequences import PAD, UNK, encode_tokens
 
 __all__ = ["Corpus", "END_OF_DOCUMENT", "char_tokens", "corpus_files", "read_corpus", "rows"]
 
