@@ -92,7 +92,6 @@ __all__ = [
     "PretrainingSettings",
     "AttentionRNN",
     "JiebaSegmenter",
-    "SegmentedDocuments",
     "check_documents",
     "clear_segmentation_cache",
     "passthrough_analyzer",

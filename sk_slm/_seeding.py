@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +27,9 @@ def seeded_torch(random_state: Any, device: Any = "cpu") -> Iterator[int | None]
     generator, which threads share: fits in threads (joblib's threading backend, Dask
     with processes=False) would interleave their draws and none would be reproducible.
     So the seeded region is serialised: one runs at a time per process, and each gives
-    the numbers a sequential run gives.
+    the numbers a sequential run gives; a thread that has to wait is told so, in a
+    UserWarning. (Per-fit generators cannot replace the lock: torch's dropout draws
+    from the global generator only.)
     """
     devices = []
     if str(device).startswith("cuda") and torch.cuda.is_available():
@@ -34,7 +37,18 @@ def seeded_torch(random_state: Any, device: Any = "cpu") -> Iterator[int | None]
     seed = None
     if random_state is not None:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    with _SEEDED_REGION, torch.random.fork_rng(devices=devices):
-        if seed is not None:
-            torch.manual_seed(seed)
-        yield seed
+    if not _SEEDED_REGION.acquire(blocking=False):
+        warnings.warn(
+            "Another thread of this process is training a network, and this fit waits "
+            "for it to end: torch's random generator (weights, dropout, shuffling) is "
+            "shared by the threads of a process, so networks train one at a time there to "
+            "stay reproducible. For fits in parallel, use processes (joblib's default "
+            "backend) rather than threads.", UserWarning, stacklevel=4)
+        _SEEDED_REGION.acquire()
+    try:
+        with torch.random.fork_rng(devices=devices):
+            if seed is not None:
+                torch.manual_seed(seed)
+            yield seed
+    finally:
+        _SEEDED_REGION.release()

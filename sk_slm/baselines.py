@@ -134,7 +134,9 @@ def make_lstm_pipeline(
     else:
         network = Pipeline([
             ("embedding", Word2VecVectorizer(
-                output="sequence", corpus=corpus, pretrained=pretrained,
+                output="sequence", corpus=corpus,
+                segmenter=None if corpus is None else JiebaSegmenter(granularity=granularity),
+                pretrained=pretrained,
                 pretrained_format=pretrained_format, limit=pretrained_limit,
                 missing_tokens=missing_tokens, random_state=random_state, verbose=verbose)),
             ("classifier", classifier),

@@ -23,7 +23,6 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._validation import Interval, reject_invalid_labels, validate_params
-from .segmenter import SegmentedDocuments
 
 __all__ = ["BlendingClassifier", "BlendWeightWarning"]
 
@@ -86,8 +85,6 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     """Rows of X, keeping the container type that the next steps read."""
     if hasattr(X, "iloc"):
         return X.iloc[rows]
-    if isinstance(X, SegmentedDocuments):
-        return SegmentedDocuments([X[i] for i in rows], X.segmenter)
     if isinstance(X, (list, tuple)):
         return [X[i] for i in rows]
     return X[rows]

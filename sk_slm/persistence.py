@@ -278,9 +278,13 @@ def _node(est: Any, key: str, arrays: dict) -> dict:
     params.pop("_params_to_validate", None)  # skorch lists it
     if isinstance(est, LSTMAttentionClassifier) and params.get("callbacks"):
         raise TypeError("custom skorch callbacks cannot be saved safely; use joblib.")
-    if isinstance(est, Word2VecVectorizer) and not isinstance(params.get("corpus"),
-                                                              (str, type(None))):
-        params["corpus"] = None  # the training text is not needed to transform
+    if isinstance(est, Word2VecVectorizer):
+        if not isinstance(params.get("corpus"), (str, type(None))):
+            params["corpus"] = None  # the training text is not needed to transform
+        segmenter = params.get("segmenter")
+        # It segments the corpus only: kept (by its settings) with a corpus file's path.
+        params["segmenter"] = (None if segmenter is None or params["corpus"] is None
+                               else segmenter.get_params())
     node: dict[str, Any] = {"class": cls.__name__}
     if parts_param:
         parts = params.pop(parts_param)
@@ -403,6 +407,8 @@ def _rebuild(node: Any, key: str, arrays: dict, device: str | None) -> Any:
             params.get("ngram_range"), list):
         params["ngram_range"] = tuple(params["ngram_range"])
     try:
+        if cls is Word2VecVectorizer and isinstance(params.get("segmenter"), dict):
+            params["segmenter"] = JiebaSegmenter(**params["segmenter"])
         est = cls(**params)
     except TypeError as exc:
         raise UnsafeModelError(f"{key} cannot be rebuilt: {exc}") from None

@@ -6,14 +6,17 @@ import math
 import os
 import re
 import unicodedata
+import warnings
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from importlib import resources
 from numbers import Integral
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Bunch
 
 from ._cache import LRUCache
@@ -51,7 +54,57 @@ _SEPARATOR = "\x1e"  # ASCII record separator: unchanged by NFKC and lower()
 # Shared across instances in a process, so that GridSearchCV candidates and CV folds that
 # segment the same documents with the same settings do it once.
 _SEGMENTATION_CACHE = LRUCache(maxsize=200_000)
-_SETTINGS_IDS: dict[tuple, int] = {}
+
+
+class _Settings:
+    """A segmenter's settings as a cache key: its hash computed once, and one live object
+    per settings (:func:`_settings_key`), so that a lookup compares by identity."""
+
+    __slots__ = ("key", "_hash", "__weakref__")
+
+    def __init__(self, key: tuple):
+        self.key, self._hash = key, hash(key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, _Settings) and self.key == other.key)
+
+
+# Settings -> their live key; an entry goes when the cache holds no document under it.
+_LIVE_SETTINGS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _settings_key(key: tuple) -> _Settings:
+    settings = _LIVE_SETTINGS.get(key)
+    if settings is None:
+        settings = _LIVE_SETTINGS.setdefault(key, _Settings(key))
+    return settings
+
+
+@lru_cache(maxsize=4)  # each with user words holds a copy of the prefix dict
+def _tokenizer(backend: str, user_words: tuple) -> Any:
+    """A word tokenizer with ``user_words`` added ((word, frequency or None) pairs),
+    shared by the segmenters with these settings (only read once built)."""
+    if backend == "rjieba":
+        import rjieba
+
+        tok = rjieba.Jieba()
+        for word, freq in user_words:
+            tok.add_word(word, freq, None)
+        return tok
+    from ._jieba_tokenizer import RouteTokenizer
+
+    tok = RouteTokenizer()
+    freq_table, total = base_prefix_dict()
+    # add_word mutates the prefix dict: copy it only when there are user words.
+    tok.FREQ = dict(freq_table) if user_words else freq_table
+    tok.total = total
+    tok.initialized = True
+    for word, freq in user_words:
+        tok.add_word(word, freq)
+    return tok
 
 
 def _joined_calls(cut, max_docs: int = 256, max_chars: int = 1 << 16):
@@ -111,14 +164,17 @@ def passthrough_analyzer(doc: Sequence[str]) -> Sequence[str]:
 
 
 class SegmentedDocuments(list):
-    """A list of token lists that remembers the segmenter settings that produced it.
+    """Deprecated: :meth:`JiebaSegmenter.transform` returns a plain list.
 
-    It behaves exactly like ``list``. Downstream steps (for example
-    :class:`~sk_slm.Word2VecVectorizer` with ``corpus=`` a text file) read
-    :attr:`segmenter` to segment extra text the same way.
+    It was a list that carried the segmenter for Word2VecVectorizer's ``corpus``; give
+    ``Word2VecVectorizer(segmenter=...)`` instead. Removed in the next release.
     """
 
     def __init__(self, docs: Iterable[list[str]] = (), segmenter: JiebaSegmenter | None = None):
+        warnings.warn(
+            "SegmentedDocuments is deprecated and will be removed in the next release: "
+            "JiebaSegmenter.transform returns a list, and Word2VecVectorizer takes the "
+            "corpus's segmenter as its segmenter= parameter.", FutureWarning, stacklevel=2)
         super().__init__(docs)
         self.segmenter = segmenter
 
@@ -476,45 +532,13 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         self._check_params()
         return Bunch(user_words=self._read_user_words(), stop_words=self._read_stop_words())
 
-    # ------------------------------------------------------------------ tokenizer
-    def _tokenizer(self, user_words: list[tuple[str, int | None]]) -> Any:
-        key = (self.backend, tuple(user_words))
-        cached = self.__dict__.get("_tok")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        if self.backend == "rjieba":
-            import rjieba
-
-            tok = rjieba.Jieba()
-            for word, freq in user_words:
-                tok.add_word(word, freq, None)
-        else:
-            from ._jieba_tokenizer import RouteTokenizer
-
-            tok = RouteTokenizer()
-            freq_table, total = base_prefix_dict()
-            # add_word mutates the prefix dict: copy it only when there are user words.
-            tok.FREQ = dict(freq_table) if user_words else freq_table
-            tok.total = total
-            tok.initialized = True
-            for word, freq in user_words:
-                tok.add_word(word, freq)
-        self._tok = (key, tok)
-        return tok
-
-    def __getstate__(self) -> dict:
-        # Tokenizers are rebuilt on demand: rjieba's cannot be pickled and jieba's is large.
-        state = super().__getstate__()
-        state.pop("_tok", None)
-        return state
-
     # ------------------------------------------------------------------ segmentation
     def _cutter(self, settings: Bunch):
         """Return a function list[str] -> list[list[str]] applying every setting."""
         if self.granularity == "char":
             cut = _CHAR_TOKEN.findall
         else:
-            tok = self._tokenizer(settings.user_words)
+            tok = _tokenizer(self.backend, tuple(settings.user_words))
             hmm = bool(self.hmm)
             if self.backend == "rjieba":
                 if self.mode == "accurate":
@@ -631,13 +655,13 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
                              f"{transform!r}.")
         return self
 
-    def fit_transform(self, X: Any, y: Any = None) -> SegmentedDocuments:
+    def fit_transform(self, X: Any, y: Any = None) -> list[list[str]]:
         """Fit, then segment ``X``; reads ``X`` once, so a generator works too."""
         docs = check_documents(X, on_invalid=self.on_invalid)
         self.fit(docs)._set_text_column(X)
         return self.transform(docs)
 
-    def transform(self, X: Any) -> SegmentedDocuments:
+    def transform(self, X: Any) -> list[list[str]]:
         """Segment each document.
 
         Parameters
@@ -647,15 +671,14 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        SegmentedDocuments
-            A list with one token list per document, in input order; an empty or
+        list of list of str
+            One token list per document, in input order; an empty or
             whitespace-only document gives an empty list.
         """
         settings = self._resolved()
         self._check_text_column(X)
         docs = check_documents(X, on_invalid=self.on_invalid)
-        # A small int stands for the settings, so that cache keys hash fast.
-        key = _SETTINGS_IDS.setdefault(self._cache_key(settings), len(_SETTINGS_IDS))
+        key = _settings_key(self._cache_key(settings))
         out, missing = _SEGMENTATION_CACHE.get_many(key, docs)
         if missing:
             todo = list(dict.fromkeys(docs[i] for i in missing))  # unique, in order
@@ -668,7 +691,7 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
                 # The first row gets the fresh list; repeats get copies, so rows never alias.
                 out[i] = tokens if id(tokens) not in handed_out else list(tokens)
                 handed_out.add(id(tokens))
-        return SegmentedDocuments(out, segmenter=clone(self))
+        return out
 
     def _segment_parallel(self, docs: list[str], settings: Bunch) -> list[list[str]]:
         n_jobs = self.n_jobs or 1

@@ -226,10 +226,12 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         ``benchmarks/results/unlabeled_text/``). Pooled outputs and trained vectors are
         unaffected.
     corpus : iterable of token lists, iterable of str, or str path, default=None
-        Extra unlabeled text for Word2Vec training (not with ``pretrained``). Raw documents, or a path read as
-        UTF-8 with one document per line, are segmented with the same settings as the
-        documents (taken from the JiebaSegmenter before this step; default settings
-        otherwise).
+        Extra unlabeled text for Word2Vec training (not with ``pretrained``). Raw
+        documents, or a path read as UTF-8 with one document per line, are segmented by
+        ``segmenter``.
+    segmenter : JiebaSegmenter, default=None
+        Segments a raw-text ``corpus``; give the pipeline's own segmenter (settings
+        alike), as :func:`~sk_slm.make_lstm_pipeline` does. None: ``JiebaSegmenter()``.
     verbose : int, default=0
         1 prints a line when Word2Vec training starts and one when it ends (how many
         documents and tokens, the time it took); 0 is silent.
@@ -276,6 +278,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         pretrained_format: str = "word2vec",
         limit: int | None = None,
         corpus: Any = None,
+        segmenter: JiebaSegmenter | None = None,
         missing_tokens: str = "add",
         verbose: int = 0,
     ):
@@ -293,6 +296,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self.pretrained_format = pretrained_format
         self.limit = limit
         self.corpus = corpus
+        self.segmenter = segmenter
         self.missing_tokens = missing_tokens
         self.verbose = verbose
 
@@ -308,6 +312,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         "workers": [Interval(Integral, 1, None)],
         "pretrained_format": [Options(*_FORMATS)],
         "limit": [Interval(Integral, 1, None), None],
+        "segmenter": [JiebaSegmenter, None],
         "missing_tokens": [Options("add", "unknown")],
         "verbose": [Interval(Integral, 0, None), "boolean"],
     }
@@ -321,11 +326,11 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
                 "instead of training: give one of corpus and pretrained."
             )
 
-    def _corpus_sentences(self, X: list) -> list:
+    def _corpus_sentences(self) -> list:
         corpus = self.corpus
         if corpus is None:
             return []
-        segmenter = getattr(X, "segmenter", None) or JiebaSegmenter()
+        segmenter = JiebaSegmenter() if self.segmenter is None else self.segmenter
         if isinstance(corpus, (str, os.PathLike)):
             path = os.fspath(corpus)
             if not os.path.isfile(path):
@@ -364,7 +369,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
             if self.output == "sequence" and self.missing_tokens == "add":
                 self._add_missing_tokens(docs)
         else:
-            self.wv_ = self._train(docs + self._corpus_sentences(X))
+            self.wv_ = self._train(docs + self._corpus_sentences())
         vectors = self.wv_.vectors
         if vectors.dtype != np.float32:
             self.wv_.vectors = vectors.astype(np.float32)

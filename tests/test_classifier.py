@@ -660,6 +660,31 @@ def test_seeded_fits_in_threads_equal_a_sequential_fit(tokens):
         np.testing.assert_array_equal(proba, sequential)
 
 
+def test_a_fit_that_waits_for_another_threads_fit_says_so(tokens):
+    import threading
+
+    from sk_slm._seeding import seeded_torch
+
+    X, y = tokens
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        with seeded_torch(0):
+            inside.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    inside.wait(30)
+    threading.Timer(0.5, release.set).start()  # the other fit ends while this one waits
+    with pytest.warns(UserWarning, match="Another thread of this process is training"):
+        tiny(max_epochs=1).fit(X, y)
+    holder.join()
+    with warnings.catch_warnings():  # alone, it waits for nothing and says nothing
+        warnings.filterwarnings("error", message="Another thread")
+        tiny(max_epochs=1).fit(X, y)
+
+
 @pytest.mark.slow
 def test_grid_search_with_the_threading_backend_equals_the_sequential_one(toy_sentiment):
     from joblib import parallel_backend

@@ -225,6 +225,27 @@ def test_safe_round_trip_of_the_default_blended_pipeline(toy_sentiment, tmp_path
     assert len(loaded.predict(["", "没见过的字"])) == 2
 
 
+@pytest.mark.parametrize("corpus", ["file", "texts"])
+def test_safe_round_trip_keeps_the_corpus_segmenter_with_a_corpus_file(toy_sentiment, tmp_path,
+                                                                       corpus):
+    from sk_slm import make_lstm_pipeline
+
+    X, y = toy_sentiment
+    texts = ["火星探测", "火星探测器"]
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(texts), encoding="utf-8")
+    pipe = make_lstm_pipeline(hidden_size=8, max_epochs=2, granularity="char",
+                              corpus=str(path) if corpus == "file" else texts).fit(X, y)
+    save_model(pipe, tmp_path / "m.slm")
+    loaded = load_model(tmp_path / "m.slm")
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    embedding = loaded.get_params()["blend__network__embedding"]
+    if corpus == "file":  # refitting reads the file again, segmented as before
+        assert embedding.segmenter.get_params() == JiebaSegmenter(granularity="char").get_params()
+    else:  # the texts are not saved, nor what segmented them
+        assert embedding.corpus is None and embedding.segmenter is None
+
+
 def test_safe_round_trip_of_a_blend_of_linear_models_alone(toy_sentiment, tmp_path):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression

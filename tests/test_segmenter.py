@@ -27,7 +27,7 @@ def seg(docs, **params):
 
 def test_basic_word_segmentation_keeps_order_and_empty_docs():
     out = seg(["我爱北京天安门", "", "   ", "今天天气不错"])
-    assert isinstance(out, SegmentedDocuments) and isinstance(out, list)
+    assert type(out) is list
     assert out[0] == ["我", "爱", "北京", "天安门"]
     assert out[1] == [] and out[2] == []
     assert "".join(out[3]) == "今天天气不错"
@@ -362,10 +362,10 @@ def test_n_jobs_splits_large_inputs_and_preserves_order(monkeypatch):
     clear_segmentation_cache()
 
 
-def test_output_carries_its_segmenter_settings():
-    out = JiebaSegmenter(granularity="char").fit_transform(["好"])
-    assert out.segmenter.get_params()["granularity"] == "char"
-    assert pickle.loads(pickle.dumps(out)) == out
+def test_segmented_documents_is_deprecated():
+    with pytest.warns(FutureWarning, match="SegmentedDocuments is deprecated"):
+        out = SegmentedDocuments([["好"]], segmenter=None)
+    assert out == [["好"]]
 
 
 def test_pipeline_with_tfidf_pickles_and_grid_searches(toy_sentiment):
@@ -455,3 +455,20 @@ def test_as_written_traces_normalised_tokens_back_to_the_users_characters():
     # NFKC composing across characters has no character map: the tokens come back.
     assert as_written("e\u0301", ["é"]) == ["é"]
     assert as_written("好", ["坏"]) == ["坏"]  # a token not in the text: unchanged
+
+
+def test_segmenting_sets_no_attribute_and_the_settings_keys_go_with_the_cache():
+    import gc
+
+    from sk_slm.segmenter import _LIVE_SETTINGS
+
+    clear_segmentation_cache()
+    gc.collect()
+    seg_ = JiebaSegmenter(user_dict=[("天安门广场", 10)]).fit(["x"])
+    before = dict(vars(seg_))
+    assert seg_.transform(["我爱天安门广场"]) == [["我", "爱", "天安门广场"]]
+    assert vars(seg_) == before  # no tokenizer kept on the estimator
+    assert len(_LIVE_SETTINGS) >= 1
+    clear_segmentation_cache()
+    gc.collect()
+    assert len(_LIVE_SETTINGS) == 0  # no process-global table that only grows

@@ -150,16 +150,21 @@ def test_sequence_output_is_compact_sliceable_and_shares_vectors():
     np.testing.assert_array_equal(restored.ids, sub.ids)
 
 
-def test_corpus_adds_vocabulary_and_file_is_segmented_like_x(tmp_path):
+def test_corpus_adds_vocabulary_and_raw_text_is_segmented_by_its_segmenter(tmp_path):
     v = vec(corpus=[["火星", "北京"], ["火星", "探测"]]).fit(DOCS)
     assert "火星" in v.wv_.key_to_index
     path = tmp_path / "corpus.txt"
     path.write_text("\ufeff火星探测\n\n火星探测器\n", encoding="utf-8")
-    docs = JiebaSegmenter(granularity="char").fit_transform(["北京很大", "我爱北京"] * 4)
-    v = vec(corpus=str(path)).fit(docs)
-    assert {"火", "星", "探", "测"} <= set(v.wv_.key_to_index)  # char settings reused
-    v = vec(corpus=["火星探测", "火星探测器"]).fit(docs)  # raw documents, segmented like X
+    chars = JiebaSegmenter(granularity="char")
+    docs = chars.fit_transform(["北京很大", "我爱北京"] * 4)
+    v = vec(corpus=str(path), segmenter=chars).fit(docs)
     assert {"火", "星", "探", "测"} <= set(v.wv_.key_to_index)
+    v = vec(corpus=["火星探测", "火星探测器"], segmenter=chars).fit(docs)  # raw documents
+    assert {"火", "星", "探", "测"} <= set(v.wv_.key_to_index)
+    v = vec(corpus=["火星探测", "火星探测器"]).fit(docs)  # default segmenter: words
+    assert "火星" in v.wv_.key_to_index and "火" not in v.wv_.key_to_index
+    with pytest.raises(ValueError, match="'segmenter' parameter"):
+        vec(corpus=["火星"], segmenter="char").fit(docs)
     with pytest.raises(FileNotFoundError, match="corpus"):
         vec(corpus=str(tmp_path / "nope.txt")).fit(DOCS)
     gbk = tmp_path / "gbk.txt"
