@@ -46,7 +46,7 @@ from sk_slm import (
     LSTMAttentionClassifier,
     make_lstm_pipeline,
 )
-from sk_slm._batches import _BucketBatchSampler, _collate
+from sk_slm.network._batches import _BucketBatchSampler, _collate
 
 
 def peak_rss_mb() -> float:

@@ -4,7 +4,7 @@ Usage: python -m benchmarks.faithfulness [--data=DIR] [--sets=waimai,...] [--tra
        [--docs=1000] [--models=default,lm_blend] [--variant=TAG]
 
 For each set, a pipeline is fitted on a stratified sample of ``--train`` training
-documents (seed 0) and :func:`sk_slm.faithfulness` runs on the first ``--docs`` test
+documents (seed 0) and :func:`sk_slm.evaluation.faithfulness` runs on the first ``--docs`` test
 documents (validation files of book_review and smp2020_virus are not used), for each of
 ``explain()``'s methods (``--methods``: the attention, and occlusion, each token's
 leave-one-out effect on the whole model's predicted class): the top tokens removed (comprehensiveness, flip rate) or kept alone

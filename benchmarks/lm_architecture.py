@@ -35,7 +35,7 @@ from torch.nn import functional as F
 from sk_slm.language_model.corpus import read_corpus, rows
 from sk_slm.language_model.settings import PretrainingSettings
 from sk_slm.language_model.training import held_out_perplexity
-from sk_slm.module import AttentionRNN, BiLanguageModel
+from sk_slm.network.module import AttentionRNN, BiLanguageModel
 
 from ._common import header, write_result
 

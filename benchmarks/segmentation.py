@@ -81,8 +81,8 @@ def main(gold_path: Path) -> None:
     docs = raw
     seg = JiebaSegmenter(normalize=False, drop_whitespace=False).fit(docs)
     seg_default = JiebaSegmenter().fit(docs)
-    from sk_slm._jieba_tokenizer import RouteTokenizer
-    from sk_slm.segmenter import _normalize_many
+    from sk_slm.text._jieba_tokenizer import RouteTokenizer
+    from sk_slm.text.segmenter import _normalize_many
 
     normalized = _normalize_many(docs)
     # The segmenter's own tokenizer: jieba's, with a faster route search (same tokens).

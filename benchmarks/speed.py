@@ -55,11 +55,11 @@ from sk_slm import (
     make_baseline,
     make_lstm_pipeline,
 )
-from sk_slm._batches import _BucketBatchSampler, _collate, _SequenceDataset
 from sk_slm.cli import QUICK_CV, QUICK_LSTM, QUICK_SAMPLES
-from sk_slm.module import AttentionRNN
-from sk_slm.recurrent import packed_rnn_states
-from sk_slm.sequences import encode_tokens, truncate
+from sk_slm.features.sequences import encode_tokens, truncate
+from sk_slm.network._batches import _BucketBatchSampler, _collate, _SequenceDataset
+from sk_slm.network.module import AttentionRNN
+from sk_slm.network.recurrent import packed_rnn_states
 
 
 # --------------------------------------------------------------------------- 1. step

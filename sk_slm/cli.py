@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._files import written_whole
-from .baselines import BASELINES
+from .pipelines import BASELINES
 
 # The bundled run must finish in under 2 minutes on a 2-core machine (benchmarks/speed.py).
 QUICK_SAMPLES = 3000
@@ -81,9 +81,9 @@ def read_csv(path: str, text_column: str, label_column: str | None):
 
 
 def _cmd_compare(args) -> None:
-    from .baselines import make_baseline, make_lstm_pipeline
-    from .comparison import compare, plot_comparison
     from .datasets import load_reviews
+    from .evaluation.comparison import compare, plot_comparison
+    from .pipelines import make_baseline, make_lstm_pipeline
 
     models = args.models.split(",") if args.models else None
     for m in models or []:
@@ -204,7 +204,7 @@ def _check_lstm_options(options: dict, models) -> None:
 
 
 def _default_models():
-    from .comparison import DEFAULT_MODELS
+    from .evaluation.comparison import DEFAULT_MODELS
 
     return DEFAULT_MODELS
 
@@ -213,8 +213,8 @@ def _cmd_train(args) -> None:
     import joblib
     import pandas as pd
 
-    from .baselines import make_baseline, make_lstm_pipeline
-    from .segmenter import JiebaSegmenter
+    from .pipelines import make_baseline, make_lstm_pipeline
+    from .text.segmenter import JiebaSegmenter
 
     if args.model not in BASELINES:
         raise CLIError(f"unknown model {args.model!r}; choose from {', '.join(BASELINES)}")
@@ -233,10 +233,10 @@ def _cmd_train(args) -> None:
         table = isinstance(_segmenter(pipe), JiebaSegmenter)
         pipe.fit(pd.DataFrame({args.text_column: X}) if table else X, y)
     if str(args.out).endswith(".slm"):
-        from .persistence import save
+        from .serving.persistence import save_model
 
         # The safe format (no code runs when it is loaded), written whole or not at all.
-        digest = f" (SHA-256 {save(pipe, args.out)})"
+        digest = f" (SHA-256 {save_model(pipe, args.out)})"
     else:
         with written_whole(args.out) as tmp:
             joblib.dump(pipe, tmp)
@@ -250,7 +250,7 @@ def _is_onnx_export(path) -> bool:
     import json
     import zipfile
 
-    from .onnx_model import FORMAT
+    from .serving.onnx import FORMAT
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -260,14 +260,14 @@ def _is_onnx_export(path) -> bool:
 
 
 def _cmd_export(args) -> None:
-    from .onnx_model import export_onnx
-    from .persistence import load
+    from .serving.onnx import export_onnx
+    from .serving.persistence import load_model
 
     if not str(args.model).endswith(".slm"):
         raise CLIError("export reads a .slm model file (the safe format: sk-slm train "
                        "--out FILE.slm)")
     try:
-        pipe = load(args.model, sha256=args.sha256)
+        pipe = load_model(args.model, sha256=args.sha256)
     except FileNotFoundError:
         raise CLIError(f"{args.model}: no such file") from None
     export_onnx(pipe, args.out, quantize="int8" if args.int8 else None)
@@ -305,11 +305,11 @@ def _load_model(args) -> Any:
         raise CLIError("--sha256 checks .slm files (the safe format) only")
     try:
         if str(args.model).endswith(".slm"):
-            from .persistence import load
+            from .serving.persistence import load_model
 
-            pipe = load(args.model, sha256=args.sha256)
+            pipe = load_model(args.model, sha256=args.sha256)
         elif _is_onnx_export(args.model):
-            from .onnx_model import OnnxClassifier
+            from .serving.onnx import OnnxClassifier
 
             pipe = OnnxClassifier(args.model)  # ONNX Runtime; runs no code from the file
         else:
@@ -341,7 +341,7 @@ def _cmd_predict(args) -> None:
 
 
 def _cmd_faithfulness(args) -> None:
-    from .faithfulness import faithfulness
+    from .evaluation.faithfulness import faithfulness
 
     pipe = _load_model(args)
     _, X = _documents(args, pipe)

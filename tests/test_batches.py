@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Subset
 
-from sk_slm._batches import _bucket_iterator, _collate, _SequenceDataset
+from sk_slm.network._batches import _bucket_iterator, _collate, _SequenceDataset
 
 
 def random_dataset(rng, kind):

@@ -11,8 +11,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word2VecVectorizer
-from sk_slm._batches import _BucketBatchSampler
-from sk_slm.sequences import truncate
+from sk_slm.features.sequences import truncate
+from sk_slm.network._batches import _BucketBatchSampler
 
 TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0)
 
@@ -220,7 +220,7 @@ def test_ngram_tfidf_equals_scikit_learn():
 
 
 def test_ngrams_stay_inside_each_document():
-    from sk_slm._ngrams import ngram_codes
+    from sk_slm.features._ngram_tfidf import ngram_codes
 
     ids = np.array([5, 6, 7, 5, 6])
     codes, owner = ngram_codes(ids, np.array([0, 3, 3, 5]), 2, base=10)
@@ -443,7 +443,7 @@ def test_early_stopping_cannot_stop_during_the_ngram_warmup():
     from skorch.callbacks import EarlyStopping
     from skorch.history import History
 
-    from sk_slm._warmup import EarlyStoppingAfterWarmup
+    from sk_slm.network._warmup import EarlyStoppingAfterWarmup
 
     def stop_epoch(callback):
         net = type("Net", (), {"verbose": 0, "history": History(),
@@ -663,7 +663,7 @@ def test_seeded_fits_in_threads_equal_a_sequential_fit(tokens):
 def test_a_fit_that_waits_for_another_threads_fit_says_so(tokens):
     import threading
 
-    from sk_slm._seeding import seeded_torch
+    from sk_slm.network._seeding import seeded_torch
 
     X, y = tokens
     inside, release = threading.Event(), threading.Event()
@@ -737,7 +737,7 @@ def test_early_stopping_is_not_taken_for_an_interrupt(tokens):
 @pytest.mark.parametrize("params", [dict(), dict(num_layers=2), dict(cell="gru", dropout=0.0)])
 def test_skipping_the_silent_network_in_the_warm_up_trains_exactly_the_same(tokens, params,
                                                                             monkeypatch):
-    from sk_slm.module import AttentionRNN
+    from sk_slm.network.module import AttentionRNN
 
     X, y = tokens
     settings = dict(max_epochs=4, bag_ngrams=2, ngram_warmup=2, **params)

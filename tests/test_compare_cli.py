@@ -120,8 +120,8 @@ def test_compare_docstring_example_runs():
     import doctest
     import importlib
 
-    # sk_slm.compare is the function (re-exported); the module is sk_slm.comparison.
-    result = doctest.testmod(importlib.import_module("sk_slm.comparison"))
+    # sk_slm.compare is the function (re-exported); the module is sk_slm.evaluation.comparison.
+    result = doctest.testmod(importlib.import_module("sk_slm.evaluation.comparison"))
     assert result.attempted >= 3 and result.failed == 0
 
 
@@ -361,16 +361,16 @@ def test_make_lstm_pipeline_routes_vector_options(tmp_path):
 @pytest.fixture
 def short_lstm(monkeypatch):
     """The CLI's lstm_attention pipeline, trained for 2 epochs (the options are the test)."""
-    from sk_slm import baselines
+    from sk_slm import pipelines
 
-    real = baselines.make_lstm_pipeline
+    real = pipelines.make_lstm_pipeline
     calls = []
 
     def short(**kw):
         calls.append(kw)
         return real(**{**kw, "max_epochs": 2, "hidden_size": 8})
 
-    monkeypatch.setattr(baselines, "make_lstm_pipeline", short)
+    monkeypatch.setattr(pipelines, "make_lstm_pipeline", short)
     return calls
 
 

@@ -138,7 +138,7 @@ def test_the_docstring_example_runs():
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module("sk_slm.continuation"))
+    result = doctest.testmod(importlib.import_module("sk_slm.network.continuation"))
     assert result.attempted and not result.failed
 
 

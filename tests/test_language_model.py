@@ -23,7 +23,7 @@ from sk_slm import (
 )
 from sk_slm.cli import main
 from sk_slm.language_model.corpus import END_OF_DOCUMENT, char_tokens, read_corpus
-from sk_slm.segmenter import JiebaSegmenter
+from sk_slm.text.segmenter import JiebaSegmenter
 
 TINY = PretrainingSettings(vocab_size=400, embedding_dim=16, hidden_size=16, row_length=24,
                            batch_size=8, epochs=1, warmup_steps=5, dropout=0.1)

@@ -131,5 +131,5 @@ def test_the_docstring_example_runs():
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module("sk_slm.ngram_vectorizer"))
+    result = doctest.testmod(importlib.import_module("sk_slm.features.ngrams"))
     assert result.attempted >= 4 and result.failed == 0

@@ -70,7 +70,7 @@ def test_an_export_prints_no_torch_shape_inference_notes(blended, tmp_path, capf
 def test_kept_back_native_lines_are_only_the_named_ones(capfd):
     import os
 
-    from sk_slm._native_stderr import without_lines
+    from sk_slm.serving._native_stderr import without_lines
 
     with without_lines("shape inference of prim::PackPadded"):
         os.write(2, b"[W] The shape inference of prim::PackPadded type is missing\n")

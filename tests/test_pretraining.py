@@ -12,8 +12,8 @@ from sk_slm import (
     load_model,
     save_model,
 )
-from sk_slm import pretraining as pretraining_module
-from sk_slm.module import PAD, AttentionRNN, BiLanguageModel, language_model_targets
+from sk_slm.network import pretraining as pretraining_module
+from sk_slm.network.module import PAD, AttentionRNN, BiLanguageModel, language_model_targets
 
 # The network alone (no n-gram part, whose warm-up would keep the network frozen).
 TINY = dict(hidden_size=8, embedding_dim=8, attention_size=4, max_epochs=4, random_state=0,

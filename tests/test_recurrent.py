@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from sk_slm.module import AttentionRNN
-from sk_slm.recurrent import packed_rnn_states, rnn_states
+from sk_slm.network.module import AttentionRNN
+from sk_slm.network.recurrent import packed_rnn_states, rnn_states
 
 COMBINATIONS = list(itertools.product((nn.LSTM, nn.GRU), (1, 2), (False, True)))
 

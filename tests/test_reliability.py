@@ -345,6 +345,30 @@ def _set_state(m, **state):
     return m
 
 
+def test_names_written_before_the_package_had_folders_still_load(toy_sentiment, tmp_path):
+    # Files saved before 0.1.0's layout name sk_slm.segmenter.passthrough_analyzer and
+    # sk_slm.module.AttentionRNN; they load as before.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from sk_slm import passthrough_analyzer
+
+    X, y = toy_sentiment
+    model = make_pipeline(JiebaSegmenter(), TfidfVectorizer(analyzer=passthrough_analyzer),
+                          LogisticRegression()).fit(X, y)
+    path = tmp_path / "old.slm"
+    save_model(model, path)
+    with zipfile.ZipFile(path) as zf:
+        assert "sk_slm.text.segmenter.passthrough_analyzer" in zf.read("manifest.json").decode()
+
+    def old_names(m):
+        text = json.dumps(m).replace("sk_slm.text.segmenter.", "sk_slm.segmenter.")
+        return json.loads(text)
+
+    _rewrite(path, manifest=old_names)
+    np.testing.assert_array_equal(load_model(path).predict_proba(X), model.predict_proba(X))
+
+
 @pytest.mark.parametrize(
     "tamper, message",
     [

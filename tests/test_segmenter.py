@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from sk_slm import JiebaSegmenter, SegmentedDocuments, passthrough_analyzer
-from sk_slm.segmenter import _SEGMENTATION_CACHE, clear_segmentation_cache
+from sk_slm.text.segmenter import _SEGMENTATION_CACHE, clear_segmentation_cache
 
 
 def seg(docs, **params):
@@ -156,7 +156,7 @@ _NFKC_PRONE = st.lists(
 def test_fast_normalization_equals_nfkc_then_lower(docs):
     import unicodedata
 
-    from sk_slm.segmenter import _normalize_many
+    from sk_slm.text.segmenter import _normalize_many
 
     assert _normalize_many(docs) == [unicodedata.normalize("NFKC", d).lower() for d in docs]
 
@@ -204,7 +204,7 @@ def test_batched_jieba_calls_equal_one_call_per_document(docs, mode, hmm):
 def test_route_tokenizer_finds_jiebas_route(sentence):
     # The segmenter's tokenizer replaces jieba's route search by a faster one; the
     # routes, scores included, must be exactly jieba's.
-    from sk_slm._jieba_tokenizer import RouteTokenizer
+    from sk_slm.text._jieba_tokenizer import RouteTokenizer
 
     ref = _reference_tokenizer()
     ref.check_initialized()
@@ -234,7 +234,7 @@ def test_segmenter_tokens_are_jiebas_on_real_reviews(hmm):
 
 
 def test_joined_calls_group_documents_by_count_and_length():
-    from sk_slm.segmenter import _joined_calls
+    from sk_slm.text.segmenter import _joined_calls
 
     tok = _reference_tokenizer()
     calls = []
@@ -338,7 +338,7 @@ def test_transform_without_fit_uses_parameters():
 def test_n_jobs_splits_large_inputs_and_preserves_order(monkeypatch):
     import joblib
 
-    import sk_slm.segmenter as segmenter
+    import sk_slm.text.segmenter as segmenter
 
     monkeypatch.setattr(segmenter, "_MIN_DOCS_PER_JOB", 500)
     pools = []
@@ -443,7 +443,7 @@ def test_a_one_column_dataframe_names_the_text_column_as_feature_names_in_():
 
 
 def test_as_written_traces_normalised_tokens_back_to_the_users_characters():
-    from sk_slm.segmenter import as_written
+    from sk_slm.text.segmenter import as_written
 
     doc = "OK，好吃！ＡＢＣ  good"
     for granularity in ("char", "word"):
@@ -460,7 +460,7 @@ def test_as_written_traces_normalised_tokens_back_to_the_users_characters():
 def test_segmenting_sets_no_attribute_and_the_settings_keys_go_with_the_cache():
     import gc
 
-    from sk_slm.segmenter import _LIVE_SETTINGS
+    from sk_slm.text.segmenter import _LIVE_SETTINGS
 
     clear_segmentation_cache()
     gc.collect()

@@ -7,7 +7,7 @@ from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, f1_score
 
 from sk_slm import paired_difference
-from sk_slm.significance import _resampled_scores
+from sk_slm.evaluation.significance import _resampled_scores
 
 
 def noisy(y, accuracy, rng, n_classes):
@@ -93,12 +93,12 @@ def test_bad_input_is_refused_with_the_parameter_named(kwargs, message):
 
 
 def test_docstring_example_runs():
-    result = doctest.testmod(importlib.import_module("sk_slm.significance"))
+    result = doctest.testmod(importlib.import_module("sk_slm.evaluation.significance"))
     assert result.attempted >= 5 and result.failed == 0
 
 
 def test_resampling_in_smaller_steps_draws_the_same_resamples(monkeypatch):
-    import sk_slm.significance as module
+    import sk_slm.evaluation.significance as module
 
     rng = np.random.default_rng(5)
     y = rng.integers(0, 4, 400)

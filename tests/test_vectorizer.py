@@ -102,7 +102,7 @@ def test_set_output_pandas():
 
 @pytest.mark.parametrize("output", ["mean", "max", "mean_max", "tfidf", "sif", "sequence"])
 def test_fit_transform_equals_fit_then_transform_and_encodes_once(output, monkeypatch):
-    import sk_slm.vectorizer as module
+    import sk_slm.features.word2vec as module
 
     expected = vec(output=output).fit(DOCS).transform(DOCS)
     calls = []

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..segmenter import _CHAR_TOKEN, _normalize_many
-from ..sequences import PAD, UNK, encode_tokens
+from ..features.sequences import PAD, UNK, encode_tokens
+from ..text.segmenter import _CHAR_TOKEN, _normalize_many
 
 __all__ = ["Corpus", "END_OF_DOCUMENT", "char_tokens", "corpus_files", "read_corpus", "rows"]
 

@@ -14,8 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._threads import threads_for_free_cores
 from .._validation import Interval, validate_params
-from ..module import UNK
-from ..segmenter import check_documents
+from ..network.module import UNK
+from ..text.segmenter import check_documents
 from .corpus import char_tokens
 from .model import BUNDLED, load_language_model, padded
 

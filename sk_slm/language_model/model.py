@@ -2,7 +2,7 @@
 
 A model folder holds ``model.safetensors`` (the encoder: embedding and biRNN, in the
 names of :class:`~sk_slm.AttentionRNN`, and the two adaptive-softmax heads of
-:class:`~sk_slm.module.BiLanguageModel`) and ``config.json`` (format, settings,
+:class:`~sk_slm.network.module.BiLanguageModel`) and ``config.json`` (format, settings,
 vocabulary, training record). Nothing in it is pickled.
 """
 
@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from sklearn.utils import check_random_state
 
 from .._files import written_whole
-from ..module import PAD, UNK, AttentionRNN, BiLanguageModel
+from ..network.module import PAD, UNK, AttentionRNN, BiLanguageModel
 from .corpus import END_OF_DOCUMENT, char_tokens
 from .settings import PretrainingSettings
 

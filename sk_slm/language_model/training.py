@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .._files import written_whole
-from ..module import BiLanguageModel
+from ..network.module import BiLanguageModel
 from .corpus import read_corpus, rows
 from .model import PretrainedLanguageModel, build_language_model, save_language_model
 from .settings import PretrainingSettings
@@ -132,7 +132,7 @@ def pretrain_language_model(
     The encoder is :class:`~sk_slm.AttentionRNN`'s embedding and one-layer biRNN, read
     exactly as the classifier reads it; the forward direction learns to predict each
     next character, the backward one each previous character, through adaptive-softmax
-    heads (:class:`~sk_slm.module.BiLanguageModel`). The documents are tokenised as the
+    heads (:class:`~sk_slm.network.module.BiLanguageModel`). The documents are tokenised as the
     default pipeline tokenises (``JiebaSegmenter(granularity="char")``) and streamed, an
     end-of-document token after each, into rows of ``settings.row_length`` tokens.
 

@@ -13,10 +13,10 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from .blending import BlendingClassifier
-from .classifier import LSTMAttentionClassifier
-from .ngram_vectorizer import NGramTfidfVectorizer
-from .segmenter import JiebaSegmenter, passthrough_analyzer
-from .vectorizer import Word2VecVectorizer
+from .features.ngrams import NGramTfidfVectorizer
+from .features.word2vec import Word2VecVectorizer
+from .network.classifier import LSTMAttentionClassifier
+from .text.segmenter import JiebaSegmenter, passthrough_analyzer
 
 __all__ = ["BASELINES", "make_baseline", "make_lstm_pipeline"]
 

@@ -19,9 +19,9 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Bunch
 
+from .._validation import Interval, Options, validate_params
 from ._cache import LRUCache
 from ._jieba_dict import base_prefix_dict
-from ._validation import Interval, Options, validate_params
 
 __all__ = [
     "JiebaSegmenter",

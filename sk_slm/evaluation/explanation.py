@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from ._occlusion import leave_one_out
-from .blending import (
+from ..blending import (
     _EPS,
     BlendingClassifier,
     BlendWeightWarning,
@@ -18,9 +17,10 @@ from .blending import (
     _describe_weights,
     _final_step,
 )
-from .classifier import LSTMAttentionClassifier
-from .segmenter import JiebaSegmenter, as_written, check_documents
-from .vectorizer import EmptyDocumentWarning
+from ..features.word2vec import EmptyDocumentWarning
+from ..network.classifier import LSTMAttentionClassifier
+from ..text.segmenter import JiebaSegmenter, as_written, check_documents
+from ._occlusion import leave_one_out
 
 __all__ = ["explain", "AttentionHTML", "render_attention_html"]
 
@@ -72,7 +72,7 @@ def explain(model: Any, X: Any, method: str = "occlusion",
         the prediction; negative: against it). Every part of a blend, its linear n-gram
         model included, is in it; it costs one prediction per token (a few seconds per
         thousand short documents). The default: it measured the most faithful on every
-        labelled set (:func:`~sk_slm.faithfulness`; the network guide has the figures).
+        labelled set (:func:`~sk_slm.evaluation.faithfulness`; the network guide has the figures).
         ``"attention"``: the network's attention weights. They describe the recurrent
         network's pooling only: its n-gram part and the blend's other parts add evidence
         they do not show; a blend's ``weights_`` say how much the network counts (a
@@ -92,7 +92,7 @@ def explain(model: Any, X: Any, method: str = "occlusion",
     list of list of (token, float)
         The segmenter's tokens, as written in the document (a full-width ``，`` or an
         upper-case "OK" as the user wrote it, though the model read them normalised; see
-        :func:`~sk_slm.segmenter.as_written`), so words outside the embedding vocabulary
+        :func:`~sk_slm.text.segmenter.as_written`), so words outside the embedding vocabulary
         show as they are. Attention weights sum to 1 over the tokens the model read, 0
         for tokens cut by ``max_len``; occlusion contributions are in nats.
     """

@@ -7,7 +7,7 @@ import torch
 from scipy import sparse
 from torch.utils.data import Dataset, Subset
 
-from .sequences import PAD, UNK, padded_rows, window_starts
+from ..features.sequences import PAD, UNK, padded_rows, window_starts
 
 
 class _SequenceDataset(Dataset):
@@ -60,7 +60,7 @@ class _SequenceDataset(Dataset):
 
 
 def _padded_rows(flat: torch.Tensor, offsets: np.ndarray, rows: np.ndarray, value):
-    """:func:`~sk_slm.sequences.padded_rows` of a tensor, as a tensor."""
+    """:func:`~sk_slm.features.sequences.padded_rows` of a tensor, as a tensor."""
     return torch.from_numpy(padded_rows(flat.numpy(), offsets, rows, value))
 
 

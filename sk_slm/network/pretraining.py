@@ -16,7 +16,7 @@ __all__ = ["LanguageModelPretraining"]
 
 
 class _LanguageModelNet(NeuralNet):
-    """skorch net training a :class:`~sk_slm.module.BiLanguageModel`.
+    """skorch net training a :class:`~sk_slm.network.module.BiLanguageModel`.
 
     Batches come from the classifier's length buckets; the targets are the batch's own
     tokens, shifted, so ``y`` is ignored.
@@ -35,7 +35,7 @@ class LanguageModelPretraining(Callback):
     At the start of training (skorch's ``on_train_begin``) of a freshly initialised
     :class:`~sk_slm.LSTMAttentionClassifier`, the forward direction of its RNN learns to
     predict each next token of the training documents and the backward direction each
-    previous one (:class:`~sk_slm.module.BiLanguageModel`, with the classifier's
+    previous one (:class:`~sk_slm.network.module.BiLanguageModel`, with the classifier's
     optimizer class, ``lr`` and batches), so the network starts from what the text itself
     teaches (Dai & Le 2015). It reads the documents only, never the labels: all the
     documents passed to ``fit``, the part held out for early stopping included, as
@@ -78,7 +78,7 @@ class LanguageModelPretraining(Callback):
         module = BiLanguageModel(net.module_)
         if getattr(net, "language_model", None) is not None:
             # Fine-tuning a pre-trained language model: start from its heads too.
-            from .language_model import load_language_model
+            from ..language_model import load_language_model
 
             module.heads.load_state_dict(
                 load_language_model(net.language_model).module.heads.state_dict())

@@ -28,18 +28,24 @@ from skorch.utils import noop
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
+from .._threads import threads_for_free_cores
+from .._validation import Interval, Options, check_labels, validate_params, warn_ineffective
+from ..features._ngram_tfidf import NGramTfidf
+from ..features.sequences import (
+    TokenSequences,
+    encode_tokens,
+    truncate,
+    vocabulary,
+    windows_to_tokens,
+)
+from ..features.word2vec import check_token_lists
 from . import _retraining
 from ._batches import _bucket_iterator, _collate_windows, _dataset_lengths, _SequenceDataset
-from ._ngrams import NGramTfidf
 from ._seeding import seeded_torch
-from ._threads import threads_for_free_cores
-from ._validation import Interval, Options, check_labels, validate_params, warn_ineffective
 from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
 from .module import UNK, AttentionRNN
 from .pretraining import LanguageModelPretraining
 from .progress import EpochProgress
-from .sequences import TokenSequences, encode_tokens, truncate, vocabulary, windows_to_tokens
-from .vectorizer import check_token_lists
 
 __all__ = ["LSTMAttentionClassifier"]
 
@@ -109,7 +115,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     truncation : {"head", "tail", "head_tail", "windows"}, default="head"
         How the RNN reads a document longer than ``max_len``: its first ``max_len``
         tokens, its last, half of each, or all of it in windows of ``max_len`` tokens
-        (overlapping by a quarter; :func:`~sk_slm.sequences.window_starts`), each read
+        (overlapping by a quarter; :func:`~sk_slm.features.sequences.window_starts`), each read
         by the RNN on its own, with one attention over the tokens of all windows. The
         cost of "windows" grows with the documents' length; the others' does not.
     bag_ngrams : int, default=3
@@ -580,7 +586,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def _build_vocabulary(self, X) -> None:
         self.encoder_ = self.init_encoder_ = None
         if self.language_model is not None:
-            from .language_model import load_language_model
+            from ..language_model import load_language_model
 
             lm = load_language_model(self.language_model)
             # The language model's ids are already this classifier's: PAD 0, UNK 1.
@@ -650,7 +656,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
     @contextlib.contextmanager
     def _seeded(self):
-        """The seeded region of a fit (:func:`~sk_slm._seeding.seeded_torch`): torch
+        """The seeded region of a fit (:func:`~sk_slm.network._seeding.seeded_torch`): torch
         seeded from random_state, the caller's RNG untouched, one fit at a time per
         process, so that fits in threads equal sequential ones; on at most as many torch
         threads as there are free cores (:mod:`sk_slm._threads`)."""

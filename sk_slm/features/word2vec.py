@@ -17,8 +17,8 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import Interval, Options, validate_params
-from .segmenter import JiebaSegmenter
+from .._validation import Interval, Options, validate_params
+from ..text.segmenter import JiebaSegmenter
 from .sequences import TokenSequences, encode_tokens
 
 __all__ = ["Word2VecVectorizer", "EmptyDocumentWarning", "check_token_lists", "load_vectors"]

@@ -1,7 +1,7 @@
 """The wide part's features: a document's exact token 1..n-grams, weighted by TF-IDF.
 
 Documents are flat int64 token ids with offsets (document ``i`` is
-``ids[offsets[i]:offsets[i + 1]]``), as in :mod:`sk_slm.sequences`. The n-grams are
+``ids[offsets[i]:offsets[i + 1]]``), as in :mod:`sk_slm.features.sequences`. The n-grams are
 found vectorised over all documents at once; the weighting is scikit-learn's
 :class:`~sklearn.feature_extraction.text.TfidfTransformer` (sublinear TF, smoothed IDF,
 rows L2-normalised: the features of ``TfidfVectorizer(sublinear_tf=True)``).

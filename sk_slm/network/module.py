@@ -9,8 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..features.sequences import PAD, UNK
 from .recurrent import rnn_states
-from .sequences import PAD, UNK
 
 __all__ = ["AttentionRNN", "BiLanguageModel", "PAD", "UNK"]
 
@@ -107,7 +107,7 @@ class AttentionRNN(nn.Module):
         """RNN states of shape (batch, time, directions * hidden_size); zero on padding.
 
         Each direction reads only the document's real tokens, as over packed sequences
-        (:func:`~sk_slm.recurrent.rnn_states`).
+        (:func:`~sk_slm.network.recurrent.rnn_states`).
         """
         return rnn_states(self.rnn, self.dropout(self.embedding(ids)), lengths)
 

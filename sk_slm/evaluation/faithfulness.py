@@ -21,8 +21,8 @@ from scipy import stats
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
+from ..text.segmenter import check_documents
 from .explanation import check_segmenter_first, explain
-from .segmenter import check_documents
 
 __all__ = ["faithfulness"]
 

@@ -18,9 +18,9 @@ What this protects against, and what not (the threat model):
   it.** The arrays' checksum lives inside the file, so whoever edits a file can update it;
   a manifest edit (say, two labels swapped) makes a valid model that predicts wrong.
   :func:`save` returns the SHA-256 of the whole file: keep it, and pass it to
-  ``load(path, sha256=...)``, which refuses any other file. Services that load models
-  from shared storage can sign instead: ``save(model, path, key=...)`` adds an HMAC-SHA256
-  of the manifest and arrays, and ``load(path, key=...)`` refuses a file whose signature
+  ``load_model(path, sha256=...)``, which refuses any other file. Services that load models
+  from shared storage can sign instead: ``save_model(model, path, key=...)`` adds an HMAC-SHA256
+  of the manifest and arrays, and ``load_model(path, key=...)`` refuses a file whose signature
   is missing or does not match.
 - **Not protected: a crafted model that is valid.** A file made by someone else with the
   weights or labels they chose loads and predicts what they chose; only the hash or the
@@ -52,17 +52,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 
-from ._files import written_whole
-from ._ngrams import NGramTfidf
-from ._validation import same_value, validate_params
-from .blending import BlendingClassifier
-from .classifier import LSTMAttentionClassifier
-from .module import AttentionRNN
-from .ngram_vectorizer import NGramTfidfVectorizer
-from .segmenter import JiebaSegmenter, passthrough_analyzer
-from .vectorizer import Word2VecVectorizer
+from .._files import written_whole
+from .._validation import same_value, validate_params
+from ..blending import BlendingClassifier
+from ..features._ngram_tfidf import NGramTfidf
+from ..features.ngrams import NGramTfidfVectorizer
+from ..features.word2vec import Word2VecVectorizer
+from ..network.classifier import LSTMAttentionClassifier
+from ..network.module import AttentionRNN
+from ..text.segmenter import JiebaSegmenter, passthrough_analyzer
 
-__all__ = ["save", "load", "UnsafeModelError", "SAVED_STATE"]
+__all__ = ["save_model", "load_model", "UnsafeModelError", "SAVED_STATE"]
 
 FORMAT = "sk_slm-safe"
 VERSION = 2
@@ -103,10 +103,12 @@ _ALLOWED_OBJECTS: dict[str, Any] = {
 }
 _ALLOWED_OBJECTS.update({
     "torch.nn.CrossEntropyLoss": torch.nn.CrossEntropyLoss,
-    "sk_slm.module.AttentionRNN": AttentionRNN,
+    "sk_slm.module.AttentionRNN": AttentionRNN,  # the names of files saved before 0.1.0's
+    "sk_slm.segmenter.passthrough_analyzer": passthrough_analyzer,  # folders (still read)
+    "sk_slm.network.module.AttentionRNN": AttentionRNN,
     "torch.utils.data.DataLoader": torch.utils.data.DataLoader,
     "skorch.dataset.Dataset": __import__("skorch.dataset", fromlist=["Dataset"]).Dataset,
-    "sk_slm.segmenter.passthrough_analyzer": passthrough_analyzer,
+    "sk_slm.text.segmenter.passthrough_analyzer": passthrough_analyzer,
     "numpy.float64": np.float64,
     "numpy.float32": np.float32,
 })
@@ -315,7 +317,7 @@ def _node(est: Any, key: str, arrays: dict) -> dict:
     return node
 
 
-def save(model: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -> str:
+def save_model(model: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -> str:
     """Save a fitted sk_slm model in the safe format; return the file's SHA-256.
 
     The file is written beside ``path`` and moved into place when complete, so a crash or
@@ -335,12 +337,12 @@ def save(model: Any, path: str | os.PathLike, *, key: bytes | str | None = None)
         The file to write (a zip archive; ``.slm`` is a good suffix).
     key : bytes or str, default=None
         Sign the file with this secret (HMAC-SHA256 of the manifest and the arrays), for
-        ``load(path, key=...)`` to verify.
+        ``load_model(path, key=...)`` to verify.
 
     Returns
     -------
     str
-        The SHA-256 (hex) of the file written, for ``load(path, sha256=...)``.
+        The SHA-256 (hex) of the file written, for ``load_model(path, sha256=...)``.
     """
     from safetensors.numpy import save as st_save
 
@@ -517,7 +519,7 @@ def _check_ngram_vectorizer(est: NGramTfidfVectorizer) -> None:
         raise UnsafeModelError("an NGramTfidfVectorizer's n-gram codes name unknown tokens.")
 
 
-def load(path: str | os.PathLike, *, device: str | None = None, sha256: str | None = None,
+def load_model(path: str | os.PathLike, *, device: str | None = None, sha256: str | None = None,
          key: bytes | str | None = None) -> Any:
     """Load a model written by :func:`save`; no code from the file is ever run.
 
@@ -532,7 +534,7 @@ def load(path: str | os.PathLike, *, device: str | None = None, sha256: str | No
     sha256 : str, default=None
         The SHA-256 that :func:`save` returned: any other file is refused.
     key : bytes or str, default=None
-        The secret the file was signed with (``save(..., key=...)``): a file without a
+        The secret the file was signed with (``save_model(..., key=...)``): a file without a
         signature, or whose signature does not match, is refused.
 
     Returns

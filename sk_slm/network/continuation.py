@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_labels
-from .blending import BlendingClassifier
+from .._validation import check_labels
+from ..blending import BlendingClassifier
 
 __all__ = ["partial_fit"]
 

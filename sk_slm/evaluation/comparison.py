@@ -14,10 +14,10 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
 from skorch import NeuralNet
 
-from ._validation import reject_invalid_labels
-from .baselines import make_baseline
-from .blending import BlendingClassifier
-from .segmenter import check_documents
+from .._validation import reject_invalid_labels
+from ..blending import BlendingClassifier
+from ..pipelines import make_baseline
+from ..text.segmenter import check_documents
 
 __all__ = ["compare", "plot_comparison"]
 
@@ -123,7 +123,7 @@ def compare(
     y : array-like
         Labels.
     models : None, list of str or estimators, or dict name -> estimator
-        Baseline names from :data:`sk_slm.baselines.BASELINES` or your own pipelines.
+        Baseline names from :data:`sk_slm.pipelines.BASELINES` or your own pipelines.
         None runs the decision tree, the LinearSVCs (words, characters, and characters
         beside the bundled language model's features), logistic regression on Word2Vec,
         naive Bayes and the LSTM-attention pipeline.

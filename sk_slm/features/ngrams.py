@@ -8,10 +8,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._ngrams import NGramTfidf
-from ._validation import validate_params
+from .._validation import validate_params
+from ._ngram_tfidf import NGramTfidf
 from .sequences import encode_tokens
-from .vectorizer import check_token_lists
+from .word2vec import check_token_lists
 
 __all__ = ["NGramTfidfVectorizer"]
 

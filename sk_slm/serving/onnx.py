@@ -20,14 +20,14 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from ._files import written_whole
+from .._files import written_whole
+from ..blending import _EPS, blended_log_proba
+from ..evaluation._occlusion import leave_one_out
+from ..features._ngram_tfidf import NGramTfidf
+from ..features.ngrams import NGramTfidfVectorizer
+from ..features.sequences import PAD, UNK, encode_tokens, padded_rows, truncate
+from ..text.segmenter import JiebaSegmenter, as_written, check_documents
 from ._native_stderr import without_lines
-from ._ngrams import NGramTfidf
-from ._occlusion import leave_one_out
-from .blending import _EPS, blended_log_proba
-from .ngram_vectorizer import NGramTfidfVectorizer
-from .segmenter import JiebaSegmenter, as_written, check_documents
-from .sequences import PAD, UNK, encode_tokens, padded_rows, truncate
 
 __all__ = ["export_onnx", "OnnxClassifier"]
 
@@ -73,7 +73,7 @@ def export_onnx(model: Any, path: str | os.PathLike, quantize: str | None = None
     """
     from sklearn.pipeline import Pipeline
 
-    from .blending import BlendingClassifier
+    from ..blending import BlendingClassifier
 
     if quantize not in (None, "int8"):
         raise ValueError(f"quantize={quantize!r} is not one of None, 'int8'.")
@@ -162,8 +162,8 @@ def _label_array(labels: Any) -> np.ndarray:
 def _export_part(name: str, part: Any, arrays: dict, graphs: dict) -> dict:
     from sklearn.pipeline import Pipeline
 
-    from .classifier import LSTMAttentionClassifier
-    from .vectorizer import Word2VecVectorizer
+    from ..features.word2vec import Word2VecVectorizer
+    from ..network.classifier import LSTMAttentionClassifier
 
     steps = [est for _, est in part.steps] if isinstance(part, Pipeline) else [part]
     kinds = [type(est) for est in steps]
@@ -208,7 +208,7 @@ def _network_graph(clf: Any) -> bytes:
     -> (class probabilities, attention weights)."""
     import torch
 
-    from .recurrent import packed_rnn_states
+    from ..network.recurrent import packed_rnn_states
 
     if not getattr(clf, "initialized_", False) or not hasattr(clf, "label_encoder_"):
         raise ValueError("export_onnx needs a fitted pipeline; call fit first.")

@@ -1,0 +1,1 @@
+"""Measuring models: comparison with baselines, paired significance, explanations and their faithfulness."""

@@ -1,0 +1,1 @@
+"""The BiLSTM-attention network: module, classifier, its training steps."""

@@ -1,0 +1,1 @@
+"""Fitted models out of the notebook: the safe file format, ONNX, streaming prediction."""

@@ -1,0 +1,1 @@
+"""Raw documents to tokens: jieba segmentation, normalisation, its cache."""
