@@ -26,6 +26,19 @@ QUICK_LSTM = {"max_epochs": 8, "hidden_size": 64, "ngram_warmup": 2}
 DEFAULT_REFERENCE = "svm_char_tfidf"
 
 
+class _Renamed(argparse.Action):
+    """A former option name: works as the new one, and says it is deprecated."""
+
+    def __init__(self, *args: Any, new: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"sk-slm: {option_string} is deprecated and goes in the next release; use "
+              f"{self.new}.", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
@@ -157,18 +170,18 @@ def _cmd_compare(args) -> None:
 
 
 def _lstm_options(args) -> dict:
-    """``make_lstm_pipeline`` arguments from --granularity, --corpus and --vectors*."""
-    if args.corpus and args.vectors:
-        raise CLIError("--corpus (train Word2Vec on more text) and --vectors (load vectors "
+    """``make_lstm_pipeline`` arguments from --granularity, --corpus and --pretrained*."""
+    if args.corpus and args.pretrained:
+        raise CLIError("--corpus (train Word2Vec on more text) and --pretrained (load vectors "
                        "instead of training) exclude each other; give one")
-    for flag, path in (("--corpus", args.corpus), ("--vectors", args.vectors)):
+    for flag, path in (("--corpus", args.corpus), ("--pretrained", args.pretrained)):
         if path is not None and not Path(path).is_file():
             raise CLIError(f"{flag} {path}: no such file")
-    if args.vectors_limit is not None and args.vectors_limit < 1:
-        raise CLIError(f"--vectors-limit must be >= 1, got {args.vectors_limit}")
-    if args.vectors is None and (args.vectors_limit is not None
-                                 or args.vectors_format != "word2vec"):
-        raise CLIError("--vectors-format and --vectors-limit need --vectors")
+    if args.pretrained_limit is not None and args.pretrained_limit < 1:
+        raise CLIError(f"--pretrained-limit must be >= 1, got {args.pretrained_limit}")
+    if args.pretrained is None and (args.pretrained_limit is not None
+                                    or args.pretrained_format != "word2vec"):
+        raise CLIError("--pretrained-format and --pretrained-limit need --pretrained")
     if args.pretrain_epochs is not None and args.pretrain_epochs < 0:
         raise CLIError(f"--pretrain-epochs must be >= 0, got {args.pretrain_epochs}")
     if args.max_epochs is not None and args.max_epochs < 1:
@@ -184,9 +197,10 @@ def _lstm_options(args) -> dict:
         # An absolute path: the saved model stores it, and a clone refitted from another
         # working directory must still find the file.
         options["corpus"] = str(Path(args.corpus).resolve())
-    if args.vectors:
-        options.update(pretrained=str(Path(args.vectors).resolve()), pretrained_format=args.vectors_format,
-                       pretrained_limit=args.vectors_limit)
+    if args.pretrained:
+        options.update(pretrained=str(Path(args.pretrained).resolve()),
+                       pretrained_format=args.pretrained_format,
+                       pretrained_limit=args.pretrained_limit)
     if args.language_model:
         if args.language_model != "bundled" and not Path(args.language_model).is_dir():
             raise CLIError(f"--language-model {args.language_model}: no such folder "
@@ -198,7 +212,7 @@ def _lstm_options(args) -> dict:
 
 def _check_lstm_options(options: dict, models) -> None:
     if options and "lstm_attention" not in models:
-        raise CLIError("--granularity, --corpus, --vectors, --pretrain-epochs, "
+        raise CLIError("--granularity, --corpus, --pretrained, --pretrain-epochs, "
                        "--max-epochs and --language-model set up lstm_attention, "
                        f"which is not among the models ({', '.join(models)})")
 
@@ -402,12 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("--corpus", metavar="FILE",
                        help="unlabeled text (UTF-8, one document per line) that Word2Vec "
                             "also trains on")
-        g.add_argument("--vectors", metavar="FILE",
+        g.add_argument("--pretrained", metavar="FILE",
                        help="pretrained vectors to load instead of training Word2Vec")
-        g.add_argument("--vectors-format", default="word2vec",
+        g.add_argument("--pretrained-format", default="word2vec",
                        choices=("word2vec", "word2vec_binary", "glove"))
-        g.add_argument("--vectors-limit", type=int, metavar="N",
+        g.add_argument("--pretrained-limit", type=int, metavar="N",
                        help="read only the first N vectors (they all become model weights)")
+        for old, new, extra in (
+                ("--vectors", "--pretrained", {}),
+                ("--vectors-format", "--pretrained-format",
+                 {"choices": ("word2vec", "word2vec_binary", "glove")}),
+                ("--vectors-limit", "--pretrained-limit", {"type": int})):
+            g.add_argument(old, dest=new[2:].replace("-", "_"), action=_Renamed, new=new,
+                           help=argparse.SUPPRESS, **extra)
         g.add_argument("--max-epochs", type=int, metavar="N",
                        help="the network's upper bound on epochs (default 20; early "
                             "stopping usually ends sooner)")

@@ -137,7 +137,7 @@ def make_lstm_pipeline(
                 output="sequence", corpus=corpus,
                 segmenter=None if corpus is None else JiebaSegmenter(granularity=granularity),
                 pretrained=pretrained,
-                pretrained_format=pretrained_format, limit=pretrained_limit,
+                pretrained_format=pretrained_format, pretrained_limit=pretrained_limit,
                 missing_tokens=missing_tokens, random_state=random_state, verbose=verbose)),
             ("classifier", classifier),
         ])

@@ -348,7 +348,7 @@ def test_make_lstm_pipeline_routes_vector_options(tmp_path):
     params = pipe.get_params()
     assert params["segmenter__granularity"] == "word"
     embedding = "blend__network__embedding__"
-    assert (params[embedding + "pretrained"], params[embedding + "limit"],
+    assert (params[embedding + "pretrained"], params[embedding + "pretrained_limit"],
             params[embedding + "pretrained_format"]) == ("v.bin", 5, "word2vec_binary")
     assert params[embedding + "missing_tokens"] == "unknown"
     assert make_lstm_pipeline().get_params()[embedding + "missing_tokens"] == "add"
@@ -406,7 +406,8 @@ def test_cli_train_lstm_with_pretrain_epochs(csv_file, tmp_path, short_lstm):
     assert clf.pretrain_epochs == 2
 
 
-def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_path, short_lstm):
+def test_cli_train_lstm_with_pretrained_limit_and_word_granularity(csv_file, tmp_path, short_lstm,
+                                                                   capsys):
     import joblib
 
     from sk_slm import load_model
@@ -415,11 +416,16 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
     words = ["好吃", "难吃", "外卖", "味道", "很棒"]
     rows = [f"{w} " + " ".join(str(0.1 * (i + k)) for k in range(4)) for i, w in enumerate(words)]
     vectors.write_text(f"{len(words)} 4\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    for model in (tmp_path / "m.joblib", tmp_path / "m.slm"):
+    for model, flags in ((tmp_path / "m.joblib", ("--pretrained", "--pretrained-limit")),
+                         (tmp_path / "m.slm", ("--vectors", "--vectors-limit"))):
         assert main(["train", "--data", str(csv_file), "--text-column", "review",
                      "--label-column", "sentiment", "--granularity", "word",
-                     "--vectors", str(vectors), "--vectors-limit", "3",
+                     flags[0], str(vectors), flags[1], "3",
                      "--out", str(model)]) == 0
+        if flags[0] == "--vectors":  # the former names work, and say they are deprecated
+            err = capsys.readouterr().err
+            assert "--vectors is deprecated" in err and "use --pretrained." in err
+            assert "--vectors-limit is deprecated" in err
         pipe = joblib.load(model) if model.suffix == ".joblib" else load_model(model)
         vectorizer = pipe[-1].named_estimators_["network"].named_steps["embedding"]
         assert vectorizer.pretrained == str(vectors.resolve())
@@ -434,10 +440,11 @@ def test_cli_train_lstm_with_vectors_limit_and_word_granularity(csv_file, tmp_pa
     "args, message",
     [
         (["--model", "svm_char_tfidf", "--corpus", "{corpus}"], "not among the models"),
-        (["--corpus", "{corpus}", "--vectors", "{corpus}"], "exclude each other"),
+        (["--corpus", "{corpus}", "--pretrained", "{corpus}"], "exclude each other"),
         (["--corpus", "{missing}"], "--corpus"),
-        (["--vectors-limit", "10"], "need --vectors"),
-        (["--vectors", "{corpus}", "--vectors-limit", "0"], "--vectors-limit must be >= 1"),
+        (["--pretrained-limit", "10"], "need --pretrained"),
+        (["--pretrained", "{corpus}", "--pretrained-limit", "0"],
+         "--pretrained-limit must be >= 1"),
         (["--corpus", "{gbk}"], "gbk.txt' is not UTF-8"),
         (["--pretrain-epochs", "-1"], "--pretrain-epochs must be >= 0"),
         (["--model", "svm_char_tfidf", "--pretrain-epochs", "2"], "not among the models"),

@@ -220,8 +220,11 @@ def test_pretrained_formats_and_limit(tmp_path, fmt):
     assert v.wv_.vectors.shape == (6, 6)
     np.testing.assert_allclose(v.wv_["北京"], table[0], atol=1e-5)
     np.testing.assert_allclose(v.transform([["北京", "你"]])[0], table[[0, 3]].mean(0), atol=1e-5)
-    limited = vec(pretrained=str(path), pretrained_format=fmt, limit=2).fit(DOCS)
+    limited = vec(pretrained=str(path), pretrained_format=fmt, pretrained_limit=2).fit(DOCS)
     assert limited.wv_.index_to_key == ["北京", "我"]
+    with pytest.warns(FutureWarning, match="limit was renamed pretrained_limit"):
+        former = vec(pretrained=str(path), pretrained_format=fmt, limit=2).fit(DOCS)
+    assert former.wv_.index_to_key == ["北京", "我"]
 
 
 def test_pretrained_errors_name_file_and_line(tmp_path):

@@ -214,8 +214,10 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         Load these vectors instead of training.
     pretrained_format : {"word2vec", "word2vec_binary", "glove"}, default="word2vec"
         Format of ``pretrained``.
-    limit : int, default=None
+    pretrained_limit : int, default=None
         Read at most this many pretrained vectors.
+    limit : int, default="deprecated"
+        Deprecated: the former name of ``pretrained_limit``, removed in the next release.
     missing_tokens : {"add", "unknown"}, default="add"
         With ``pretrained`` and ``output="sequence"``: what becomes of the fit
         documents' tokens the vectors lack. "add" gives each one seen at least
@@ -276,11 +278,12 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         random_state: Any = None,
         pretrained: str | os.PathLike | None = None,
         pretrained_format: str = "word2vec",
-        limit: int | None = None,
+        pretrained_limit: int | None = None,
         corpus: Any = None,
         segmenter: JiebaSegmenter | None = None,
         missing_tokens: str = "add",
         verbose: int = 0,
+        limit: Any = "deprecated",
     ):
         self.output = output
         self.vector_size = vector_size
@@ -294,11 +297,12 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.pretrained = pretrained
         self.pretrained_format = pretrained_format
-        self.limit = limit
+        self.pretrained_limit = pretrained_limit
         self.corpus = corpus
         self.segmenter = segmenter
         self.missing_tokens = missing_tokens
         self.verbose = verbose
+        self.limit = limit
 
     _constraints: dict = {
         "output": [Options(*_OUTPUTS)],
@@ -311,7 +315,8 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         "epochs": [Interval(Integral, 1, None)],
         "workers": [Interval(Integral, 1, None)],
         "pretrained_format": [Options(*_FORMATS)],
-        "limit": [Interval(Integral, 1, None), None],
+        "pretrained_limit": [Interval(Integral, 1, None), None],
+        "limit": [Interval(Integral, 1, None), None, Options("deprecated")],
         "segmenter": [JiebaSegmenter, None],
         "missing_tokens": [Options("add", "unknown")],
         "verbose": [Interval(Integral, 0, None), "boolean"],
@@ -325,6 +330,13 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
                 "corpus is text to train Word2Vec on, but pretrained vectors are loaded "
                 "instead of training: give one of corpus and pretrained."
             )
+
+    def _pretrained_limit(self) -> int | None:
+        if isinstance(self.limit, str) and self.limit == "deprecated":
+            return self.pretrained_limit
+        warnings.warn("Word2VecVectorizer's limit was renamed pretrained_limit; limit is "
+                      "deprecated and goes in the next release.", FutureWarning, stacklevel=4)
+        return self.limit
 
     def _corpus_sentences(self) -> list:
         corpus = self.corpus
@@ -365,7 +377,8 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         docs = check_token_lists(X)
         self.n_added_tokens_ = 0
         if self.pretrained is not None:
-            self.wv_ = load_vectors(self.pretrained, self.pretrained_format, self.limit)
+            self.wv_ = load_vectors(self.pretrained, self.pretrained_format,
+                                    self._pretrained_limit())
             if self.output == "sequence" and self.missing_tokens == "add":
                 self._add_missing_tokens(docs)
         else:
