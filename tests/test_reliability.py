@@ -345,6 +345,20 @@ def _set_state(m, **state):
     return m
 
 
+def test_a_file_pooling_with_a_removed_mode_is_refused_with_what_to_do(tmp_path):
+    docs = JiebaSegmenter().fit_transform(["我爱北京天安门", "今天天气很好"] * 4)
+    path = tmp_path / "w2v.slm"
+    save_model(make_pipeline(Word2VecVectorizer(vector_size=4, min_count=1)).fit(docs), path)
+
+    def sif(m):
+        m["model"]["parts"][0][1]["params"]["output"] = "sif"
+        return m
+
+    _rewrite(path, manifest=sif)
+    with pytest.raises(UnsafeModelError, match="output='sif', which 0.1.0 removed.*re-fit"):
+        load_model(path)
+
+
 def test_names_written_before_the_package_had_folders_still_load(toy_sentiment, tmp_path):
     # Files saved before 0.1.0's layout name sk_slm.segmenter.passthrough_analyzer and
     # sk_slm.module.AttentionRNN; they load as before.

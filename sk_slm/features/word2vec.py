@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -23,9 +22,8 @@ from .sequences import TokenSequences, encode_tokens
 
 __all__ = ["Word2VecVectorizer", "EmptyDocumentWarning", "check_token_lists", "load_vectors"]
 
-_OUTPUTS = ("mean", "max", "mean_max", "tfidf", "sif", "sequence")
+_OUTPUTS = ("mean", "mean_max", "sequence")
 _FORMATS = ("word2vec", "word2vec_binary", "glove")
-_SIF_A = 1e-3  # Arora et al.'s smoothing constant a in a / (a + p(w))
 _CHUNK_DOCS = 20_000  # pooled transforms work in chunks to bound temporary memory
 
 
@@ -184,12 +182,12 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    output : {"mean", "max", "mean_max", "tfidf", "sif", "sequence"}, default="mean"
-        What ``transform`` returns. The pooled modes give a float32 array of shape
-        (n_documents, dim) (2 * dim for "mean_max"): "tfidf" is the IDF-weighted mean;
-        "sif" is smooth inverse frequency weighting with the first principal component
-        removed (Arora et al., 2017). "sequence" gives a :class:`~sk_slm.TokenSequences`
-        of token ids plus the embedding table, for :class:`~sk_slm.LSTMAttentionClassifier`.
+    output : {"mean", "mean_max", "sequence"}, default="mean"
+        What ``transform`` returns. "mean" gives a float32 array of shape
+        (n_documents, dim), each document's mean vector; "mean_max" the mean beside the
+        element-wise maximum, (n_documents, 2 * dim). "sequence" gives a
+        :class:`~sk_slm.TokenSequences` of token ids plus the embedding table, for
+        :class:`~sk_slm.LSTMAttentionClassifier`.
     vector_size : int, default=100
         Embedding dimension (ignored with ``pretrained``: the file decides).
     window : int, default=5
@@ -242,12 +240,6 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
     ----------
     wv_ : gensim.models.KeyedVectors
         The trained or loaded vectors (the full Word2Vec model is not kept).
-    idf_ : ndarray of shape (n_vocabulary,)
-        Smoothed inverse document frequency of each vocabulary token in the fit data.
-    sif_weights_ : ndarray of shape (n_vocabulary,)
-        ``a / (a + p(token))`` with token frequencies from the fit data.
-    sif_component_ : ndarray of shape (dim,)
-        The first principal component removed by ``output="sif"``.
     n_added_tokens_ : int
         Tokens added to ``wv_`` by ``missing_tokens="add"`` (0 otherwise).
     n_empty_docs_ : int
@@ -449,38 +441,21 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         return model.wv
 
     def _fit_weights(self, ids: np.ndarray, offsets: np.ndarray) -> None:
-        n_docs = len(offsets) - 1
-        n_vocab = len(self.wv_)
-        lengths = np.diff(offsets)
-        doc_of_token = np.repeat(np.arange(n_docs), lengths)
-        known = ids >= 0
-        counts = np.bincount(ids[known], minlength=n_vocab)
-        # scikit-learn's smoothed IDF, from the (document, token) count matrix.
-        term_counts = sp.csr_matrix(
-            (np.ones(int(known.sum())), (doc_of_token[known], ids[known])),
-            shape=(n_docs, n_vocab))
-        self.idf_ = TfidfTransformer().fit(term_counts).idf_.astype(np.float32)
-        p = counts / max(counts.sum(), 1)
-        self.sif_weights_ = (_SIF_A / (_SIF_A + p)).astype(np.float32)
         dim = self.wv_.vector_size
         self.n_features_out_ = 2 * dim if self.output == "mean_max" else dim
         self.n_empty_docs_ = int(np.sum(_known_per_doc(ids, offsets) == 0))
-        self.sif_component_ = np.zeros(dim, dtype=np.float32)
-        if self.output == "sif":
-            pooled = self._pool(ids, offsets, "sif_raw")
-            nonzero = pooled[np.any(pooled != 0, axis=1)]
-            if len(nonzero):
-                _, _, vt = np.linalg.svd(nonzero.astype(np.float64), full_matrices=False)
-                self.sif_component_ = vt[0].astype(np.float32)
 
     def _encode(self, docs: list) -> tuple[np.ndarray, np.ndarray]:
         """Token lists -> (flat int32 ids with -1 for unknown tokens, offsets)."""
         return encode_tokens(docs, self.wv_.key_to_index, -1, dtype=np.int32)
 
-    def _pool(self, ids: np.ndarray, offsets: np.ndarray, mode: str) -> np.ndarray:
+    def _pool(self, ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """The mean of each document's known vectors (then their maximum, for
+        "mean_max"), in chunks of documents."""
         vectors = self.wv_.vectors
         n_docs, dim = len(offsets) - 1, vectors.shape[1]
-        out = np.zeros((n_docs, 2 * dim if mode == "mean_max" else dim), dtype=np.float32)
+        mean_max = self.output == "mean_max"
+        out = np.zeros((n_docs, 2 * dim if mean_max else dim), dtype=np.float32)
         for start in range(0, n_docs, _CHUNK_DOCS):
             stop = min(start + _CHUNK_DOCS, n_docs)
             lo, hi = offsets[start], offsets[stop]
@@ -490,29 +465,13 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
             chunk_ids, doc = chunk_ids[known], doc[known]
             n_known = np.bincount(doc, minlength=stop - start).astype(np.float32)
             has = n_known > 0
-            if mode in ("mean", "mean_max", "tfidf", "sif", "sif_raw"):
-                if mode == "tfidf":
-                    weights = self.idf_[chunk_ids]
-                elif mode.startswith("sif"):
-                    weights = self.sif_weights_[chunk_ids]
-                else:
-                    weights = np.ones(len(chunk_ids), dtype=np.float32)
-                m = sp.csr_matrix(
-                    (weights, (doc, chunk_ids)), shape=(stop - start, len(vectors))
-                )
-                sums = np.asarray(m @ vectors, dtype=np.float32)
-                # Arora et al. divide SIF sums by the token count, not the weight sum.
-                denom = n_known if mode.startswith("sif") else np.bincount(
-                    doc, weights=weights, minlength=stop - start
-                ).astype(np.float32)
-                sums[has] /= denom[has, None]
-                out[start:stop, :dim] = sums
-            if mode in ("max", "mean_max") and has.any():
-                col = slice(dim, 2 * dim) if mode == "mean_max" else slice(0, dim)
-                out[start:stop, col] = _max_pool(vectors, chunk_ids, doc, stop - start)
-        if mode == "sif":
-            u = self.sif_component_
-            out -= np.outer(out @ u, u).astype(np.float32)
+            m = sp.csr_matrix((np.ones(len(chunk_ids), dtype=np.float32), (doc, chunk_ids)),
+                              shape=(stop - start, len(vectors)))
+            sums = np.asarray(m @ vectors, dtype=np.float32)
+            sums[has] /= n_known[has, None]
+            out[start:stop, :dim] = sums
+            if mean_max and has.any():
+                out[start:stop, dim:] = _max_pool(vectors, chunk_ids, doc, stop - start)
         return out
 
     def transform(self, X: Any) -> np.ndarray | TokenSequences:
@@ -537,7 +496,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         """Encoded documents -> what ``transform`` returns."""
         if self.output == "sequence":
             return TokenSequences(ids, offsets, self.wv_.vectors, self.wv_.index_to_key)
-        out = self._pool(ids, offsets, self.output)
+        out = self._pool(ids, offsets)
         empty = _known_per_doc(ids, offsets) == 0
         if empty.any():
             first = np.flatnonzero(empty)[:5].tolist()

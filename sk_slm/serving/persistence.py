@@ -73,8 +73,7 @@ VERSION = 2
 # Adding a fitted attribute that predictions need is one entry here.
 SAVED_STATE: dict[type, dict[str, str]] = {
     JiebaSegmenter: {"user_words_": "json", "stop_words_": "json", "feature_names_in_": "json"},
-    Word2VecVectorizer: {"wv_": "codec", "idf_": "array", "sif_weights_": "array",
-                         "sif_component_": "array", "n_empty_docs_": "int",
+    Word2VecVectorizer: {"wv_": "codec", "n_empty_docs_": "int",
                          "n_features_out_": "int", "n_added_tokens_": "int"},
     LSTMAttentionClassifier: {"label_encoder_": "codec", "n_vocab_": "int",
                               "embedding_dim_": "int", "vocabulary_": "json",
@@ -465,6 +464,10 @@ def _finish(est: Any, parts: list | None) -> None:
             raise UnsafeModelError("a TfidfVectorizer's vocabulary does not match its IDF.")
     if isinstance(est, NGramTfidfVectorizer) and hasattr(est, "idf_"):
         _check_ngram_vectorizer(est)
+    if isinstance(est, Word2VecVectorizer) and est.output not in ("mean", "mean_max", "sequence"):
+        raise UnsafeModelError(
+            f"this file's Word2VecVectorizer pools with output={est.output!r}, which 0.1.0 "
+            "removed (it never beat 'mean_max'): re-fit the model with another output.")
     if isinstance(est, LogisticRegression) and hasattr(est, "coef_"):
         rows = 1 if len(est.classes_) == 2 else len(est.classes_)
         if (est.coef_.shape != (rows, est.n_features_in_) or est.intercept_.shape != (rows,)):
