@@ -106,7 +106,7 @@ def validate_params(estimator: Any, constraints: dict[str, list]) -> None:
 
 def warn_ineffective(estimator: Any, names: list[str], because: str) -> None:
     """Warn once about each of ``names`` that is set away from its default, since
-    ``because`` makes it do nothing. Called from the estimator's ``_check_params``, called
+    ``because`` makes it do nothing. Called from the estimator's parameter check, called
     by ``_fit``, called by ``fit``: the warning points at the caller of ``fit``."""
     defaults = {name: p.default for name, p in
                 inspect.signature(type(estimator).__init__).parameters.items()}

@@ -15,6 +15,8 @@ from typing import Any
 
 from sklearn.base import clone
 
+from ._checks import ineffective
+
 __all__ = ["refit", "retry_without_ngrams", "take_fitted_state", "variant"]
 
 
@@ -27,7 +29,7 @@ def variant(clf: Any, X: Any, **changes: Any) -> Any:
               if not name.startswith("_")}  # skorch and scikit-learn bookkeeping
     copied = type(clf)(**{**params, **changes})  # skorch takes a module instance here
     defaults = type(clf)().get_params(deep=False)
-    for names, _ in copied._ineffective(X):
+    for names, _ in ineffective(copied, X):
         copied.set_params(**{name: defaults[name] for name in names if name not in changes})
     return copied
 

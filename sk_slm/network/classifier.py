@@ -29,21 +29,21 @@ from torch import nn
 from torch.utils.data import Dataset, Subset
 
 from .._threads import threads_for_free_cores
-from .._validation import Interval, Options, check_labels, validate_params, warn_ineffective
+from .._validation import Interval, Options, check_labels
 from ..features._ngram_tfidf import NGramTfidf
 from ..features.sequences import (
     TokenSequences,
-    encode_tokens,
     truncate,
-    vocabulary,
-    windows_to_tokens,
 )
 from ..features.word2vec import check_token_lists
 from . import _retraining
+from ._attention import attention_weights
 from ._batches import _bucket_iterator, _collate_windows, _dataset_lengths, _SequenceDataset
+from ._checks import check_params
+from ._inputs import encode, fitted_inputs
 from ._seeding import seeded_torch
 from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
-from .module import UNK, AttentionRNN
+from .module import AttentionRNN
 from .pretraining import LanguageModelPretraining
 from .progress import EpochProgress
 
@@ -525,120 +525,19 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             return ids, offsets, np.ones(len(ids), dtype=bool)
         return truncate(ids, offsets, self.max_len, self.truncation)
 
-    # ------------------------------------------------------------------ validation
-    def _check_params(self, X) -> None:
-        validate_params(self, self._constraints)
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r}, but torch finds no CUDA device here "
-                f"(torch {torch.__version__}, torch.cuda.is_available() is False): use "
-                "device='cpu', or a CUDA build of torch on a machine with a GPU.")
-        if self.pretrain_epochs and self.bidirectional and self.num_layers > 1:
-            raise ValueError(
-                f"pretrain_epochs={self.pretrain_epochs} needs num_layers=1 when "
-                "bidirectional=True: a second layer reads both directions of the first, so "
-                "the language model would see the token it predicts.")
-        if self.language_model is not None:
-            if isinstance(X, TokenSequences):
-                raise ValueError(
-                    "language_model brings its own vocabulary and embedding: pass token "
-                    "lists (JiebaSegmenter(granularity='char')), not a TokenSequences from "
-                    "Word2VecVectorizer (make_lstm_pipeline(language_model=...) builds no "
-                    "Word2Vec step).")
-            if self.num_layers != 1 or not self.bidirectional or not self._own_module():
-                raise ValueError(
-                    f"language_model={self.language_model!r} is a one-layer bidirectional "
-                    "encoder of the default module (AttentionRNN): use num_layers=1, "
-                    "bidirectional=True and the default module.")
-        if self.pretrain_epochs and not self._own_module():
-            raise ValueError(
-                "pretrain_epochs trains the embedding and RNN of the default module "
-                f"(AttentionRNN); module={self.module!r} has none it knows of.")
-        for names, because in self._ineffective(X):
-            warn_ineffective(self, names, because)
-        # With early stopping (the refit's own fit has none: it was warned of already).
-        if self._has_ngram_part() and self._uses_validation() and (
-                self.max_epochs <= self.ngram_warmup):
-            warnings.warn(
-                f"max_epochs={self.max_epochs} is not above ngram_warmup="
-                f"{self.ngram_warmup}: only the n-gram part trains, the recurrent network "
-                "never does. Raise max_epochs, or lower ngram_warmup.",
-                UserWarning, stacklevel=4)
-
-    def _ineffective(self, X) -> list[tuple[list[str], str]]:
-        """Parameters that other settings (or the kind of ``X``) make do nothing."""
-        rules = []
-        if not self.bag_ngrams:
-            rules.append((["ngram_lr", "ngram_warmup", "retry_without_ngrams"],
-                          "bag_ngrams=0 (no n-gram part)"))
-        if not self._uses_validation():
-            rules.append((["refit", "patience", "validation_fraction", "retry_without_ngrams"],
-                          "early_stopping=False or train_split given (no held-out part)"))
-        if self.language_model is not None:
-            rules.append((["embedding_dim", "min_count", "max_vocab", "hidden_size", "cell"],
-                          "language_model is set (its encoder sets the vocabulary and sizes)"))
-        elif isinstance(X, TokenSequences):
-            rules.append((["embedding_dim", "min_count", "max_vocab"],
-                          "X is a TokenSequences (the vectors set the vocabulary and width)"))
-        return rules
-
     # ------------------------------------------------------------------ encoding
     def _build_vocabulary(self, X) -> None:
-        self.encoder_ = self.init_encoder_ = None
-        if self.language_model is not None:
-            from ..language_model import load_language_model
-
-            lm = load_language_model(self.language_model)
-            # The language model's ids are already this classifier's: PAD 0, UNK 1.
-            self.vocabulary_ = {t: i for i, t in enumerate(lm.vocabulary) if i > UNK}
-            self.sequence_vocabulary_ = None
-            self.init_embeddings_ = lm.embeddings
-            self.init_encoder_ = lm.encoder_state()
-            self.n_vocab_ = len(lm.vocabulary)
-            self.embedding_dim_ = lm.settings.embedding_dim
-            self.encoder_ = {"hidden_size": lm.settings.hidden_size, "cell": lm.settings.cell,
-                             "embedding_dim": lm.settings.embedding_dim,
-                             "path": str(self.language_model), "step": lm.record.get("step")}
-            return
-        if isinstance(X, TokenSequences):
-            self.vocabulary_ = None
-            self.sequence_vocabulary_ = (len(X.vocabulary), tuple(X.vocabulary[:20]))
-            vectors = np.asarray(X.vectors, dtype=np.float32)
-            unk = vectors.mean(axis=0, keepdims=True) if len(vectors) else None
-            self.init_embeddings_ = np.vstack(
-                [np.zeros((1, vectors.shape[1]), np.float32), unk, vectors]
-            )
-            self.n_vocab_ = len(vectors) + 2
-            self.embedding_dim_ = vectors.shape[1]
-            return
-        # Ids 0 and 1 are PAD and UNK.
-        self.vocabulary_ = vocabulary(X, self.min_count, self.max_vocab, first_id=2)
-        self.sequence_vocabulary_ = None
-        self.init_embeddings_ = None
-        self.n_vocab_ = len(self.vocabulary_) + 2
-        self.embedding_dim_ = self.embedding_dim
+        inputs = fitted_inputs(X, self.language_model, self.min_count, self.max_vocab,
+                               self.embedding_dim)
+        self.vocabulary_ = inputs.vocabulary
+        self.sequence_vocabulary_ = inputs.sequence_vocabulary
+        self.n_vocab_, self.embedding_dim_ = inputs.n_vocab, inputs.embedding_dim
+        self.encoder_ = inputs.encoder
+        self.init_embeddings_, self.init_encoder_ = inputs.embeddings, inputs.encoder_state
 
     def _encode(self, X, validated: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Documents -> (flat ids in this model's id space, offsets)."""
-        if isinstance(X, TokenSequences):
-            if self.sequence_vocabulary_ is None:
-                raise TypeError(
-                    "This classifier was fitted on token lists; pass token lists, not a "
-                    "TokenSequences."
-                )
-            if (len(X.vocabulary), tuple(X.vocabulary[:20])) != self.sequence_vocabulary_:
-                raise ValueError(
-                    "X is a TokenSequences over a different vocabulary than the one the "
-                    "classifier was fitted on; use the same fitted Word2VecVectorizer."
-                )
-            return X.ids.astype(np.int64) + 2, X.offsets  # -1 (unknown) becomes UNK
-        if self.vocabulary_ is None:
-            raise TypeError(
-                "This classifier was fitted on TokenSequences (Word2VecVectorizer "
-                "output='sequence'); pass the same kind of input."
-            )
-        docs = X if validated else check_token_lists(X)
-        return encode_tokens(docs, self.vocabulary_, UNK)
+        return encode(X, self.vocabulary_, self.sequence_vocabulary_, validated)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "label_encoder_") or not self.initialized_:
@@ -719,7 +618,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             raise KeyboardInterrupt
 
     def _fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
-        self._check_params(X)
+        check_params(self, X)
         if not isinstance(X, TokenSequences):
             X = check_token_lists(X)  # once: the steps below reuse the validated list
         y = check_labels(X, y)
@@ -859,30 +758,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         logits, which they do not cover.
         """
         self._check_fitted()
-        ids, offsets = self._encode(X)
-        kept = self._truncate(ids, offsets)[2]
-        dataset = self._dataset(ids, offsets)
-        order = np.argsort(dataset.lengths, kind="stable")
-        per_doc: list[np.ndarray] = [None] * len(dataset)  # type: ignore[list-item]
-        position = 0
-        self.module_.eval()
-        with torch.inference_mode():
-            for batch, _ in self.get_iterator(dataset, training=False):
-                batch = {k: v.to(self.device) for k, v in batch.items()}
-                _, weights = self.module_(**batch, return_attention=True)
-                weights = weights.cpu().numpy()
-                for row in range(len(weights)):
-                    i = order[position]
-                    length = dataset.lengths[i]
-                    per_doc[i] = (weights[row, :length] if weights.ndim == 2 else
-                                  windows_to_tokens(weights[row], length, self.max_len))
-                    position += 1
-        out = []
-        for i in range(len(dataset)):
-            full = np.zeros(offsets[i + 1] - offsets[i], dtype=np.float32)
-            full[kept[offsets[i] : offsets[i + 1]]] = per_doc[i]
-            out.append(full)
-        return out
+        return attention_weights(self, X)
 
     def explain(self, X) -> list[list[tuple[str, float]]]:
         """Each document's tokens paired with their attention weights.

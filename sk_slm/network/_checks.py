@@ -1,0 +1,72 @@
+"""LSTMAttentionClassifier's parameter checks: each against the others and the input."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+
+from .._validation import validate_params, warn_ineffective
+from ..features.sequences import TokenSequences
+
+__all__ = ["check_params", "ineffective"]
+
+
+def check_params(clf: Any, X: Any) -> None:
+    """Validate an LSTMAttentionClassifier's parameters against each other and the kind
+    of ``X``; warn of those that other settings make do nothing. Called by its ``_fit``."""
+    validate_params(clf, clf._constraints)
+    if str(clf.device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={clf.device!r}, but torch finds no CUDA device here "
+            f"(torch {torch.__version__}, torch.cuda.is_available() is False): use "
+            "device='cpu', or a CUDA build of torch on a machine with a GPU.")
+    if clf.pretrain_epochs and clf.bidirectional and clf.num_layers > 1:
+        raise ValueError(
+            f"pretrain_epochs={clf.pretrain_epochs} needs num_layers=1 when "
+            "bidirectional=True: a second layer reads both directions of the first, so "
+            "the language model would see the token it predicts.")
+    if clf.language_model is not None:
+        if isinstance(X, TokenSequences):
+            raise ValueError(
+                "language_model brings its own vocabulary and embedding: pass token "
+                "lists (JiebaSegmenter(granularity='char')), not a TokenSequences from "
+                "Word2VecVectorizer (make_lstm_pipeline(language_model=...) builds no "
+                "Word2Vec step).")
+        if clf.num_layers != 1 or not clf.bidirectional or not clf._own_module():
+            raise ValueError(
+                f"language_model={clf.language_model!r} is a one-layer bidirectional "
+                "encoder of the default module (AttentionRNN): use num_layers=1, "
+                "bidirectional=True and the default module.")
+    if clf.pretrain_epochs and not clf._own_module():
+        raise ValueError(
+            "pretrain_epochs trains the embedding and RNN of the default module "
+            f"(AttentionRNN); module={clf.module!r} has none it knows of.")
+    for names, because in ineffective(clf, X):
+        warn_ineffective(clf, names, because)
+    # With early stopping (the refit's own fit has none: it was warned of already).
+    if clf._has_ngram_part() and clf._uses_validation() and (
+            clf.max_epochs <= clf.ngram_warmup):
+        warnings.warn(
+            f"max_epochs={clf.max_epochs} is not above ngram_warmup="
+            f"{clf.ngram_warmup}: only the n-gram part trains, the recurrent network "
+            "never does. Raise max_epochs, or lower ngram_warmup.",
+            UserWarning, stacklevel=4)
+
+def ineffective(clf: Any, X: Any) -> list[tuple[list[str], str]]:
+    """Parameters that other settings (or the kind of ``X``) make do nothing."""
+    rules = []
+    if not clf.bag_ngrams:
+        rules.append((["ngram_lr", "ngram_warmup", "retry_without_ngrams"],
+                      "bag_ngrams=0 (no n-gram part)"))
+    if not clf._uses_validation():
+        rules.append((["refit", "patience", "validation_fraction", "retry_without_ngrams"],
+                      "early_stopping=False or train_split given (no held-out part)"))
+    if clf.language_model is not None:
+        rules.append((["embedding_dim", "min_count", "max_vocab", "hidden_size", "cell"],
+                      "language_model is set (its encoder sets the vocabulary and sizes)"))
+    elif isinstance(X, TokenSequences):
+        rules.append((["embedding_dim", "min_count", "max_vocab"],
+                      "X is a TokenSequences (the vectors set the vocabulary and width)"))
+    return rules

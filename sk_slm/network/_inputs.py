@@ -1,0 +1,90 @@
+"""What LSTMAttentionClassifier reads, in its three input modes: the vocabulary and
+starting embedding that ``fit`` fixes, and documents encoded as ids in that vocabulary.
+
+- a pre-trained language model (``language_model=``): its vocabulary, embedding and
+  encoder; token lists (characters) in;
+- a :class:`~sk_slm.TokenSequences` from Word2VecVectorizer: its vocabulary and vectors;
+- token lists, with no language model: a vocabulary of the training tokens, embeddings
+  learnt from scratch.
+
+Ids 0 and 1 are PAD and UNK in every mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..features.sequences import UNK, TokenSequences, encode_tokens, vocabulary
+from ..features.word2vec import check_token_lists
+
+__all__ = ["Inputs", "encode", "fitted_inputs"]
+
+
+@dataclass
+class Inputs:
+    """What the input mode fixes at ``fit``."""
+
+    vocabulary: dict[str, int] | None  # token -> id, for token lists
+    sequence_vocabulary: tuple | None  # (size, first 20 tokens), for TokenSequences
+    n_vocab: int  # rows of the embedding table
+    embedding_dim: int
+    embeddings: np.ndarray | None  # the table to start from (None: random)
+    encoder_state: dict | None  # a pre-trained encoder's weights
+    encoder: dict | None  # and what it is (sizes, path, step)
+
+
+def fitted_inputs(X: Any, language_model: Any, min_count: int, max_vocab: int | None,
+                  embedding_dim: int) -> Inputs:
+    """The :class:`Inputs` of training documents ``X`` (validated token lists or a
+    TokenSequences) under the classifier's settings."""
+    if language_model is not None:
+        from ..language_model import load_language_model
+
+        lm = load_language_model(language_model)
+        settings = lm.settings
+        # The language model's ids are already this classifier's: PAD 0, UNK 1.
+        return Inputs(
+            vocabulary={t: i for i, t in enumerate(lm.vocabulary) if i > UNK},
+            sequence_vocabulary=None, n_vocab=len(lm.vocabulary),
+            embedding_dim=settings.embedding_dim, embeddings=lm.embeddings,
+            encoder_state=lm.encoder_state(),
+            encoder={"hidden_size": settings.hidden_size, "cell": settings.cell,
+                     "embedding_dim": settings.embedding_dim, "path": str(language_model),
+                     "step": lm.record.get("step")})
+    if isinstance(X, TokenSequences):
+        vectors = np.asarray(X.vectors, dtype=np.float32)
+        unk = vectors.mean(axis=0, keepdims=True) if len(vectors) else None
+        return Inputs(
+            vocabulary=None, sequence_vocabulary=(len(X.vocabulary), tuple(X.vocabulary[:20])),
+            n_vocab=len(vectors) + 2, embedding_dim=vectors.shape[1],
+            embeddings=np.vstack([np.zeros((1, vectors.shape[1]), np.float32), unk, vectors]),
+            encoder_state=None, encoder=None)
+    tokens = vocabulary(X, min_count, max_vocab, first_id=2)
+    return Inputs(vocabulary=tokens, sequence_vocabulary=None, n_vocab=len(tokens) + 2,
+                  embedding_dim=embedding_dim, embeddings=None, encoder_state=None,
+                  encoder=None)
+
+
+def encode(X: Any, tokens: dict | None, sequence_vocabulary: tuple | None,
+           validated: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Documents -> (flat ids in the fitted vocabulary, offsets); a TypeError or
+    ValueError when ``X`` is not of the kind the classifier was fitted on."""
+    if isinstance(X, TokenSequences):
+        if sequence_vocabulary is None:
+            raise TypeError(
+                "This classifier was fitted on token lists; pass token lists, not a "
+                "TokenSequences.")
+        if (len(X.vocabulary), tuple(X.vocabulary[:20])) != sequence_vocabulary:
+            raise ValueError(
+                "X is a TokenSequences over a different vocabulary than the one the "
+                "classifier was fitted on; use the same fitted Word2VecVectorizer.")
+        return X.ids.astype(np.int64) + 2, X.offsets  # -1 (unknown) becomes UNK
+    if tokens is None:
+        raise TypeError(
+            "This classifier was fitted on TokenSequences (Word2VecVectorizer "
+            "output='sequence'); pass the same kind of input.")
+    docs = X if validated else check_token_lists(X)
+    return encode_tokens(docs, tokens, UNK)
