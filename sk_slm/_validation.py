@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
 
 __all__ = ["Interval", "Options", "check_labels", "reject_invalid_labels", "same_value",
            "validate_params", "warn_ineffective"]
@@ -143,20 +144,25 @@ def reject_invalid_labels(y: Any) -> None:
                 "into strings. Convert the labels to one type.")
 
 
-def check_labels(X: Any, y: Any) -> np.ndarray:
-    """``y`` as a 1-D array of class labels, one per document of ``X``; a ValueError
-    naming what is wrong otherwise (missing, mixed, 2-D, continuous, miscounted)."""
+def check_labels(X: Any, y: Any, estimator: str = "The estimator") -> np.ndarray:
+    """``y`` as a 1-D array of class labels, one per row of ``X``; a ValueError naming
+    what is wrong otherwise (missing, mixed, 2-D, continuous, miscounted, none). A column
+    vector (n, 1) is taken, with scikit-learn's DataConversionWarning. The one label
+    check of every estimator here."""
     if y is None:
-        raise ValueError("y is required: the estimator is supervised.")
+        raise ValueError(f"{estimator} requires y to be passed, but the target y is None.")
     reject_invalid_labels(y)
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (one label per document), got shape {y.shape}.")
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels; they must match.")
+    shape = np.asarray(y).shape
+    if len(shape) != 1 and not (len(shape) == 2 and shape[1] == 1):
+        raise ValueError(f"y must be 1-D (one label per document), got shape {shape}.")
+    y = column_or_1d(y, warn=True)
+    n = X.shape[0] if hasattr(X, "shape") else len(X)
+    if n != len(y):
+        raise ValueError(f"X has {n} documents but y has {len(y)} labels; they must match.")
     if len(y) == 0:
         raise ValueError("X has 0 documents; a classifier needs some of each class to fit.")
     kind = type_of_target(y)
     if kind not in ("binary", "multiclass"):
-        raise ValueError(f"y must hold class labels (binary or multiclass); got {kind!r}.")
+        raise ValueError(f"Unknown label type: y must hold class labels (binary or "
+                         f"multiclass), got {kind!r}.")
     return y

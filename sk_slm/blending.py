@@ -19,10 +19,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from ._validation import Interval, reject_invalid_labels, validate_params
+from ._validation import Interval, check_labels, validate_params
 
 __all__ = ["BlendingClassifier", "BlendWeightWarning"]
 
@@ -313,26 +312,12 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : BlendingClassifier
         """
         candidates = self._check_params()
-        if y is None:
-            raise ValueError(
-                "BlendingClassifier requires y to be passed, but the target y is None.")
         if not hasattr(X, "__len__") and not hasattr(X, "shape"):
             X = np.asarray(X)
         n = _n_rows(X)
         if n == 0:
             raise ValueError("X has 0 samples; BlendingClassifier needs at least 2.")
-        reject_invalid_labels(y)
-        shape = np.asarray(y).shape
-        if len(shape) != 1 and not (len(shape) == 2 and shape[1] == 1):
-            raise ValueError(f"y must be 1-D (one label per row), got shape {shape}.")
-        y = column_or_1d(y, warn=True)
-        if len(y) != n:
-            raise ValueError(f"X has {n} rows but y has {len(y)} labels; they must match.")
-        kind = type_of_target(y)
-        if kind not in ("binary", "multiclass"):
-            raise ValueError(
-                f"Unknown label type: y must hold class labels (binary or multiclass), "
-                f"got {kind!r}.")
+        y = check_labels(X, y, "BlendingClassifier")
         self.le_ = LabelEncoder().fit(y)
         self.classes_ = self.le_.classes_
         if len(self.classes_) < 2:

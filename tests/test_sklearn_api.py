@@ -85,8 +85,6 @@ API_CHECKS = [
 EXPECTED_FAILURES = {
     ("LSTMAttentionClassifier", "check_no_attributes_set_in_init"):
         "skorch's NeuralNet.__init__ itself sets history_, initialized_ and virtual_params_",
-    ("LSTMAttentionClassifier", "check_set_params"):
-        "skorch lists its private _params_to_validate in get_params (plain skorch fails too)",
     ("LSTMAttentionClassifier", "check_do_not_raise_errors_in_init_or_set_params"):
         "skorch's set_params(callbacks=...) re-initialises callbacks at once, so nonsense "
         "values fail there rather than in fit",
@@ -274,3 +272,13 @@ def test_set_output_is_offered_only_where_it_works():
     frame = Word2VecVectorizer(vector_size=8, min_count=1, random_state=0).set_output(
         transform="pandas").fit_transform(TOKENS)
     assert frame.shape == (len(TOKENS), 8)
+
+
+def test_skorch_parameters_the_classifier_does_not_use_are_refused():
+    from skorch.dataset import ValidSplit
+
+    with pytest.raises(ValueError, match="classes=.*not used"):
+        clone(ESTIMATORS[2]).set_params(classes=["a", "b"]).fit(TOKENS, LABELS)
+    with pytest.raises(ValueError, match="dataset=.*not used"):
+        clone(ESTIMATORS[2]).set_params(dataset=ValidSplit).fit(TOKENS, LABELS)
+    assert "_params_to_validate" not in ESTIMATORS[2].get_params()  # skorch's bookkeeping

@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 import torch
+from skorch.dataset import Dataset
 
 from .._validation import validate_params, warn_ineffective
 from ..features.sequences import TokenSequences
@@ -17,6 +18,14 @@ def check_params(clf: Any, X: Any) -> None:
     """Validate an LSTMAttentionClassifier's parameters against each other and the kind
     of ``X``; warn of those that other settings make do nothing. Called by its ``_fit``."""
     validate_params(clf, clf._constraints)
+    # Parameters of skorch's classifier that this one does not use: refused, not ignored.
+    if clf.classes is not None:
+        raise ValueError(
+            f"classes={clf.classes!r} is not used: the classes are those of y in fit.")
+    if clf.dataset is not Dataset:
+        raise ValueError(
+            f"dataset={clf.dataset!r} is not used: the classifier builds its own dataset "
+            "of token ids (pass token lists or a TokenSequences).")
     if str(clf.device).startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(
             f"device={clf.device!r}, but torch finds no CUDA device here "

@@ -376,6 +376,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             )
         return callbacks
 
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        # skorch lists its own bookkeeping among the parameters; it is none.
+        params.pop("_params_to_validate", None)
+        return params
+
     def _own_module(self) -> bool:
         """Whether the module is an AttentionRNN (class, or an instance to train on)."""
         return isinstance(self.module, AttentionRNN) or (
@@ -433,7 +439,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def evaluation_step(self, batch, training=False):
         if training:
             return super().evaluation_step(batch, training=True)
-        self._set_training(False)
+        self.module_.eval()  # the module and criterion out of training mode, as skorch does
+        self.criterion_.eval()
         with torch.inference_mode():
             return self.infer(batch[0])
 
@@ -601,10 +608,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             raise
 
     def _forget_fit(self) -> None:
-        """Back to unfitted: no fitted attribute left, skorch's as after __init__."""
+        """Back to unfitted: no fitted attribute left, skorch's own as ``__init__`` sets
+        them."""
+        unfitted = vars(type(self)(**self.get_params(deep=False)))
         for name in [n for n in vars(self) if n.endswith("_") and not n.endswith("__")]:
             delattr(self, name)
-        self.initialized_, self.history_, self.virtual_params_ = False, None, {}
+        vars(self).update({n: v for n, v in unfitted.items() if n.endswith("_")})
 
     def _train(self, dataset: Dataset, y: np.ndarray, **fit_params) -> None:
         """skorch's partial_fit, except that a KeyboardInterrupt that did not come from
@@ -621,7 +630,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         check_params(self, X)
         if not isinstance(X, TokenSequences):
             X = check_token_lists(X)  # once: the steps below reuse the validated list
-        y = check_labels(X, y)
+        y = check_labels(X, y, type(self).__name__)
         self.label_encoder_ = LabelEncoder().fit(y)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -715,7 +724,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             return self.fit(X, y, **fit_params)
         if not isinstance(X, TokenSequences):
             X = check_token_lists(X)
-        y = check_labels(X, y)
+        y = check_labels(X, y, type(self).__name__)
         unseen = set(np.unique(y)) - set(self.classes_)
         if unseen:
             raise ValueError(f"y holds labels unseen in fit: {sorted(unseen)[:5]}.")

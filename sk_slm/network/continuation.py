@@ -88,7 +88,7 @@ def partial_fit(estimator: Any, X: Any, y: Any, **fit_params: Any) -> Any:
             "estimator in it has partial_fit. Fit it again on all the data instead.")
     classes = getattr(estimator, "classes_", None)
     if classes is not None:
-        y = check_labels(X, y)
+        y = check_labels(X, y, "partial_fit")
         unseen = sorted(set(np.unique(y).tolist()) - set(classes.tolist()))
         if unseen:
             raise ValueError(

@@ -276,7 +276,6 @@ def _node(est: Any, key: str, arrays: dict) -> dict:
             f"{', '.join(sorted(_CLASSES))}. Use skops.io or joblib for this model.")
     parts_param = _PARTS.get(cls)
     params = est.get_params(deep=False)
-    params.pop("_params_to_validate", None)  # skorch lists it
     if isinstance(est, LSTMAttentionClassifier) and params.get("callbacks"):
         raise TypeError("custom skorch callbacks cannot be saved safely; use joblib.")
     if isinstance(est, Word2VecVectorizer):
