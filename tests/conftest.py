@@ -62,3 +62,19 @@ def tiny_language_model(tmp_path_factory):
     pretrain_language_model(folder / "reviews.txt", folder / "model", settings,
                             max_steps=80, log=lambda line: None)
     return folder / "model"
+
+
+@pytest.fixture(scope="module")
+def pipe(toy_sentiment):
+    """A small fitted pipeline of the three steps (segmenter, Word2Vec, network)."""
+    from sklearn.pipeline import make_pipeline
+
+    from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, Word2VecVectorizer
+
+    X, y = toy_sentiment
+    p = make_pipeline(
+        JiebaSegmenter(),
+        Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0),
+        LSTMAttentionClassifier(hidden_size=8, attention_size=4, max_epochs=4, random_state=0),
+    )
+    return p.fit(X, y)
