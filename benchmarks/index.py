@@ -2,11 +2,12 @@
 
 Usage: python -m benchmarks.index
 
-One section per study (a folder of ``results/``, named after the script that writes it):
-what the script measures (the first line of its docstring), how to run it, its newest
-run (files are named ``<date>_<environment>[_<variant>].md``, so the newest sorts last
-among runs of the same variant) with that run's first table and the lines that sum it
-up, and the earlier runs kept. Generated: edit the scripts or rerun them, not the index.
+One section per study (a folder of ``results/``, named after the script that writes
+it), in the groups of ``GROUPS``: what the script measures (the first line of its
+docstring), how to run it, its newest run (files are named
+``<date>_<environment>[_<variant>].md``, so the newest sorts last among runs of the same
+variant) with that run's first table and the lines that sum it up, and the earlier runs
+kept. Generated: edit the scripts or rerun them, not the index.
 """
 
 from __future__ import annotations
@@ -18,6 +19,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 MAX_TABLE_ROWS = 14
+
+# The studies by what they answer; the scripts stay flat (``python -m benchmarks.<name>``).
+GROUPS = {
+    "Accuracy against the baselines": [
+        "learning_curves", "compare_real", "cv", "significance", "defaults_paired",
+        "linear_cv", "seed_ensemble", "segmentation"],
+    "Explanations": ["faithfulness"],
+    "Speed, cost and scale": ["speed", "classifier", "prediction_paired", "lm_cost", "scale"],
+    "Serving": ["onnx_serving", "int8", "serve_load", "continued_training"],
+    "Finished design studies (each settled a default or removed an option)": [
+        "blend_probe", "blend_weights", "embedding", "tune", "unlabeled_text",
+        "long_documents", "lm_architecture", "pretraining"],
+}
 
 INTRO = """\
 # Benchmarks
@@ -34,7 +48,8 @@ setting was tuned on, next to the baseline run in the same script; speed ratios 
 measured side by side in one run. Runs before 2026-12-02 measured the classifier before
 its redesign (issue 21): `CHANGELOG.md` says what changed since, and its last section
 keeps the history of how the figures moved. Runs of options removed since were deleted
-(git keeps them).
+(git keeps them). The studies are grouped by what they answer; the finished design
+studies each settled a default or removed an option, and are rerun only to revisit one.
 """
 
 
@@ -108,17 +123,24 @@ def section(study: Path) -> list[str]:
 
 
 def build() -> str:
-    studies = sorted(p for p in RESULTS.iterdir() if p.is_dir())
-    lines = [INTRO, "| study | what it measures | newest run |", "|---|---|---|"]
-    for study in studies:
-        script = HERE / f"{study.name}.py"
-        title = describe(script)[0] if script.exists() else ""
-        runs = sorted(study.glob("20*.md"), key=lambda r: r.name[:10])
-        newest = runs[-1].name[:10] if runs else "-"
-        lines.append(f"| [{study.name}](#{study.name.replace('_', '-')}) | {title} | {newest} |")
-    lines.append("")
-    for study in studies:
-        lines += section(study)
+    studies = {p.name: p for p in RESULTS.iterdir() if p.is_dir()}
+    grouped = [name for names in GROUPS.values() for name in names]
+    missing = sorted(set(studies) - set(grouped))
+    if missing:
+        raise SystemExit(f"benchmarks/index.py: put {missing} in one of GROUPS.")
+    lines = [INTRO]
+    for group, names in GROUPS.items():
+        lines += [f"### {group}", "", "| study | what it measures | newest run |", "|---|---|---|"]
+        for name in names:
+            script = HERE / f"{name}.py"
+            title = describe(script)[0] if script.exists() else ""
+            runs = sorted(studies[name].glob("20*.md"), key=lambda r: r.name[:10])
+            newest = runs[-1].name[:10] if runs else "-"
+            lines.append(f"| [{name}](#{name.replace('_', '-')}) | {title} | {newest} |")
+        lines.append("")
+    for names in GROUPS.values():
+        for name in names:
+            lines += section(studies[name])
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"
 

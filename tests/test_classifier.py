@@ -121,7 +121,6 @@ def test_random_state_reproducible_and_global_rng_untouched(tokens):
         ("attention_size", 5, lambda m: m.attention[0].out_features == 5),
         ("dropout", 0.5, lambda m: m.dropout.p == 0.5),
         ("embedding_dim", 7, lambda m: m.embedding.embedding_dim == 7),
-        ("module__hidden_size", 6, lambda m: m.rnn.hidden_size == 6),
     ],
 )
 @pytest.mark.slow
@@ -129,6 +128,15 @@ def test_architecture_parameters_reach_the_module(tokens, param, value, check):
     X, y = tokens
     clf = tiny(max_epochs=1, **{param: value}).fit(X, y)
     assert check(clf.module_)
+
+
+def test_an_architecture_setting_is_set_one_way(tokens):
+    # hidden_size= and module__hidden_size= used to both work, the second winning.
+    X, y = tokens
+    with pytest.raises(ValueError, match="module__hidden_size sets what.*give hidden_size="):
+        tiny(max_epochs=1, module__hidden_size=6).fit(X, y)
+    # Other routed settings still work.
+    assert tiny(max_epochs=1, optimizer__weight_decay=1e-4).fit(X, y).initialized_
 
 
 @pytest.mark.slow

@@ -13,6 +13,12 @@ from ..features.sequences import TokenSequences
 
 __all__ = ["check_params", "ineffective"]
 
+# AttentionRNN's arguments that the classifier sets from parameters of its own (or from
+# the data: vocab_size, n_classes, embeddings, ngram_features).
+_MODULE_SETTINGS = {"vocab_size", "n_classes", "embedding_dim", "hidden_size", "num_layers",
+                    "bidirectional", "cell", "attention_size", "dropout", "embeddings",
+                    "freeze_embeddings", "ngram_features"}
+
 
 def check_params(clf: Any, X: Any) -> None:
     """Validate an LSTMAttentionClassifier's parameters against each other and the kind
@@ -22,6 +28,12 @@ def check_params(clf: Any, X: Any) -> None:
     if clf.classes is not None:
         raise ValueError(
             f"classes={clf.classes!r} is not used: the classes are those of y in fit.")
+    # The module's settings that are the classifier's own parameters: one way to set each.
+    twice = sorted(set(clf.get_params_for("module")) & _MODULE_SETTINGS)
+    if twice and clf._own_module():
+        raise ValueError(
+            f"module__{twice[0]} sets what the classifier's {twice[0]} parameter sets; "
+            f"give {twice[0]}= only.")
     if clf.dataset is not Dataset:
         raise ValueError(
             f"dataset={clf.dataset!r} is not used: the classifier builds its own dataset "

@@ -180,7 +180,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         Its settings are routed as ``optimizer__weight_decay`` etc. An optimizer that
         takes ``foreach`` gets ``foreach=True`` unless set (torch's multi-tensor
         update: the same numbers as its per-parameter loop, without that loop's Python
-        overhead: fits ~15% faster on the CPU).
+        overhead).
     device : str, default="cpu"
         A torch device, e.g. "cuda".
     verbose : int, default=1

@@ -14,8 +14,7 @@ class RouteTokenizer(jieba.Tokenizer):
     position. At most positions only one word starts there (a lone character), and jieba
     still builds a generator and calls ``max`` for it; scoring that one candidate
     directly, with the same float expression in the same order, gives the same route,
-    so the same tokens, about 8% faster overall on People's Daily sentences
-    (``calc`` is ~40% of jieba's time there).
+    so the same tokens, in less time (``benchmarks/results/segmentation/``).
     """
 
     def calc(self, sentence, DAG, route):  # noqa: N803 (jieba's own signature)

@@ -113,7 +113,7 @@ def _joined_calls(cut, max_docs: int = 256, max_chars: int = 1 << 16):
     Documents are joined by ``_SEPARATOR``, which jieba always emits as a token of its
     own (it is whitespace, outside jieba's word-character class, so no word spans it),
     and the token list is split there again: the tokens are those of one call per
-    document, minus jieba's per-call set-up (1-2% of its time on news sentences). A call
+    document, minus jieba's per-call set-up. A call
     takes up to ``max_docs`` documents and stops after ``max_chars`` characters, so the
     joined token list stays small for long documents. A group in which a document holds
     the separator itself is cut one document at a time.
@@ -334,11 +334,12 @@ def _load_bundled_stop_words() -> frozenset[str]:
 class JiebaSegmenter(TransformerMixin, BaseEstimator):
     """Segment Chinese (and mixed Chinese/English) documents into token lists.
 
-    The first step of an sk_slm pipeline. Each instance builds its own jieba tokenizer
-    lazily, so jieba's global default tokenizer is never modified; user words live in
-    the instance and survive pickling and cloning. The tokenizer is jieba's with a
-    cheaper search for the best route through its word graph (the same routes, so the
-    same tokens; ~7-10% faster).
+    The first step of an sk_slm pipeline. Word tokenizers are built lazily and shared by
+    the segmenters with the same backend and user words (a cache of a few), so jieba's
+    global default tokenizer is never modified; user words live in the instance and
+    survive pickling and cloning. The tokenizer is jieba's with a cheaper search for the
+    best route through its word graph (the same routes, so the same tokens; the speed-up
+    is in ``benchmarks/results/segmentation/``).
 
     Parameters
     ----------
