@@ -6,12 +6,17 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Subset
 
-from sk_slm.network._batches import _bucket_iterator, _collate, _SequenceDataset
+from sk_slm.network._batches import (
+    _bucket_iterator,
+    _collate,
+    _collate_windows,
+    _SequenceDataset,
+)
 
 
-def random_dataset(rng, kind):
+def random_dataset(rng, kind, windows=None, longest=6):
     n = int(rng.integers(1, 12))
-    lengths = rng.integers(0, 6, n)
+    lengths = rng.integers(0, longest, n)
     lengths[rng.random(n) < 0.3] = 0  # empty documents, and batches of them only
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     ids = rng.integers(2, 50, offsets[-1])
@@ -21,7 +26,8 @@ def random_dataset(rng, kind):
     y = rng.integers(0, 3, n)
     wide = {"none": (None, None, None), "grams": (grams, gram_offsets, None),
             "weighted": (grams, gram_offsets, weights)}[kind]
-    return _SequenceDataset(ids, offsets, None if kind == "none" else y, *wide)
+    return _SequenceDataset(ids, offsets, None if kind == "none" else y, *wide,
+                            windows=windows)
 
 
 @pytest.mark.parametrize("kind", ["none", "grams", "weighted"])
@@ -56,3 +62,21 @@ def test_the_iterator_builds_whole_batches_unless_given_a_collate_function():
     assert len(bulk) == len(one_by_one)
     for (a, ya), (b, yb) in zip(bulk, one_by_one, strict=True):
         assert all(torch.equal(a[k], b[k]) for k in a) and torch.equal(ya, yb)
+
+
+@pytest.mark.parametrize("kind", ["none", "weighted"])
+@pytest.mark.parametrize("max_len", [1, 3, 4, 8])
+def test_windows_in_bulk_equal_the_collated_windows(kind, max_len):
+    # Documents read whole in windows (truncation="windows"): one batcher for both paths.
+    rng = np.random.default_rng(max_len)
+    for _ in range(60):
+        dataset = random_dataset(rng, kind, windows=max_len, longest=20)
+        n = len(dataset)
+        rows = list(rng.choice(n, int(rng.integers(1, n + 1)), replace=False))
+        expected, expected_y = _collate_windows([dataset[i] for i in rows], max_len)
+        got, got_y = dataset[rows]
+        assert got.keys() == expected.keys()
+        for key in expected:
+            assert got[key].dtype == expected[key].dtype
+            assert torch.equal(got[key], expected[key]), key
+        assert torch.equal(got_y, expected_y)

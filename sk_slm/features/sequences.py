@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PAD", "UNK", "TokenSequences", "encode_tokens", "padded_rows", "take_documents",
-           "truncate", "vocabulary", "window_starts", "windows_to_tokens"]
+__all__ = ["PAD", "UNK", "TokenSequences", "encode_tokens", "padded_rows", "padded_slices",
+           "take_documents", "truncate", "vocabulary", "window_starts", "windows_to_tokens"]
 
 PAD, UNK = 0, 1  # reserved token ids: padding and out-of-vocabulary
 
@@ -22,7 +22,13 @@ def padded_rows(flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray,
     its ONNX predictor alike."""
     offsets = np.asarray(offsets)
     starts = offsets[rows]
-    lengths = offsets[np.asarray(rows) + 1] - starts
+    return padded_slices(flat, starts, offsets[np.asarray(rows) + 1] - starts, value)
+
+
+def padded_slices(flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                  value: Any) -> np.ndarray:
+    """``flat[starts[i]:starts[i] + lengths[i]]`` for each i, as one (len(starts),
+    longest) array padded with ``value``, at least 1 wide (windows of documents too)."""
     width = max(int(lengths.max(initial=0)), 1)
     steps = np.arange(width)
     real = steps < lengths[:, None]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 from scipy import sparse
 from torch.utils.data import Dataset, Subset
 
-from ..features.sequences import PAD, UNK, padded_rows, window_starts
+from ..features.sequences import PAD, UNK, padded_rows, padded_slices, window_starts
 
 
 class _SequenceDataset(Dataset):
@@ -19,7 +21,8 @@ class _SequenceDataset(Dataset):
     """
 
     def __init__(self, ids, offsets, y=None, ngrams=None, ngram_offsets=None,
-                 ngram_weights=None):
+                 ngram_weights=None, windows=None):
+        self.windows = windows  # max_len when documents are read whole, in windows
         self.ids = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64))
         self.offsets = offsets
         self.lengths = np.diff(offsets)
@@ -46,9 +49,12 @@ class _SequenceDataset(Dataset):
     def _batch(self, rows: np.ndarray):
         """The batch of documents ``rows``, as ``_collate`` makes it of their samples."""
         lengths = self.lengths[rows]
-        ids = _padded_rows(self.ids, self.offsets, rows, PAD)
-        ids[lengths == 0, 0] = UNK  # an empty document is read as one UNK
-        X = {"ids": ids, "lengths": torch.from_numpy(np.maximum(lengths, 1))}
+        if self.windows:
+            X = self._windows(rows)
+        else:
+            ids = _padded_rows(self.ids, self.offsets, rows, PAD)
+            ids[lengths == 0, 0] = UNK  # an empty document is read as one UNK
+            X = {"ids": ids, "lengths": torch.from_numpy(np.maximum(lengths, 1))}
         if self.ngrams is not None:
             X["ngrams"] = _padded_rows(self.ngrams, self.ngram_offsets, rows, PAD)
             if self.ngram_weights is not None:
@@ -57,6 +63,28 @@ class _SequenceDataset(Dataset):
         y = (self.y[torch.from_numpy(rows)] if self.y is not None
              else torch.zeros(len(rows), dtype=torch.long))
         return X, y
+
+
+    def _windows(self, rows: np.ndarray) -> dict:
+        """ids (batch, windows, time) and lengths (batch, windows) of the documents
+        ``rows`` read whole in windows, as ``_collate_windows`` makes them."""
+        max_len, lengths = self.windows, self.lengths[rows]
+        read = np.maximum(lengths, 1)  # an empty document is read as one UNK
+        firsts = [window_starts(int(n), max_len) for n in read]
+        doc = np.repeat(np.arange(len(rows)), [len(f) for f in firsts])
+        first = np.concatenate(firsts).astype(np.int64)
+        slot = np.concatenate([np.arange(len(f)) for f in firsts])
+        size = np.minimum(read[doc] - first, max_len)
+        real = np.minimum(np.maximum(lengths[doc] - first, 0), max_len)  # 0 for an empty one
+        flat = padded_slices(self.ids.numpy(), np.asarray(self.offsets)[rows][doc] + first,
+                             real, PAD)
+        flat[(real == 0) & (size == 1), 0] = UNK
+        width = min(max_len, int(read.max()))
+        ids = np.full((len(rows), slot.max() + 1, width), PAD, dtype=np.int64)
+        ids[doc, slot, :flat.shape[1]] = flat[:, :width]
+        out_lengths = np.zeros(ids.shape[:2], dtype=np.int64)
+        out_lengths[doc, slot] = size
+        return {"ids": torch.from_numpy(ids), "lengths": torch.from_numpy(out_lengths)}
 
 
 def _padded_rows(flat: torch.Tensor, offsets: np.ndarray, rows: np.ndarray, value):
@@ -156,11 +184,14 @@ def _bucket_iterator(iterator, dataset, batch_size: int, training: bool, kwargs:
     # DataLoader draws a base seed per iteration; an own generator keeps that draw
     # off the caller's global torch RNG (prediction runs outside the forked RNG).
     kwargs.setdefault("generator", torch.Generator())
-    if "collate_fn" not in kwargs and isinstance(_base_dataset(dataset), _SequenceDataset):
+    base = _base_dataset(dataset)
+    if "collate_fn" not in kwargs and isinstance(base, _SequenceDataset):
         # torch's bulk loading (automatic batching off: batch_size=None): each item the
         # sampler yields is a whole batch's positions, which the dataset pads at once.
         return iterator(dataset, sampler=sampler, batch_size=None, **kwargs)
-    kwargs.setdefault("collate_fn", _collate)
+    windows = getattr(base, "windows", None)
+    kwargs.setdefault("collate_fn",
+                      partial(_collate_windows, max_len=windows) if windows else _collate)
     return iterator(dataset, batch_sampler=sampler, **kwargs)
 
 

@@ -7,7 +7,6 @@ import copy
 import inspect
 import os
 import warnings
-from functools import partial
 from numbers import Integral, Real
 from typing import Any
 
@@ -38,7 +37,7 @@ from ..features.sequences import (
 from ..features.word2vec import check_token_lists
 from . import _retraining
 from ._attention import attention_weights
-from ._batches import _bucket_iterator, _collate_windows, _dataset_lengths, _SequenceDataset
+from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset
 from ._checks import check_params
 from ._inputs import encode, fitted_inputs
 from ._seeding import seeded_torch
@@ -427,8 +426,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if batch_size == -1:
             batch_size = len(dataset)
         kwargs.pop("shuffle", None)
-        if self._in_windows():
-            kwargs.setdefault("collate_fn", partial(_collate_windows, max_len=self.max_len))
         iterator = self.iterator_train if training else self.iterator_valid
         return _bucket_iterator(iterator, dataset, batch_size, training, kwargs)
 
@@ -472,7 +469,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                if k in ("hidden_size", "cell")},
             "attention_size": self.attention_size,
             "dropout": self.dropout,
-            "embeddings": getattr(self, "init_embeddings_", None),
             "freeze_embeddings": self.freeze_embeddings,
             "ngram_features": 0 if self.ngrams_ is None else len(self.ngrams_.vocabulary_) + 1,
         }
@@ -480,11 +476,22 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             params = {}  # a module instance, or another class, gets what was routed to it
         params.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, params)
-        encoder = getattr(self, "init_encoder_", None)
-        if encoder is not None:  # the pre-trained biRNN (the embedding came as embeddings)
-            self.module_.rnn.load_state_dict(
-                {k.removeprefix("rnn."): v for k, v in encoder.items() if k.startswith("rnn.")})
         return self
+
+    def _start_from(self, inputs) -> None:
+        """Put the starting weights that ``fit``'s inputs bring (Word2Vec's or a language
+        model's embedding, a language model's encoder) into the freshly built module.
+        The module draws its random initial weights all the same, so the other layers'
+        weights do not depend on whether a table is copied in."""
+        own_class = isinstance(self.module, type) and issubclass(self.module, AttentionRNN)
+        if inputs.embeddings is not None and own_class:  # an instance keeps its own
+            with torch.no_grad():
+                self.module_.embedding.weight.copy_(
+                    torch.as_tensor(inputs.embeddings, dtype=torch.float32))
+        if inputs.encoder_state is not None:  # the pre-trained biRNN
+            self.module_.rnn.load_state_dict(
+                {k.removeprefix("rnn."): v for k, v in inputs.encoder_state.items()
+                 if k.startswith("rnn.")})
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         named_parameters = list(named_parameters)
@@ -516,15 +523,17 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         # max_len bounds the recurrent network's work (unless it reads windows); the
         # n-gram part is cheap and reads the whole document, as the TF-IDF baselines do.
         ids, offsets, _ = self._truncate(full_ids, full_offsets)
+        windows = self.max_len if self._in_windows() else None
         if self.ngrams_ is None:
-            return _SequenceDataset(ids, offsets, y)
+            return _SequenceDataset(ids, offsets, y, windows=windows)
         if fit:
             features = self.ngrams_.fit_transform(full_ids, full_offsets)
         else:
             features = self.ngrams_.transform(full_ids, full_offsets)
         # Row 0 of the n-gram table is padding: feature j is row j + 1.
         return _SequenceDataset(ids, offsets, y, features.indices.astype(np.int64) + 1,
-                                features.indptr.astype(np.int64), features.data)
+                                features.indptr.astype(np.int64), features.data,
+                                windows=windows)
 
     def _truncate(self, ids: np.ndarray, offsets: np.ndarray):
         """(ids, offsets, kept-mask) of what the RNN reads: all with windows."""
@@ -533,14 +542,16 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         return truncate(ids, offsets, self.max_len, self.truncation)
 
     # ------------------------------------------------------------------ encoding
-    def _build_vocabulary(self, X) -> None:
+    def _build_vocabulary(self, X):
+        """Fix the vocabulary of ``X``'s input mode; return its :class:`Inputs` (the
+        starting weights go into the module, not onto the classifier)."""
         inputs = fitted_inputs(X, self.language_model, self.min_count, self.max_vocab,
                                self.embedding_dim)
         self.vocabulary_ = inputs.vocabulary
         self.sequence_vocabulary_ = inputs.sequence_vocabulary
         self.n_vocab_, self.embedding_dim_ = inputs.n_vocab, inputs.embedding_dim
         self.encoder_ = inputs.encoder
-        self.init_embeddings_, self.init_encoder_ = inputs.embeddings, inputs.encoder_state
+        return inputs
 
     def _encode(self, X, validated: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Documents -> (flat ids in this model's id space, offsets)."""
@@ -637,7 +648,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 f"y has a single class ({self.classes_[0]!r}); a classifier needs at least two."
             )
         y_enc = self.label_encoder_.transform(y)
-        self._build_vocabulary(X)
+        inputs = self._build_vocabulary(X)
         self.ngrams_ = NGramTfidf(self.bag_ngrams, self.n_vocab_) if self._has_ngram_part() else None
         self.validation_index_ = self.validation_proba_ = None
         self.retried_without_ngrams_ = False
@@ -646,9 +657,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             self.ngram_lr_ = self._resolve_ngram_lr(dataset)
             if not self.warm_start or not self.initialized_:  # as skorch's fit
                 self.initialize()
+                self._start_from(inputs)
             self._train(dataset, y_enc, **fit_params)
-        # The module holds the table and encoder now; don't pickle them twice.
-        del self.init_embeddings_, self.init_encoder_
         pretraining = dict(self.callbacks_).get("pretraining")
         self.pretrain_loss_ = None if pretraining is None else pretraining.losses_
         self.train_passes_ = [("pretrain", self.pretrain_epochs)] if pretraining else []
