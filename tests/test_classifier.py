@@ -765,3 +765,17 @@ def test_skipping_the_silent_network_in_the_warm_up_trains_exactly_the_same(toke
     assert [row["train_loss"] for row in skipping.history_] == [
         row["train_loss"] for row in running.history_]  # the refit's epochs
     np.testing.assert_array_equal(skipping.validation_proba_, running.validation_proba_)
+
+
+@pytest.mark.parametrize("random_state", [0, None])
+def test_the_recorded_held_out_rows_are_those_early_stopping_held_out(tokens, random_state):
+    # fit records the rows; skorch's split hook holds out the same ones (seeded alike,
+    # even without a random_state): the kept epoch's validation loss is the loss of the
+    # recorded rows' held-out probabilities.
+    X, y = tokens
+    clf = tiny(max_epochs=3, refit=False, random_state=random_state).fit(X, y)
+    rows = clf.validation_index_
+    y_rows = clf.label_encoder_.transform(y[rows])
+    loss = -np.log(clf.validation_proba_[np.arange(len(rows)), y_rows]).mean()
+    kept = clf.history[clf.best_epoch_ - 1, "valid_loss"]
+    assert loss == pytest.approx(kept, rel=1e-5)

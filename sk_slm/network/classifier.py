@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
 from skorch import NeuralNetClassifier
 from skorch.callbacks import (
     EarlyStopping,
@@ -405,19 +406,21 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def get_split_datasets(self, X, y=None, **fit_params):
         if not self._uses_validation():
             return super().get_split_datasets(X, y, **fit_params)
+        return self._split(self.get_dataset(X, y), y, **fit_params)
+
+    def _split(self, dataset, y, **fit_params):
+        """(train, held-out) parts of ``dataset`` for early stopping: stratified, seeded by
+        the fit's seed, so the same documents each time it is asked."""
         split = ValidSplit(self.validation_fraction, stratified=True,
                            random_state=self._split_seed_)
         try:
-            train, valid = split(self.get_dataset(X, y), y, **fit_params)
+            return split(dataset, y, **fit_params)
         except ValueError as error:  # scikit-learn's splitter on too few documents
             raise ValueError(
                 f"{len(y)} documents are too few for early stopping to hold out "
                 f"validation_fraction={self.validation_fraction} of them, stratified, at "
                 f"least one per class ({error}). Pass more documents, or "
                 "early_stopping=False.") from None
-        if not len(self.history):  # the pass from a fresh network (not a later partial_fit)
-            self.validation_index_ = np.sort(np.asarray(valid.indices))
-        return train, valid
 
     def get_iterator(self, dataset, training=False):
         prefix = "iterator_train" if training else "iterator_valid"
@@ -579,7 +582,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         threads as there are free cores (:mod:`sk_slm._threads`)."""
         with seeded_torch(self.random_state, self.device) as seed, \
                 threads_for_free_cores(self.device):
-            self._split_seed_ = seed
+            # One seed for the held-out split, which fit and skorch's hook both ask for.
+            self._split_seed_ = (seed if seed is not None
+                                 else int(check_random_state(None).randint(np.iinfo(np.int32).max)))
             yield
 
     def fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
@@ -655,6 +660,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         with self._seeded():
             dataset = self._dataset(*self._encode(X, validated=True), y_enc, fit=True)
             self.ngram_lr_ = self._resolve_ngram_lr(dataset)
+            if self._uses_validation():  # the rows skorch's split hook will hold out
+                self.validation_index_ = np.sort(np.asarray(self._split(dataset, y_enc)[1].indices))
             if not self.warm_start or not self.initialized_:  # as skorch's fit
                 self.initialize()
                 self._start_from(inputs)
