@@ -51,7 +51,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "predict_stream": ("serving.streaming", "predict_stream"),
     "EmptyDocumentWarning": ("features.word2vec", "EmptyDocumentWarning"),
     "Word2VecVectorizer": ("features.word2vec", "Word2VecVectorizer"),
-    "check_token_lists": ("features.word2vec", "check_token_lists"),
+    "check_token_lists": ("features.sequences", "check_token_lists"),
     "load_vectors": ("features.word2vec", "load_vectors"),
     "export_onnx": ("serving.onnx", "export_onnx"),
     "OnnxClassifier": ("serving.onnx", "OnnxClassifier"),

@@ -10,8 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import validate_params
 from ._ngram_tfidf import NGramTfidf
-from .sequences import encode_tokens
-from .word2vec import check_token_lists
+from .sequences import check_token_lists, encode_tokens
 
 __all__ = ["NGramTfidfVectorizer"]
 

@@ -3,16 +3,53 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
-__all__ = ["PAD", "UNK", "TokenSequences", "encode_tokens", "padded_rows", "padded_slices",
-           "take_documents", "truncate", "vocabulary", "window_starts", "windows_to_tokens"]
+__all__ = ["PAD", "UNK", "TokenSequences", "check_token_lists", "encode_tokens", "padded_rows",
+           "padded_slices", "take_documents", "truncate", "vocabulary", "window_starts",
+           "windows_to_tokens"]
 
 PAD, UNK = 0, 1  # reserved token ids: padding and out-of-vocabulary
+_STR_TYPE = {str}
+
+
+def check_token_lists(X: Any, name: str = "X") -> list:
+    """Validate documents given as token lists (the output of JiebaSegmenter).
+
+    Raises a TypeError pointing to :class:`~sk_slm.JiebaSegmenter` when the documents are
+    raw strings, and a ValueError naming the row holding a token that is not a str.
+    """
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{name} must be a list of token lists; got a single {type(X).__name__}. "
+            "Segment raw text first with sk_slm.JiebaSegmenter."
+        )
+    if isinstance(X, TokenSequences):
+        raise TypeError(f"{name} is already a TokenSequences; pass token lists instead.")
+    if not isinstance(X, Iterable):
+        raise TypeError(f"{name} must be a list of token lists, got {type(X).__name__}.")
+    docs = list(X)
+    for i, doc in enumerate(docs):
+        if isinstance(doc, str):
+            raise TypeError(
+                f"{name}[{i}] is a raw string, but token lists are expected: put "
+                "sk_slm.JiebaSegmenter() before this step, e.g. "
+                "make_pipeline(JiebaSegmenter(), Word2VecVectorizer(), ...)."
+            )
+        if not isinstance(doc, (list, tuple, np.ndarray)):
+            raise ValueError(
+                f"{name}[{i}] is {type(doc).__name__}, not a list of tokens (str)."
+            )
+        if not set(map(type, doc)) <= _STR_TYPE:  # the per-token check, at C speed
+            for tok in doc:
+                if not isinstance(tok, str):
+                    raise ValueError(
+                        f"{name}[{i}] holds {tok!r}, which is not a str token.")
+    return docs
 
 
 def padded_rows(flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray,

@@ -6,7 +6,6 @@ import os
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import Any
 
@@ -18,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import Interval, Options, validate_params
 from ..text.segmenter import JiebaSegmenter
-from .sequences import TokenSequences, encode_tokens
+from .sequences import TokenSequences, check_token_lists, encode_tokens
 
 __all__ = ["Word2VecVectorizer", "EmptyDocumentWarning", "check_token_lists", "load_vectors"]
 
@@ -27,46 +26,8 @@ _FORMATS = ("word2vec", "word2vec_binary", "glove")
 _CHUNK_DOCS = 20_000  # pooled transforms work in chunks to bound temporary memory
 
 
-_STR_TYPE = {str}
-
-
 class EmptyDocumentWarning(UserWarning):
     """Some documents had no token in the vocabulary and became zero vectors."""
-
-
-def check_token_lists(X: Any, name: str = "X") -> list:
-    """Validate documents given as token lists (the output of JiebaSegmenter).
-
-    Raises a TypeError pointing to :class:`~sk_slm.JiebaSegmenter` when the documents are
-    raw strings, and a ValueError naming the row holding a token that is not a str.
-    """
-    if isinstance(X, (str, bytes)):
-        raise TypeError(
-            f"{name} must be a list of token lists; got a single {type(X).__name__}. "
-            "Segment raw text first with sk_slm.JiebaSegmenter."
-        )
-    if isinstance(X, TokenSequences):
-        raise TypeError(f"{name} is already a TokenSequences; pass token lists instead.")
-    if not isinstance(X, Iterable):
-        raise TypeError(f"{name} must be a list of token lists, got {type(X).__name__}.")
-    docs = list(X)
-    for i, doc in enumerate(docs):
-        if isinstance(doc, str):
-            raise TypeError(
-                f"{name}[{i}] is a raw string, but token lists are expected: put "
-                "sk_slm.JiebaSegmenter() before this step, e.g. "
-                "make_pipeline(JiebaSegmenter(), Word2VecVectorizer(), ...)."
-            )
-        if not isinstance(doc, (list, tuple, np.ndarray)):
-            raise ValueError(
-                f"{name}[{i}] is {type(doc).__name__}, not a list of tokens (str)."
-            )
-        if not set(map(type, doc)) <= _STR_TYPE:  # the per-token check, at C speed
-            for tok in doc:
-                if not isinstance(tok, str):
-                    raise ValueError(
-                        f"{name}[{i}] holds {tok!r}, which is not a str token.")
-    return docs
 
 
 def load_vectors(path: str | os.PathLike, fmt: str = "word2vec", limit: int | None = None):

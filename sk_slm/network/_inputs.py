@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..features.sequences import UNK, TokenSequences, encode_tokens, vocabulary
-from ..features.word2vec import check_token_lists
+from ..features.sequences import UNK, TokenSequences, check_token_lists, encode_tokens, vocabulary
 
 __all__ = ["Inputs", "encode", "fitted_inputs"]
 

@@ -31,11 +31,7 @@ from torch.utils.data import Dataset, Subset
 from .._threads import threads_for_free_cores
 from .._validation import Interval, Options, check_labels
 from ..features._ngram_tfidf import NGramTfidf
-from ..features.sequences import (
-    TokenSequences,
-    truncate,
-)
-from ..features.word2vec import check_token_lists
+from ..features.sequences import TokenSequences, check_token_lists, truncate
 from . import _retraining
 from ._attention import attention_weights
 from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset
