@@ -110,7 +110,7 @@ def make_lstm_pipeline(
     # The classifier's own-vocabulary settings do nothing here: refuse them by name.
     unused = {"embedding_dim": "vector_size", "min_count": "min_count", "max_vocab": None}
     if language_model is not None:
-        unused.update(hidden_size=None, cell=None)
+        unused.update(hidden_size=None, cell=None, module__cell=None)
     for name in sorted(unused.keys() & clf_params.keys()):
         where = ("the language model sets it" if language_model is not None else
                  "the network reads the Word2Vec vectors"

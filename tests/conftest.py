@@ -75,6 +75,7 @@ def pipe(toy_sentiment):
     p = make_pipeline(
         JiebaSegmenter(),
         Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0),
-        LSTMAttentionClassifier(hidden_size=8, attention_size=4, max_epochs=4, random_state=0),
+        LSTMAttentionClassifier(hidden_size=8, module__attention_size=4, max_epochs=4,
+                                random_state=0),
     )
     return p.fit(X, y)

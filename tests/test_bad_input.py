@@ -180,7 +180,7 @@ def test_any_labels_fit_or_are_refused_by_name(toy_sentiment, y):
 
     X, _ = toy_sentiment
     tokens = JiebaSegmenter().fit_transform(X[:N_LABELLED])
-    network = LSTMAttentionClassifier(hidden_size=4, embedding_dim=4, attention_size=2,
+    network = LSTMAttentionClassifier(hidden_size=4, embedding_dim=4, module__attention_size=2,
                                       max_epochs=1, early_stopping=False, random_state=0)
     _fits_or_names_the_labels(lambda X, y: network.fit(X, y).predict(X), tokens, y)
     blend = make_pipeline(CountVectorizer(analyzer=passthrough_analyzer), BlendingClassifier(

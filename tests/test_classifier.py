@@ -14,7 +14,8 @@ from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word
 from sk_slm.features.sequences import truncate
 from sk_slm.network._batches import _BucketBatchSampler
 
-TINY = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=12, random_state=0)
+TINY = dict(hidden_size=16, embedding_dim=16, module__attention_size=8, max_epochs=12,
+            random_state=0)
 
 
 def tiny(**params):
@@ -62,7 +63,7 @@ def test_word2vec_sequences_initialise_the_embeddings(tokens):
     X, y = tokens
     vec = Word2VecVectorizer(output="sequence", vector_size=12, min_count=1, random_state=0)
     seqs = vec.fit_transform(X)
-    clf = tiny(freeze_embeddings=True).fit(seqs, y)
+    clf = tiny(module__freeze_embeddings=True).fit(seqs, y)
     table = clf.module_.embedding.weight.detach().numpy()
     assert table.shape == (len(vec.wv_) + 2, 12)
     np.testing.assert_allclose(table[2:], vec.wv_.vectors)  # frozen: unchanged by training
@@ -115,10 +116,10 @@ def test_random_state_reproducible_and_global_rng_untouched(tokens):
     "param, value, check",
     [
         ("hidden_size", 8, lambda m: m.rnn.hidden_size == 8),
-        ("num_layers", 2, lambda m: m.rnn.num_layers == 2),
-        ("bidirectional", False, lambda m: not m.rnn.bidirectional),
-        ("cell", "gru", lambda m: isinstance(m.rnn, torch.nn.GRU)),
-        ("attention_size", 5, lambda m: m.attention[0].out_features == 5),
+        ("module__num_layers", 2, lambda m: m.rnn.num_layers == 2),
+        ("module__bidirectional", False, lambda m: not m.rnn.bidirectional),
+        ("module__cell", "gru", lambda m: isinstance(m.rnn, torch.nn.GRU)),
+        ("module__attention_size", 5, lambda m: m.attention[0].out_features == 5),
         ("dropout", 0.5, lambda m: m.dropout.p == 0.5),
         ("embedding_dim", 7, lambda m: m.embedding.embedding_dim == 7),
     ],
@@ -185,7 +186,7 @@ def test_ngram_warmup_keeps_frozen_embeddings_frozen(tokens):
     X, y = tokens
     seqs = Word2VecVectorizer(output="sequence", vector_size=12, min_count=1,
                               random_state=0).fit_transform(X)
-    clf = tiny(max_epochs=3, ngram_warmup=1, freeze_embeddings=True, bag_ngrams=2,
+    clf = tiny(max_epochs=3, ngram_warmup=1, module__freeze_embeddings=True, bag_ngrams=2,
                early_stopping=False).fit(seqs, y)
     assert not clf.module_.embedding.weight.requires_grad
     np.testing.assert_array_equal(clf.module_.embedding.weight.detach().numpy()[2:],
@@ -564,7 +565,7 @@ def test_fit_and_predict_leave_torch_threads_as_the_caller_set_them(toy_sentimen
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        pipe = make_lstm_pipeline(hidden_size=8, attention_size=4,
+        pipe = make_lstm_pipeline(hidden_size=8, module__attention_size=4,
                                   max_epochs=2).fit(X[:80], y[:80])
         assert torch.get_num_threads() == threads
         pipe.predict_proba(X[80:120])
@@ -742,7 +743,8 @@ def test_early_stopping_is_not_taken_for_an_interrupt(tokens):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("params", [dict(), dict(num_layers=2), dict(cell="gru", dropout=0.0)])
+@pytest.mark.parametrize("params", [dict(), dict(module__num_layers=2),
+                                    dict(module__cell="gru", dropout=0.0)])
 def test_skipping_the_silent_network_in_the_warm_up_trains_exactly_the_same(tokens, params,
                                                                             monkeypatch):
     from sk_slm.network.module import AttentionRNN
@@ -779,3 +781,24 @@ def test_the_recorded_held_out_rows_are_those_early_stopping_held_out(tokens, ra
     loss = -np.log(clf.validation_proba_[np.arange(len(rows)), y_rows]).mean()
     kept = clf.history[clf.best_epoch_ - 1, "valid_loss"]
     assert loss == pytest.approx(kept, rel=1e-5)
+
+
+def test_deprecated_module_settings_warn_once_and_still_work(tokens, tmp_path):
+    from sk_slm import load_model, save_model
+
+    X, y = tokens
+    with pytest.warns(FutureWarning) as record:
+        clf = tiny(max_epochs=3, num_layers=2, cell="gru").fit(X, y)  # early stopping, refit
+    deprecations = [str(w.message) for w in record if issubclass(w.category, FutureWarning)]
+    assert len(deprecations) == 2  # once each, not again for the refit
+    assert "set module__num_layers=2" in deprecations[0]
+    assert clf.module_.rnn.num_layers == 2 and isinstance(clf.module_.rnn, torch.nn.GRU)
+    assert [name for name, _ in clf.train_passes_] == ["early_stopping", "refit"]
+    new = tiny(max_epochs=3, module__num_layers=2, module__cell="gru").fit(X, y)
+    np.testing.assert_array_equal(new.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="num_layers= and module__num_layers= both set it"):
+        tiny(num_layers=2, module__num_layers=2).fit(X, y)
+    # Saved with the deprecated parameter, a model loads and predicts as it did.
+    save_model(clf, tmp_path / "old.slm")
+    np.testing.assert_array_equal(load_model(tmp_path / "old.slm").predict_proba(X),
+                                  clf.predict_proba(X))

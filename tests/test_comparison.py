@@ -151,7 +151,7 @@ def test_compare_reports_the_mean_linear_weight_of_blends(toy_sentiment):
 def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(toy_sentiment,
                                                                              capsys):
     X, y = toy_sentiment
-    net = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
+    net = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, module__attention_size=4,
                                   max_epochs=3, early_stopping=False, random_state=0)
     models = {"svm": make_baseline("svm_char_tfidf"),
               "lstm": make_pipeline(JiebaSegmenter(granularity="char"), net)}
@@ -176,7 +176,7 @@ def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(to
     # With early stopping and the refit nothing reaches stdout either: the early-stopping
     # epochs, the refit's line and its epochs go to stderr.
     stopping = make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(
-        hidden_size=8, embedding_dim=8, attention_size=4, max_epochs=3, random_state=0))
+        hidden_size=8, embedding_dim=8, module__attention_size=4, max_epochs=3, random_state=0))
     compare(X, y, cv=2, models={"stopping": stopping})
     printed = capsys.readouterr()
     assert printed.out == "" and printed.err.count("epoch 1/3: train loss") == 4

@@ -11,7 +11,8 @@ from sklearn.pipeline import make_pipeline
 
 from sk_slm import LSTMAttentionClassifier, make_baseline, make_lstm_pipeline, partial_fit
 
-SMALL = dict(hidden_size=16, embedding_dim=16, attention_size=8, max_epochs=15, random_state=0)
+SMALL = dict(hidden_size=16, embedding_dim=16, module__attention_size=8, max_epochs=15,
+             random_state=0)
 
 
 def batch(signal: dict, noise: str, n: int, seed: int) -> tuple[list[list[str]], np.ndarray]:
@@ -80,7 +81,7 @@ def test_partial_fit_continues_the_network_of_the_pipeline_and_keeps_the_linear_
     (X_a, y_a), (X_b, y_b), (X_test, y_test) = (
         (texts(X), y) for X, y in (batch(**A, n=200, seed=0), batch(**B, n=200, seed=1),
                                    batch(**B, n=100, seed=2)))
-    pipe = make_lstm_pipeline(hidden_size=16, attention_size=8, max_epochs=15).fit(X_a, y_a)
+    pipe = make_lstm_pipeline(hidden_size=16, module__attention_size=8, max_epochs=15).fit(X_a, y_a)
     blend = pipe.named_steps["blend"]
     network, linear = blend.named_estimators_["network"], blend.named_estimators_["linear"]
     segmented_test = pipe[0].transform(X_test)

@@ -30,7 +30,7 @@ from sk_slm import (
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
-TINY = dict(hidden_size=16, attention_size=8, max_epochs=12, random_state=0)
+TINY = dict(hidden_size=16, module__attention_size=8, max_epochs=12, random_state=0)
 
 
 @pytest.fixture(scope="module")

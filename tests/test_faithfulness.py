@@ -46,7 +46,7 @@ def test_an_explanation_that_finds_the_evidence_beats_random_and_one_that_misses
 
 def test_the_table_covers_every_document_measure_and_amount(toy_sentiment):
     X, y = toy_sentiment
-    pipe = make_lstm_pipeline(hidden_size=8, attention_size=4, max_epochs=7, ngram_warmup=1,
+    pipe = make_lstm_pipeline(hidden_size=8, module__attention_size=4, max_epochs=7, ngram_warmup=1,
                               verbose=0).fit(X[:160], y[:160])
     docs = list(X[160:200]) + ["", "好"]
     table = faithfulness(pipe, docs, tokens=(1, 0.5), method="attention")
@@ -82,7 +82,7 @@ def test_occlusion_is_each_tokens_leave_one_out_effect_on_the_whole_pipeline(toy
     from sk_slm import explain
 
     X, y = toy_sentiment
-    pipe = make_lstm_pipeline(hidden_size=8, attention_size=4, max_epochs=7, ngram_warmup=1,
+    pipe = make_lstm_pipeline(hidden_size=8, module__attention_size=4, max_epochs=7, ngram_warmup=1,
                               verbose=0).fit(X[:160], y[:160])
     docs = [X[200], X[201], "好", ""]
     explained = explain(pipe, docs, method="occlusion")
@@ -126,7 +126,7 @@ def test_explanations_show_the_documents_own_characters(toy_sentiment):
     from sk_slm import explain
 
     X, y = toy_sentiment
-    pipe = make_lstm_pipeline(hidden_size=8, attention_size=4, max_epochs=3, ngram_warmup=1,
+    pipe = make_lstm_pipeline(hidden_size=8, module__attention_size=4, max_epochs=3, ngram_warmup=1,
                               verbose=0).fit(X[:120], y[:120])
     doc = "很棒，推荐！OK"
     for method in ("occlusion", "attention"):
@@ -138,7 +138,7 @@ def test_each_parts_share_of_the_occlusion_is_on_the_blends_scale(toy_sentiment)
     from sk_slm import explain
 
     X, y = toy_sentiment
-    pipe = make_lstm_pipeline(hidden_size=8, attention_size=4, max_epochs=7, ngram_warmup=1,
+    pipe = make_lstm_pipeline(hidden_size=8, module__attention_size=4, max_epochs=7, ngram_warmup=1,
                               verbose=0).fit(X[:160], y[:160])
     blend = pipe[-1]
     blend.weights_ = np.array([0.5, 0.5])  # both parts count, whatever was chosen

@@ -107,8 +107,10 @@ def test_refusals(tiny_language_model, tmp_path):
         make_pipeline(JiebaSegmenter(granularity="char"), Word2VecVectorizer(output="sequence"),
                       LSTMAttentionClassifier(language_model=tiny_language_model)
                       ).fit(X_TRAIN, Y_TRAIN)
-    with pytest.raises(ValueError, match="num_layers=1"):
-        _network(language_model=tiny_language_model, num_layers=2).fit(X_TRAIN, Y_TRAIN)
+    with pytest.raises(ValueError, match="module__num_layers=1"):
+        _network(language_model=tiny_language_model, module__num_layers=2).fit(X_TRAIN, Y_TRAIN)
+    with pytest.raises(ValueError, match="no module__cell"):
+        _network(language_model=tiny_language_model, module__cell="gru").fit(X_TRAIN, Y_TRAIN)
     with pytest.raises(ValueError, match="granularity='char'"):
         make_lstm_pipeline(language_model=tiny_language_model, granularity="word")
     with pytest.raises(ValueError, match="not a language model folder"):

@@ -104,11 +104,12 @@ def test_explain_gives_the_pipelines_attention_and_pickling_keeps_the_model(blen
 
 
 @pytest.mark.parametrize("network", [
-    {"cell": "gru", "num_layers": 2, "bidirectional": False, "bag_ngrams": 0,
-     "ngram_warmup": 5},  # the default: no n-gram part to warm up
-    {"cell": "lstm", "num_layers": 2, "bidirectional": True, "bag_ngrams": 2},
-    {"cell": "gru", "num_layers": 1, "bidirectional": True, "truncation": "head_tail",
-     "max_len": 10},
+    {"module__cell": "gru", "module__num_layers": 2, "module__bidirectional": False,
+     "bag_ngrams": 0, "ngram_warmup": 5},  # the default: no n-gram part to warm up
+    {"module__cell": "lstm", "module__num_layers": 2, "module__bidirectional": True,
+     "bag_ngrams": 2},
+    {"module__cell": "gru", "module__num_layers": 1, "module__bidirectional": True,
+     "truncation": "head_tail", "max_len": 10},
 ], ids=["gru-2-uni", "lstm-2-bi-ngrams", "gru-1-bi-head_tail"])
 @pytest.mark.slow
 def test_networks_of_every_shape_over_word2vec(network, tmp_path):

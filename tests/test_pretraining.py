@@ -16,7 +16,7 @@ from sk_slm.network import pretraining as pretraining_module
 from sk_slm.network.module import PAD, AttentionRNN, BiLanguageModel, language_model_targets
 
 # The network alone (no n-gram part, whose warm-up would keep the network frozen).
-TINY = dict(hidden_size=8, embedding_dim=8, attention_size=4, max_epochs=4, random_state=0,
+TINY = dict(hidden_size=8, embedding_dim=8, module__attention_size=4, max_epochs=4, random_state=0,
             bag_ngrams=0)
 
 
@@ -154,7 +154,8 @@ def test_pretrained_fit_is_reproducible_and_leaves_global_rng_alone(tokens):
 @pytest.mark.slow
 def test_unidirectional_and_gru_pretrain(tokens):
     X, y = tokens
-    for params in ({"bidirectional": False, "num_layers": 2}, {"cell": "gru"}):
+    for params in ({"module__bidirectional": False, "module__num_layers": 2},
+                   {"module__cell": "gru"}):
         clf = tiny(pretrain_epochs=1, **params).fit(X, y)
         assert len(clf.pretrain_loss_) == 1
         assert len(clf.predict(X)) == len(X)
@@ -175,7 +176,7 @@ def test_pretrained_model_saves_and_loads(tokens, tmp_path):
     [
         ({"pretrain_epochs": -1}, "'pretrain_epochs' parameter"),
         ({"pretrain_epochs": 1.5}, "'pretrain_epochs' parameter"),
-        ({"pretrain_epochs": 1, "num_layers": 2}, "needs num_layers=1"),
+        ({"pretrain_epochs": 1, "module__num_layers": 2}, "needs module__num_layers=1"),
         ({"pretrain_epochs": 1, "module": torch.nn.Linear}, "pretrain_epochs trains"),
     ],
 )

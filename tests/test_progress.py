@@ -14,7 +14,7 @@ def tokens(X):
 
 
 def small(**params):
-    return LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, attention_size=4,
+    return LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, module__attention_size=4,
                                    random_state=0, **params)
 
 

@@ -12,7 +12,7 @@ from sk_slm import AttentionRNN, LSTMAttentionClassifier, load_model, save_model
 from sk_slm.features.sequences import window_starts
 from sk_slm.network._batches import _collate_windows
 
-SMALL = dict(hidden_size=16, embedding_dim=16, attention_size=8, bag_ngrams=0, max_len=16,
+SMALL = dict(hidden_size=16, embedding_dim=16, module__attention_size=8, bag_ngrams=0, max_len=16,
              lr=1e-2, max_epochs=10, early_stopping=False, random_state=0)
 
 

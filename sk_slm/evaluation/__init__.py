@@ -1,1 +1,2 @@
-"""Measuring models: comparison with baselines, paired significance, explanations and their faithfulness."""
+"""Measuring models: comparison with baselines, paired significance, explanations and
+their faithfulness."""

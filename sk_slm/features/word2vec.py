@@ -181,7 +181,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         With ``pretrained`` and ``output="sequence"``: what becomes of the fit
         documents' tokens the vectors lack. "add" gives each one seen at least
         ``min_count`` times a zero vector of its own, which the classifier fine-tunes
-        (unless ``freeze_embeddings``) and whose n-grams its linear part keeps apart;
+        (unless ``module__freeze_embeddings``) and whose n-grams its linear part keeps apart;
         "unknown" reads them all as the one unknown token ("add" matters most for word
         vectors, which miss more of a corpus's tokens than character vectors do; see
         ``benchmarks/results/unlabeled_text/``). Pooled outputs and trained vectors are

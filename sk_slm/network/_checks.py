@@ -11,13 +11,22 @@ from skorch.dataset import Dataset
 from .._validation import validate_params, warn_ineffective
 from ..features.sequences import TokenSequences
 
-__all__ = ["check_params", "ineffective"]
+__all__ = ["MOVED_TO_MODULE", "check_params", "ineffective"]
 
 # AttentionRNN's arguments that the classifier sets from parameters of its own (or from
 # the data: vocab_size, n_classes, embeddings, ngram_features).
-_MODULE_SETTINGS = {"vocab_size", "n_classes", "embedding_dim", "hidden_size", "num_layers",
-                    "bidirectional", "cell", "attention_size", "dropout", "embeddings",
-                    "freeze_embeddings", "ngram_features"}
+_MODULE_SETTINGS = {"vocab_size", "n_classes", "embedding_dim", "hidden_size", "dropout",
+                    "embeddings", "ngram_features"}
+# Settings of the default module that were parameters of the classifier, with nothing
+# measured behind them: set as module__<name>; the parameters are deprecated.
+MOVED_TO_MODULE = ("num_layers", "bidirectional", "cell", "attention_size",
+                   "freeze_embeddings")
+
+
+def _deprecated_settings(clf: Any) -> list[str]:
+    """The deprecated parameters of ``MOVED_TO_MODULE`` that ``clf`` sets."""
+    return [name for name in MOVED_TO_MODULE
+            if not (isinstance(getattr(clf, name), str) and getattr(clf, name) == "deprecated")]
 
 
 def check_params(clf: Any, X: Any) -> None:
@@ -34,6 +43,14 @@ def check_params(clf: Any, X: Any) -> None:
         raise ValueError(
             f"module__{twice[0]} sets what the classifier's {twice[0]} parameter sets; "
             f"give {twice[0]}= only.")
+    for name in _deprecated_settings(clf):
+        if name in clf.get_params_for("module"):
+            raise ValueError(f"{name}= and module__{name}= both set it; give module__{name}= "
+                             "only.")
+        warnings.warn(
+            f"{name}={getattr(clf, name)!r}: the {name} parameter is deprecated and goes in "
+            f"the next release; set module__{name}={getattr(clf, name)!r} (a setting of "
+            "the default module) instead.", FutureWarning, stacklevel=4)
     if clf.dataset is not Dataset:
         raise ValueError(
             f"dataset={clf.dataset!r} is not used: the classifier builds its own dataset "
@@ -43,11 +60,13 @@ def check_params(clf: Any, X: Any) -> None:
             f"device={clf.device!r}, but torch finds no CUDA device here "
             f"(torch {torch.__version__}, torch.cuda.is_available() is False): use "
             "device='cpu', or a CUDA build of torch on a machine with a GPU.")
-    if clf.pretrain_epochs and clf.bidirectional and clf.num_layers > 1:
+    layers = clf._module_setting("num_layers")
+    both_ways = clf._module_setting("bidirectional")
+    if clf.pretrain_epochs and both_ways and layers > 1:
         raise ValueError(
-            f"pretrain_epochs={clf.pretrain_epochs} needs num_layers=1 when "
-            "bidirectional=True: a second layer reads both directions of the first, so "
-            "the language model would see the token it predicts.")
+            f"pretrain_epochs={clf.pretrain_epochs} needs module__num_layers=1 when "
+            "module__bidirectional=True: a second layer reads both directions of the "
+            "first, so the language model would see the token it predicts.")
     if clf.language_model is not None:
         if isinstance(X, TokenSequences):
             raise ValueError(
@@ -55,11 +74,13 @@ def check_params(clf: Any, X: Any) -> None:
                 "lists (JiebaSegmenter(granularity='char')), not a TokenSequences from "
                 "Word2VecVectorizer (make_lstm_pipeline(language_model=...) builds no "
                 "Word2Vec step).")
-        if clf.num_layers != 1 or not clf.bidirectional or not clf._own_module():
+        if (layers != 1 or not both_ways or not clf._own_module()
+                or "cell" in clf.get_params_for("module")):
             raise ValueError(
                 f"language_model={clf.language_model!r} is a one-layer bidirectional "
-                "encoder of the default module (AttentionRNN): use num_layers=1, "
-                "bidirectional=True and the default module.")
+                "encoder of the default module (AttentionRNN), of its own cell: use "
+                "module__num_layers=1, module__bidirectional=True, no module__cell and "
+                "the default module.")
     if clf.pretrain_epochs and not clf._own_module():
         raise ValueError(
             "pretrain_epochs trains the embedding and RNN of the default module "

@@ -35,7 +35,7 @@ from ..features.sequences import TokenSequences, check_token_lists, truncate
 from . import _retraining
 from ._attention import attention_weights
 from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset
-from ._checks import check_params
+from ._checks import MOVED_TO_MODULE, check_params
 from ._inputs import encode, fitted_inputs
 from ._seeding import seeded_torch
 from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
@@ -87,20 +87,16 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     ----------
     hidden_size : int, default=128
         RNN units per direction.
-    num_layers : int, default=1
-        Stacked RNN layers.
-    bidirectional : bool, default=True
-        Read the document in both directions.
-    cell : {"lstm", "gru"}, default="lstm"
-        The recurrent cell.
-    attention_size : int, default=64
-        Width of the additive attention scorer.
+    num_layers, bidirectional, cell, attention_size, freeze_embeddings : deprecated
+        Settings of the default module with no measurement behind them: set them as
+        ``module__num_layers`` (default 1), ``module__bidirectional`` (True),
+        ``module__cell`` ("lstm" or "gru"), ``module__attention_size`` (64, the width of
+        the attention scorer), ``module__freeze_embeddings`` (False). As parameters of
+        their own they warn (FutureWarning) and go in the next release.
     dropout : float, default=0.3
         Dropout on embeddings, between layers and before the output layer.
     embedding_dim : int, default=128
         Embedding width when the classifier builds its own vocabulary (token lists).
-    freeze_embeddings : bool, default=False
-        Keep the embedding table fixed during training.
     min_count : int, default=1
         Own vocabulary: ignore tokens seen fewer times in training.
     max_vocab : int, default=None
@@ -244,13 +240,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
     _constraints: dict = {
         "hidden_size": [Interval(Integral, 1, None)],
-        "num_layers": [Interval(Integral, 1, None)],
-        "bidirectional": ["boolean"],
-        "cell": [Options("lstm", "gru")],
-        "attention_size": [Interval(Integral, 1, None)],
+        "num_layers": [Interval(Integral, 1, None), Options("deprecated")],
+        "bidirectional": ["boolean", Options("deprecated")],
+        "cell": [Options("lstm", "gru", "deprecated")],
+        "attention_size": [Interval(Integral, 1, None), Options("deprecated")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None)],
-        "freeze_embeddings": ["boolean"],
+        "freeze_embeddings": ["boolean", Options("deprecated")],
         "min_count": [Interval(Integral, 1, None)],
         "max_vocab": [Interval(Integral, 1, None), None],
         "max_len": [Interval(Integral, 1, None), None],
@@ -273,13 +269,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def __init__(
         self,
         hidden_size: int = 128,
-        num_layers: int = 1,
-        bidirectional: bool = True,
-        cell: str = "lstm",
-        attention_size: int = 64,
+        num_layers: int | str = "deprecated",
+        bidirectional: bool | str = "deprecated",
+        cell: str = "deprecated",
+        attention_size: int | str = "deprecated",
         dropout: float = 0.3,
         embedding_dim: int = 128,
-        freeze_embeddings: bool = False,
+        freeze_embeddings: bool | str = "deprecated",
         min_count: int = 1,
         max_vocab: int | None = None,
         max_len: int | None = 256,
@@ -357,7 +353,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             callbacks.append(("pretraining", LanguageModelPretraining(self.pretrain_epochs)))
         warmup = self._warmup_epochs()
         if warmup:  # the n-gram part trains alone first, then the network joins in
-            callbacks += warmup_callbacks(warmup, self.freeze_embeddings)
+            callbacks += warmup_callbacks(warmup, self._module_setting("freeze_embeddings"))
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
         if self.verbose:  # before early stopping, which ends the last epoch by raising
@@ -377,6 +373,18 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         # skorch lists its own bookkeeping among the parameters; it is none.
         params.pop("_params_to_validate", None)
         return params
+
+    def _module_setting(self, name: str) -> Any:
+        """A setting of the default module that was a parameter of the classifier (see
+        ``MOVED_TO_MODULE``): ``module__<name>``, else the deprecated parameter, else the
+        module's default."""
+        routed = self.get_params_for("module")
+        if name in routed:
+            return routed[name]
+        value = getattr(self, name)
+        if isinstance(value, str) and value == "deprecated":
+            return inspect.signature(AttentionRNN).parameters[name].default
+        return value
 
     def _own_module(self) -> bool:
         """Whether the module is an AttentionRNN (class, or an instance to train on)."""
@@ -461,18 +469,19 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             "n_classes": len(self.classes_),
             "embedding_dim": self.embedding_dim_,
             "hidden_size": self.hidden_size,
-            "num_layers": self.num_layers,
-            "bidirectional": self.bidirectional,
-            "cell": self.cell,
+            **{name: self._module_setting(name) for name in MOVED_TO_MODULE},
             **{k: v for k, v in (getattr(self, "encoder_", None) or {}).items()
                if k in ("hidden_size", "cell")},
-            "attention_size": self.attention_size,
             "dropout": self.dropout,
-            "freeze_embeddings": self.freeze_embeddings,
             "ngram_features": 0 if self.ngrams_ is None else len(self.ngrams_.vocabulary_) + 1,
         }
         if not (isinstance(self.module, type) and issubclass(self.module, AttentionRNN)):
-            params = {}  # a module instance, or another class, gets what was routed to it
+            params = {}  # another class gets what was routed to it
+        if isinstance(self.module, nn.Module):
+            # An instance (a refit from pre-trained weights) is trained as given, its
+            # settings its own; skorch would rebuild it from the routed module__ settings.
+            self.module_ = self.module
+            return self
         params.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, params)
         return self
@@ -657,7 +666,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             dataset = self._dataset(*self._encode(X, validated=True), y_enc, fit=True)
             self.ngram_lr_ = self._resolve_ngram_lr(dataset)
             if self._uses_validation():  # the rows skorch's split hook will hold out
-                self.validation_index_ = np.sort(np.asarray(self._split(dataset, y_enc)[1].indices))
+                held_out = self._split(dataset, y_enc)[1]
+                self.validation_index_ = np.sort(np.asarray(held_out.indices))
             if not self.warm_start or not self.initialized_:  # as skorch's fit
                 self.initialize()
                 self._start_from(inputs)
