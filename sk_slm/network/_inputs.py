@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..features.sequences import UNK, TokenSequences, check_token_lists, encode_tokens, vocabulary
 
-__all__ = ["Inputs", "encode", "fitted_inputs"]
+__all__ = ["Inputs", "encode", "fitted_inputs", "start_from"]
 
 
 @dataclass
@@ -87,3 +88,18 @@ def encode(X: Any, tokens: dict | None, sequence_vocabulary: tuple | None,
             "output='sequence'); pass the same kind of input.")
     docs = X if validated else check_token_lists(X)
     return encode_tokens(docs, tokens, UNK)
+
+
+def start_from(module: Any, inputs: Inputs, own_class: bool) -> None:
+    """Put the starting weights that ``inputs`` bring (Word2Vec's or a language model's
+    embedding, a language model's encoder) into a freshly built ``module``. It drew its
+    random initial weights all the same, so its other layers' weights do not depend on
+    whether a table is copied in. An embedding goes only into a module the classifier
+    built from its class (``own_class``); an instance keeps its own."""
+    if inputs.embeddings is not None and own_class:
+        with torch.no_grad():
+            module.embedding.weight.copy_(torch.as_tensor(inputs.embeddings, dtype=torch.float32))
+    if inputs.encoder_state is not None:  # the pre-trained biRNN
+        module.rnn.load_state_dict({k.removeprefix("rnn."): v
+                                    for k, v in inputs.encoder_state.items()
+                                    if k.startswith("rnn.")})

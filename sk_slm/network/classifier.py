@@ -36,7 +36,7 @@ from . import _retraining
 from ._attention import attention_weights
 from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset
 from ._checks import MOVED_TO_MODULE, check_params
-from ._inputs import encode, fitted_inputs
+from ._inputs import encode, fitted_inputs, start_from
 from ._seeding import seeded_torch
 from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
 from .module import AttentionRNN
@@ -486,21 +486,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.module_ = self.initialized_instance(self.module, params)
         return self
 
-    def _start_from(self, inputs) -> None:
-        """Put the starting weights that ``fit``'s inputs bring (Word2Vec's or a language
-        model's embedding, a language model's encoder) into the freshly built module.
-        The module draws its random initial weights all the same, so the other layers'
-        weights do not depend on whether a table is copied in."""
-        own_class = isinstance(self.module, type) and issubclass(self.module, AttentionRNN)
-        if inputs.embeddings is not None and own_class:  # an instance keeps its own
-            with torch.no_grad():
-                self.module_.embedding.weight.copy_(
-                    torch.as_tensor(inputs.embeddings, dtype=torch.float32))
-        if inputs.encoder_state is not None:  # the pre-trained biRNN
-            self.module_.rnn.load_state_dict(
-                {k.removeprefix("rnn."): v for k, v in inputs.encoder_state.items()
-                 if k.startswith("rnn.")})
-
     def get_params_for_optimizer(self, prefix, named_parameters):
         named_parameters = list(named_parameters)
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
@@ -670,7 +655,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 self.validation_index_ = np.sort(np.asarray(held_out.indices))
             if not self.warm_start or not self.initialized_:  # as skorch's fit
                 self.initialize()
-                self._start_from(inputs)
+                start_from(self.module_, inputs,
+                           own_class=isinstance(self.module, type) and self._own_module())
             self._train(dataset, y_enc, **fit_params)
         pretraining = dict(self.callbacks_).get("pretraining")
         self.pretrain_loss_ = None if pretraining is None else pretraining.losses_
