@@ -85,7 +85,7 @@ def plain_torch_epoch(clf, dataset, epochs: int, pad_to: int | None = None) -> f
     module = type(clf.module_)(**{
         "vocab_size": clf.n_vocab_, "n_classes": len(clf.classes_),
         "embedding_dim": clf.module_.embedding.embedding_dim, "hidden_size": clf.hidden_size,
-        "attention_size": clf._module_setting("attention_size"), "dropout": clf.dropout,
+        "attention_size": clf.module_.attention[0].out_features, "dropout": clf.dropout,
         "ngram_features": clf.module_.ngram_logits.num_embeddings
         if clf.module_.ngram_logits is not None else 0,
     })
