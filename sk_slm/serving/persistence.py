@@ -1,11 +1,11 @@
 """Save and load sk_slm models without pickle: JSON configuration + safetensors arrays.
 
 Loading a pickle (or joblib) file runs whatever code the file names. A file written by
-:func:`save` holds only data: ``manifest.json`` (the model as a tree of estimators from a
-fixed allow-list, with their parameters and plain fitted facts such as vocabularies and
-labels) and ``arrays.safetensors`` (word vectors, IDF, the network's and the linear
-models' weights), plus a SHA-256 of the arrays. :func:`load` rebuilds the estimators
-from that data alone.
+:func:`save_model` holds only data: ``manifest.json`` (the model as a tree of estimators
+from a fixed allow-list, with their parameters and plain fitted facts such as
+vocabularies and labels) and ``arrays.safetensors`` (word vectors, IDF, the network's and
+the linear models' weights), plus a SHA-256 of the arrays. :func:`load_model` rebuilds
+the estimators from that data alone.
 
 What this protects against, and what not (the threat model):
 
@@ -17,11 +17,11 @@ What this protects against, and what not (the threat model):
 - **Deliberate edits: only when you check the file against something kept apart from
   it.** The arrays' checksum lives inside the file, so whoever edits a file can update it;
   a manifest edit (say, two labels swapped) makes a valid model that predicts wrong.
-  :func:`save` returns the SHA-256 of the whole file: keep it, and pass it to
-  ``load_model(path, sha256=...)``, which refuses any other file. Services that load models
-  from shared storage can sign instead: ``save_model(model, path, key=...)`` adds an HMAC-SHA256
-  of the manifest and arrays, and ``load_model(path, key=...)`` refuses a file whose signature
-  is missing or does not match.
+  :func:`save_model` returns the SHA-256 of the whole file: keep it, and pass it to
+  ``load_model(path, sha256=...)``, which refuses any other file. Services that load
+  models from shared storage can sign instead: ``save_model(model, path, key=...)`` adds
+  an HMAC-SHA256 of the manifest and arrays, and ``load_model(path, key=...)`` refuses a
+  file whose signature is missing or does not match.
 - **Not protected: a crafted model that is valid.** A file made by someone else with the
   weights or labels they chose loads and predicts what they chose; only the hash or the
   key tells you it is the file you made. Files are not encrypted.
@@ -523,18 +523,18 @@ def _check_ngram_vectorizer(est: NGramTfidfVectorizer) -> None:
 
 def load_model(path: str | os.PathLike, *, device: str | None = None, sha256: str | None = None,
          key: bytes | str | None = None) -> Any:
-    """Load a model written by :func:`save`; no code from the file is ever run.
+    """Load a model written by :func:`save_model`; no code from the file is ever run.
 
     Parameters
     ----------
     path : str or path-like
-        A file written by :func:`save`.
+        A file written by :func:`save_model`.
     device : str, default=None
         Torch device of the loaded network, e.g. "cpu". By default the device it was
         saved with; a model saved from "cuda" loads on "cpu" (with a warning) where no
         GPU is available, as skorch does when unpickling.
     sha256 : str, default=None
-        The SHA-256 that :func:`save` returned: any other file is refused.
+        The SHA-256 that :func:`save_model` returned: any other file is refused.
     key : bytes or str, default=None
         The secret the file was signed with (``save_model(..., key=...)``): a file without a
         signature, or whose signature does not match, is refused.

@@ -113,10 +113,10 @@ def _joined_calls(cut, max_docs: int = 256, max_chars: int = 1 << 16):
     Documents are joined by ``_SEPARATOR``, which jieba always emits as a token of its
     own (it is whitespace, outside jieba's word-character class, so no word spans it),
     and the token list is split there again: the tokens are those of one call per
-    document, minus jieba's per-call set-up. A call
-    takes up to ``max_docs`` documents and stops after ``max_chars`` characters, so the
-    joined token list stays small for long documents. A group in which a document holds
-    the separator itself is cut one document at a time.
+    document, minus jieba's per-call set-up. A call takes up to ``max_docs`` documents
+    and stops after ``max_chars`` characters, so the joined token list stays small for
+    long documents. A group in which a document holds the separator itself is cut one
+    document at a time.
     """
     def cut_group(part: list[str], out: list[list[str]]) -> None:
         joined = _SEPARATOR.join(part)
