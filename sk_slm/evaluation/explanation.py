@@ -72,7 +72,7 @@ def explain(model: Any, X: Any, method: str = "occlusion",
         the prediction; negative: against it). Every part of a blend, its linear n-gram
         model included, is in it; it costs one prediction per token (a few seconds per
         thousand short documents). The default: it measured the most faithful on every
-        labelled set (:func:`~sk_slm.evaluation.faithfulness`; the network guide has the figures).
+        labelled set (:func:`~sk_slm.faithfulness`; the network guide has the figures).
         ``"attention"``: the network's attention weights. They describe the recurrent
         network's pooling only: its n-gram part and the blend's other parts add evidence
         they do not show; a blend's ``weights_`` say how much the network counts (a
