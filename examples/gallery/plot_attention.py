@@ -13,6 +13,8 @@ network's attention weights instead.
 A small network on 800 bundled reviews, so that the page builds quickly.
 """
 
+from importlib import resources
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
@@ -31,10 +33,17 @@ render_attention_html(explained, labels=predicted)
 
 # %%
 # The same contributions as a heat map, one row per review (red: for the prediction,
-# blue: against it), each row labelled with the class it explains and its probability. Drawing the characters
-# needs a font that has them (WenQuanYi, Noto CJK, SimHei, ...): the first one found on
-# this machine is used; without one, the cells stay unlabelled.
+# blue: against it), each row labelled with the class it explains and its probability.
+# Drawing the characters needs a font that has them (WenQuanYi, Noto CJK, SimHei, ...):
+# the first one found on this machine is used, or Noto Sans CJK from the ``mplfonts``
+# package (SIL Open Font License; the docs are built with it: ``pip install mplfonts``);
+# without one, the cells stay unlabelled.
 
+try:
+    noto = resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"
+    font_manager.fontManager.addfont(str(noto))
+except (ModuleNotFoundError, FileNotFoundError):
+    pass
 for path in font_manager.findSystemFonts():
     if any(k in path.lower() for k in ("wqy", "cjk", "simhei", "msyh", "sourcehan")):
         font_manager.fontManager.addfont(path)
