@@ -30,6 +30,16 @@ def random_dataset(rng, kind, windows=None, longest=6):
                             windows=windows)
 
 
+def assert_same_batch(got, expected):
+    """Two (inputs, labels) batches hold the same tensors, of the same dtypes."""
+    (inputs, labels), (want, want_labels) = got, expected
+    assert inputs.keys() == want.keys()
+    for key in want:
+        assert inputs[key].dtype == want[key].dtype
+        assert torch.equal(inputs[key], want[key]), key
+    assert torch.equal(labels, want_labels)
+
+
 @pytest.mark.parametrize("kind", ["none", "grams", "weighted"])
 def test_a_batch_of_positions_equals_the_collated_samples(kind):
     rng = np.random.default_rng(0)
@@ -39,13 +49,7 @@ def test_a_batch_of_positions_equals_the_collated_samples(kind):
         rows = list(rng.choice(n, int(rng.integers(1, n + 1)), replace=False))
         for data, positions in ((dataset, rows),
                                 (Subset(dataset, list(range(n))[::-1]), rows)):
-            expected, expected_y = _collate([data[i] for i in positions])
-            got, got_y = data[positions]
-            assert got.keys() == expected.keys()
-            for key in expected:
-                assert got[key].dtype == expected[key].dtype
-                assert torch.equal(got[key], expected[key]), key
-            assert torch.equal(got_y, expected_y)
+            assert_same_batch(data[positions], _collate([data[i] for i in positions]))
 
 
 def test_the_iterator_builds_whole_batches_unless_given_a_collate_function():
@@ -73,10 +77,5 @@ def test_windows_in_bulk_equal_the_collated_windows(kind, max_len):
         dataset = random_dataset(rng, kind, windows=max_len, longest=20)
         n = len(dataset)
         rows = list(rng.choice(n, int(rng.integers(1, n + 1)), replace=False))
-        expected, expected_y = _collate_windows([dataset[i] for i in rows], max_len)
-        got, got_y = dataset[rows]
-        assert got.keys() == expected.keys()
-        for key in expected:
-            assert got[key].dtype == expected[key].dtype
-            assert torch.equal(got[key], expected[key]), key
-        assert torch.equal(got_y, expected_y)
+        assert_same_batch(dataset[rows],
+                          _collate_windows([dataset[i] for i in rows], max_len))

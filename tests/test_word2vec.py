@@ -1,8 +1,4 @@
-import os
 import pickle
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -261,26 +257,6 @@ def test_same_seed_same_vectors_different_seed_different():
     a = vec(random_state=1).fit(DOCS).wv_.vectors
     np.testing.assert_array_equal(a, vec(random_state=1).fit(DOCS).wv_.vectors)
     assert not np.array_equal(a, vec(random_state=2).fit(DOCS).wv_.vectors)
-
-
-@pytest.mark.slow
-def test_bit_identical_across_processes_with_different_hash_seeds(tmp_path):
-    code = textwrap.dedent(
-        """
-        import sys, numpy as np
-        from sk_slm import JiebaSegmenter, Word2VecVectorizer
-        docs = JiebaSegmenter().fit_transform(["我爱北京天安门", "今天天气很好", "北京欢迎你"] * 20)
-        v = Word2VecVectorizer(vector_size=16, min_count=1, random_state=7).fit(docs)
-        np.save(sys.argv[1], v.transform(docs))
-        """
-    )
-    outs = []
-    for seed in ("1", "999"):
-        out = tmp_path / f"v{seed}.npy"
-        env = dict(os.environ, PYTHONHASHSEED=seed)
-        subprocess.run([sys.executable, "-c", code, str(out)], env=env, check=True)
-        outs.append(np.load(out))
-    np.testing.assert_array_equal(outs[0], outs[1])
 
 
 def test_in_a_pipeline_with_a_traditional_classifier(toy_sentiment):
