@@ -136,6 +136,8 @@ def test_an_architecture_setting_is_set_one_way(tokens):
     X, y = tokens
     with pytest.raises(ValueError, match="module__hidden_size sets what.*give hidden_size="):
         tiny(max_epochs=1, module__hidden_size=6).fit(X, y)
+    with pytest.raises(ValueError, match="module__vocab_size is set from the data"):
+        tiny(max_epochs=1, module__vocab_size=6).fit(X, y)
     # Other routed settings still work.
     assert tiny(max_epochs=1, optimizer__weight_decay=1e-4).fit(X, y).initialized_
 

@@ -13,10 +13,10 @@ from ..features.sequences import TokenSequences
 
 __all__ = ["MOVED_TO_MODULE", "check_params", "ineffective"]
 
-# AttentionRNN's arguments that the classifier sets from parameters of its own (or from
-# the data: vocab_size, n_classes, embeddings, ngram_features).
-_MODULE_SETTINGS = {"vocab_size", "n_classes", "embedding_dim", "hidden_size", "dropout",
-                    "embeddings", "ngram_features"}
+# AttentionRNN's arguments that the classifier sets: from parameters of its own, and from
+# the data.
+_MODULE_SETTINGS = {"embedding_dim", "hidden_size", "dropout"}
+_FROM_DATA = {"vocab_size", "n_classes", "embeddings", "ngram_features"}
 # Settings of the default module that were parameters of the classifier, with nothing
 # measured behind them: set as module__<name>; the parameters are deprecated.
 MOVED_TO_MODULE = ("num_layers", "bidirectional", "cell", "attention_size",
@@ -38,11 +38,15 @@ def check_params(clf: Any, X: Any) -> None:
         raise ValueError(
             f"classes={clf.classes!r} is not used: the classes are those of y in fit.")
     # The module's settings that are the classifier's own parameters: one way to set each.
-    twice = sorted(set(clf.get_params_for("module")) & _MODULE_SETTINGS)
-    if twice and clf._own_module():
-        raise ValueError(
-            f"module__{twice[0]} sets what the classifier's {twice[0]} parameter sets; "
-            f"give {twice[0]}= only.")
+    routed = set(clf.get_params_for("module")) if clf._own_module() else set()
+    if routed & _MODULE_SETTINGS:
+        name = sorted(routed & _MODULE_SETTINGS)[0]
+        raise ValueError(f"module__{name} sets what the classifier's {name} parameter sets; "
+                         f"give {name}= only.")
+    if routed & _FROM_DATA:
+        name = sorted(routed & _FROM_DATA)[0]
+        raise ValueError(f"module__{name} is set from the data (the vocabulary, the classes, "
+                         "the vectors, the n-grams); leave it out.")
     for name in _deprecated_settings(clf):
         if name in clf.get_params_for("module"):
             raise ValueError(f"{name}= and module__{name}= both set it; give module__{name}= "
