@@ -75,7 +75,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
       (``min_count``, ``max_vocab``) with randomly initialised embeddings, or
     - :class:`~sk_slm.TokenSequences` (``Word2VecVectorizer(output="sequence")``): the
       embedding layer starts from those vectors (fine-tuned unless
-      ``freeze_embeddings``).
+      ``module__freeze_embeddings``).
 
     The network (:class:`~sk_slm.AttentionRNN`) embeds the tokens, reads them with the
     RNN in both directions, pools the states with additive attention and maps the result
@@ -135,15 +135,16 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     pretrain_epochs : int, default=0
         Before training, train the embedding and RNN this many epochs as a language model
         on the documents (:class:`~sk_slm.LanguageModelPretraining`, the callback
-        ``"pretraining"``). Needs ``num_layers=1`` when ``bidirectional``.
+        ``"pretraining"``). Needs ``module__num_layers=1`` when the RNN is
+        bidirectional.
     language_model : path, "bundled" or None, default=None
         Start from a pre-trained character language model
         (:func:`~sk_slm.pretrain_language_model`; "bundled" is the one shipped in the
         package): its vocabulary, embedding table and biRNN replace the own vocabulary
         and the random initial weights, and are fine-tuned on the labels. It sets the
-        embedding width, ``hidden_size`` and ``cell`` (``encoder_`` records them); it
-        needs token lists of characters (``JiebaSegmenter(granularity="char")``),
-        ``num_layers=1`` and ``bidirectional=True``. The fitted classifier holds its
+        embedding width, ``hidden_size`` and the cell (``encoder_`` records them); it
+        needs token lists of characters (``JiebaSegmenter(granularity="char")``), one
+        bidirectional layer and no ``module__cell``. The fitted classifier holds its
         own copy of the weights: saving and loading it does not need the model folder.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified) and stop when

@@ -46,7 +46,7 @@ class LanguageModelPretraining(Callback):
     ``"pretraining"``; the refit then starts from the same pre-trained weights. Passed in
     ``callbacks`` under another name, it pre-trains in every fit, the refit's included.
 
-    Needs ``num_layers=1`` when the RNN is bidirectional: a second layer reads both
+    Needs ``module__num_layers=1`` when the RNN is bidirectional: a second layer reads both
     directions of the first, so the language model would see the token it predicts.
     A classifier with a ``language_model`` continues that model's training on its
     documents (its heads included), as ULMFiT's language-model fine-tuning does.
