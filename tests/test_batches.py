@@ -6,12 +6,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Subset
 
-from sk_slm.network._batches import (
-    _bucket_iterator,
-    _collate,
-    _collate_windows,
-    _SequenceDataset,
-)
+from sk_slm.features.sequences import PAD, window_starts
+from sk_slm.network._batches import _bucket_iterator, _collate, _SequenceDataset, _split_batch
 
 
 def random_dataset(rng, kind, windows=None, longest=6):
@@ -28,6 +24,23 @@ def random_dataset(rng, kind, windows=None, longest=6):
             "weighted": (grams, gram_offsets, weights)}[kind]
     return _SequenceDataset(ids, offsets, None if kind == "none" else y, *wide,
                             windows=windows)
+
+
+def collate_windows(batch, max_len: int):
+    """The reference for windows in bulk: what ``_collate`` does, sample by sample, for
+    documents read whole in windows: ids (batch, windows, time), lengths (batch,
+    windows), 0 for padding windows."""
+    docs, ngrams, y = _split_batch(batch)
+    starts = [window_starts(len(doc), max_len) for doc in docs]
+    width = min(max_len, max(len(doc) for doc in docs))
+    ids = torch.full((len(docs), max(map(len, starts)), width), PAD, dtype=torch.long)
+    lengths = torch.zeros(ids.shape[:2], dtype=torch.long)
+    for i, (doc, firsts) in enumerate(zip(docs, starts, strict=True)):
+        for k, first in enumerate(firsts):
+            window = doc[first : first + max_len]
+            ids[i, k, : len(window)] = window
+            lengths[i, k] = len(window)
+    return {"ids": ids, "lengths": lengths, **ngrams}, y
 
 
 def assert_same_batch(got, expected):
@@ -78,4 +91,4 @@ def test_windows_in_bulk_equal_the_collated_windows(kind, max_len):
         n = len(dataset)
         rows = list(rng.choice(n, int(rng.integers(1, n + 1)), replace=False))
         assert_same_batch(dataset[rows],
-                          _collate_windows([dataset[i] for i in rows], max_len))
+                          collate_windows([dataset[i] for i in rows], max_len))

@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 
 from sk_slm import AttentionRNN, LSTMAttentionClassifier, load_model, save_model
 from sk_slm.features.sequences import window_starts
-from sk_slm.network._batches import _collate_windows
+from sk_slm.network._batches import _SequenceDataset
 
 SMALL = dict(hidden_size=16, embedding_dim=16, module__attention_size=8, bag_ngrams=0, max_len=16,
              lr=1e-2, max_epochs=10, early_stopping=False, random_state=0)
@@ -51,7 +51,8 @@ def test_the_module_pools_one_attention_over_the_states_of_all_windows():
     torch.manual_seed(0)
     module = AttentionRNN(20, 3, embedding_dim=8, hidden_size=6, attention_size=5).eval()
     docs = [torch.randint(2, 20, (n,)) for n in (3, 9, 16)]
-    X, _ = _collate_windows([((d, None, None), 0) for d in docs], max_len=6)
+    offsets = np.cumsum([0] + [len(d) for d in docs])
+    X, _ = _SequenceDataset(torch.cat(docs).numpy(), offsets, windows=6)[[0, 1, 2]]
     assert X["ids"].shape == (3, 3, 6)  # 16 tokens: windows at 0, 5, 10
     logits, weights = module(X["ids"], X["lengths"], return_attention=True)
     for i, doc in enumerate(docs):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import torch
 from scipy import sparse
@@ -67,7 +65,8 @@ class _SequenceDataset(Dataset):
 
     def _windows(self, rows: np.ndarray) -> dict:
         """ids (batch, windows, time) and lengths (batch, windows) of the documents
-        ``rows`` read whole in windows, as ``_collate_windows`` makes them."""
+        ``rows`` read whole in windows (``truncation="windows"``), 0 for the padding
+        windows of documents with fewer windows than the batch's longest."""
         max_len, lengths = self.windows, self.lengths[rows]
         read = np.maximum(lengths, 1)  # an empty document is read as one UNK
         firsts = [window_starts(int(n), max_len) for n in read]
@@ -118,23 +117,6 @@ def _collate(batch):
     X = {"ids": _pad(seqs, PAD),
          "lengths": torch.tensor([len(s) for s in seqs], dtype=torch.long)}
     return {**X, **ngrams}, y
-
-
-def _collate_windows(batch, max_len: int):
-    """``_collate`` for documents read whole in windows (``truncation="windows"``): ids
-    of shape (batch, windows, time) and lengths (batch, windows), 0 for the padding
-    windows of documents with fewer windows than the batch's longest."""
-    docs, ngrams, y = _split_batch(batch)
-    starts = [window_starts(len(doc), max_len) for doc in docs]
-    width = min(max_len, max(len(doc) for doc in docs))
-    ids = torch.full((len(docs), max(map(len, starts)), width), PAD, dtype=torch.long)
-    lengths = torch.zeros(ids.shape[:2], dtype=torch.long)
-    for i, (doc, firsts) in enumerate(zip(docs, starts, strict=True)):
-        for k, first in enumerate(firsts):
-            window = doc[first : first + max_len]
-            ids[i, k, : len(window)] = window
-            lengths[i, k] = len(window)
-    return {"ids": ids, "lengths": lengths, **ngrams}, y
 
 
 def _dataset_lengths(dataset: Dataset) -> np.ndarray:
@@ -189,9 +171,7 @@ def _bucket_iterator(iterator, dataset, batch_size: int, training: bool, kwargs:
         # torch's bulk loading (automatic batching off: batch_size=None): each item the
         # sampler yields is a whole batch's positions, which the dataset pads at once.
         return iterator(dataset, sampler=sampler, batch_size=None, **kwargs)
-    windows = getattr(base, "windows", None)
-    kwargs.setdefault("collate_fn",
-                      partial(_collate_windows, max_len=windows) if windows else _collate)
+    kwargs.setdefault("collate_fn", _collate)
     return iterator(dataset, batch_sampler=sampler, **kwargs)
 
 
