@@ -281,4 +281,6 @@ def test_skorch_parameters_the_classifier_does_not_use_are_refused():
         clone(ESTIMATORS[2]).set_params(classes=["a", "b"]).fit(TOKENS, LABELS)
     with pytest.raises(ValueError, match="dataset=.*not used"):
         clone(ESTIMATORS[2]).set_params(dataset=ValidSplit).fit(TOKENS, LABELS)
+    with pytest.raises(ValueError, match="iterator_train__shuffle is not used"):
+        clone(ESTIMATORS[2]).set_params(iterator_train__shuffle=False).fit(TOKENS, LABELS)
     assert "_params_to_validate" not in ESTIMATORS[2].get_params()  # skorch's bookkeeping

@@ -55,6 +55,12 @@ def check_params(clf: Any, X: Any) -> None:
             f"{name}={getattr(clf, name)!r}: the {name} parameter is deprecated and goes in "
             f"the next release; set module__{name}={getattr(clf, name)!r} (a setting of "
             "the default module) instead.", FutureWarning, stacklevel=4)
+    for prefix in ("iterator_train", "iterator_valid"):
+        if "shuffle" in clf.get_params_for(prefix):
+            raise ValueError(
+                f"{prefix}__shuffle is not used: the classifier batches documents of "
+                "similar length, shuffled for training (seeded by random_state) and in "
+                "length order for prediction.")
     if clf.dataset is not Dataset:
         raise ValueError(
             f"dataset={clf.dataset!r} is not used: the classifier builds its own dataset "

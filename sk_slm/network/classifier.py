@@ -433,7 +433,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         batch_size = kwargs.pop("batch_size", self.batch_size)
         if batch_size == -1:
             batch_size = len(dataset)
-        kwargs.pop("shuffle", None)
+        kwargs.pop("shuffle", None)  # refused in fit; the length buckets decide the order
         iterator = self.iterator_train if training else self.iterator_valid
         return _bucket_iterator(iterator, dataset, batch_size, training, kwargs)
 
