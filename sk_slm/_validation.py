@@ -19,8 +19,16 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-__all__ = ["Interval", "Options", "check_labels", "reject_invalid_labels", "same_value",
-           "validate_params", "warn_ineffective"]
+__all__ = ["DEPRECATED", "Interval", "Options", "check_labels", "is_deprecated",
+           "reject_invalid_labels", "same_value", "validate_params", "warn_ineffective"]
+
+# The default of a deprecated parameter: set to anything else, it warns.
+DEPRECATED = "deprecated"
+
+
+def is_deprecated(value: Any) -> bool:
+    """Whether a deprecated parameter is left at its default (not set)."""
+    return isinstance(value, str) and value == DEPRECATED
 
 
 class Interval:

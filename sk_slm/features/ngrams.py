@@ -78,10 +78,15 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_key
     def __init__(self, ngram_range: tuple[int, int] = (1, 3)):
         self.ngram_range = ngram_range
 
-    def _ngrams(self) -> NGramTfidf:
+    def _ngrams(self, fitted: bool = False) -> NGramTfidf:
+        """The n-gram TF-IDF over this vocabulary: unfitted, or ``fitted`` from
+        ``ngram_codes_`` and ``idf_``."""
         # Token ids 0..len - 1, len for "unseen": base len + 2 in the n-gram codes.
-        return NGramTfidf(self.ngram_range[1], len(self.vocabulary_) + 1, low=self.ngram_range[0],
-                          dtype=np.float64, name="ngram_range")
+        size = (self.ngram_range[1], len(self.vocabulary_) + 1)
+        settings = {"low": self.ngram_range[0], "dtype": np.float64, "name": "ngram_range"}
+        if fitted:
+            return NGramTfidf.fitted(*size, self.ngram_codes_, self.idf_, **settings)
+        return NGramTfidf(*size, **settings)
 
     def _ids(self, docs: list) -> tuple[np.ndarray, np.ndarray]:
         return encode_tokens(docs, self.vocabulary_, len(self.vocabulary_))
@@ -114,10 +119,7 @@ class NGramTfidfVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_key
         """
         check_is_fitted(self, "idf_")
         docs = check_token_lists(X)
-        ngrams = NGramTfidf.fitted(self.ngram_range[1], len(self.vocabulary_) + 1,
-                                   self.ngram_codes_, self.idf_, low=self.ngram_range[0],
-                                   dtype=np.float64)
-        return ngrams.transform(*self._ids(docs))
+        return self._ngrams(fitted=True).transform(*self._ids(docs))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The n-gram of each column, its tokens joined by spaces (as TfidfVectorizer)."""

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import Interval, Options, validate_params
+from .._validation import Interval, Options, is_deprecated, validate_params
 from ..text.segmenter import JiebaSegmenter
 from .sequences import TokenSequences, check_token_lists, encode_tokens
 
@@ -285,7 +285,7 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
             )
 
     def _pretrained_limit(self) -> int | None:
-        if isinstance(self.limit, str) and self.limit == "deprecated":
+        if is_deprecated(self.limit):
             return self.pretrained_limit
         warnings.warn("Word2VecVectorizer's limit was renamed pretrained_limit; limit is "
                       "deprecated and goes in the next release.", FutureWarning, stacklevel=4)

@@ -8,10 +8,10 @@ from typing import Any
 import torch
 from skorch.dataset import Dataset
 
-from .._validation import validate_params, warn_ineffective
+from .._validation import is_deprecated, validate_params, warn_ineffective
 from ..features.sequences import TokenSequences
 
-__all__ = ["MOVED_TO_MODULE", "check_params", "ineffective"]
+__all__ = ["MOVED_TO_MODULE", "check_params", "deprecated_settings", "ineffective"]
 
 # AttentionRNN's arguments that the classifier sets: from parameters of its own, and from
 # the data.
@@ -23,10 +23,9 @@ MOVED_TO_MODULE = ("num_layers", "bidirectional", "cell", "attention_size",
                    "freeze_embeddings")
 
 
-def _deprecated_settings(clf: Any) -> list[str]:
+def deprecated_settings(clf: Any) -> list[str]:
     """The deprecated parameters of ``MOVED_TO_MODULE`` that ``clf`` sets."""
-    return [name for name in MOVED_TO_MODULE
-            if not (isinstance(getattr(clf, name), str) and getattr(clf, name) == "deprecated")]
+    return [name for name in MOVED_TO_MODULE if not is_deprecated(getattr(clf, name))]
 
 
 def check_params(clf: Any, X: Any) -> None:
@@ -47,7 +46,7 @@ def check_params(clf: Any, X: Any) -> None:
         name = sorted(routed & _FROM_DATA)[0]
         raise ValueError(f"module__{name} is set from the data (the vocabulary, the classes, "
                          "the vectors, the n-grams); leave it out.")
-    for name in _deprecated_settings(clf):
+    for name in deprecated_settings(clf):
         if name in clf.get_params_for("module"):
             raise ValueError(f"{name}= and module__{name}= both set it; give module__{name}= "
                              "only.")

@@ -15,7 +15,8 @@ from typing import Any
 
 from sklearn.base import clone
 
-from ._checks import MOVED_TO_MODULE, ineffective
+from .._validation import DEPRECATED
+from ._checks import deprecated_settings, ineffective
 
 __all__ = ["refit", "retry_without_ngrams", "take_fitted_state", "variant"]
 
@@ -29,14 +30,11 @@ def variant(clf: Any, X: Any, **changes: Any) -> Any:
               if not name.startswith("_")}  # skorch and scikit-learn bookkeeping
     # Deprecated module settings move to module__<name> (the caller's fit warned of
     # them already); a module instance carries its own architecture.
-    for name in MOVED_TO_MODULE:
-        value = params.get(name)
-        if isinstance(value, str) and value == "deprecated":
-            continue
+    for name in deprecated_settings(clf):
         if isinstance(changes.get("module", params.get("module")), type):
-            params[f"module__{name}"], params[name] = value, "deprecated"
+            params[f"module__{name}"], params[name] = params[name], DEPRECATED
         elif name != "freeze_embeddings":  # which the warm-up reads
-            params[name] = "deprecated"
+            params[name] = DEPRECATED
     copied = type(clf)(**{**params, **changes})  # skorch takes a module instance here
     defaults = type(clf)().get_params(deep=False)
     for names, _ in ineffective(copied, X):

@@ -29,7 +29,7 @@ from torch import nn
 from torch.utils.data import Dataset, Subset
 
 from .._threads import threads_for_free_cores
-from .._validation import Interval, Options, check_labels
+from .._validation import Interval, Options, check_labels, is_deprecated
 from ..features._ngram_tfidf import NGramTfidf
 from ..features.sequences import TokenSequences, check_token_lists, truncate
 from . import _retraining
@@ -383,7 +383,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         if name in routed:
             return routed[name]
         value = getattr(self, name)
-        if isinstance(value, str) and value == "deprecated":
+        if is_deprecated(value):
             return inspect.signature(AttentionRNN).parameters[name].default
         return value
 
@@ -391,6 +391,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         """Whether the module is an AttentionRNN (class, or an instance to train on)."""
         return isinstance(self.module, AttentionRNN) or (
             isinstance(self.module, type) and issubclass(self.module, AttentionRNN))
+
+    def _builds_own_module(self) -> bool:
+        """Whether the classifier builds the module itself, from the AttentionRNN class
+        (not an instance): then it sets the module's sizes and starting weights."""
+        return isinstance(self.module, type) and issubclass(self.module, AttentionRNN)
 
     def _has_ngram_part(self) -> bool:
         return bool(self._own_module() and self.bag_ngrams)
@@ -465,7 +470,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         yield result
 
     def initialize_module(self):
-        params = {
+        if isinstance(self.module, nn.Module):
+            # An instance (a refit from pre-trained weights) is trained as given, its
+            # settings its own; skorch would rebuild it from the routed module__ settings.
+            self.module_ = self.module
+            return self
+        params = {} if not self._builds_own_module() else {  # another class: what is routed
             "vocab_size": self.n_vocab_,
             "n_classes": len(self.classes_),
             "embedding_dim": self.embedding_dim_,
@@ -476,13 +486,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             "dropout": self.dropout,
             "ngram_features": 0 if self.ngrams_ is None else len(self.ngrams_.vocabulary_) + 1,
         }
-        if not (isinstance(self.module, type) and issubclass(self.module, AttentionRNN)):
-            params = {}  # another class gets what was routed to it
-        if isinstance(self.module, nn.Module):
-            # An instance (a refit from pre-trained weights) is trained as given, its
-            # settings its own; skorch would rebuild it from the routed module__ settings.
-            self.module_ = self.module
-            return self
         params.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, params)
         return self
@@ -656,8 +659,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
                 self.validation_index_ = np.sort(np.asarray(held_out.indices))
             if not self.warm_start or not self.initialized_:  # as skorch's fit
                 self.initialize()
-                start_from(self.module_, inputs,
-                           own_class=isinstance(self.module, type) and self._own_module())
+                start_from(self.module_, inputs, own_class=self._builds_own_module())
             self._train(dataset, y_enc, **fit_params)
         pretraining = dict(self.callbacks_).get("pretraining")
         self.pretrain_loss_ = None if pretraining is None else pretraining.losses_
@@ -665,7 +667,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         self.best_epoch_ = len(self.history)
         if not self._uses_validation():
             self.train_passes_.append(("train", len(self.history)))
-            self.validation_index_ = None
             return self
         self.train_passes_.append(("early_stopping", len(self.history)))
         self.best_epoch_ = self._best_epoch()
