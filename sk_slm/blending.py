@@ -112,10 +112,6 @@ def _is_named_list(estimators: Any) -> bool:
         isinstance(e, tuple) and len(e) == 2 and isinstance(e[0], str) for e in estimators)
 
 
-def _n_rows(X: Any) -> int:
-    return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
 def _final_step(estimator: Any) -> Any:
     return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
@@ -314,10 +310,7 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         candidates = self._check_params()
         if not hasattr(X, "__len__") and not hasattr(X, "shape"):
             X = np.asarray(X)
-        n = _n_rows(X)
-        if n == 0:
-            raise ValueError("X has 0 samples; BlendingClassifier needs at least 2.")
-        y = check_labels(X, y, "BlendingClassifier")
+        y = check_labels(X, y, "BlendingClassifier")  # X's rows counted, none refused
         self.le_ = LabelEncoder().fit(y)
         self.classes_ = self.le_.classes_
         if len(self.classes_) < 2:
