@@ -44,6 +44,7 @@ from benchmarks._common import (
 from sk_slm import (
     JiebaSegmenter,
     LSTMAttentionClassifier,
+    TokenIndexer,
     make_lstm_pipeline,
 )
 from sk_slm.network._batches import _BucketBatchSampler, _collate
@@ -130,6 +131,8 @@ def speed_section(train, test, lines, quick):
     Xtr, Xte = seg.fit_transform(train[0]), seg.transform(test[0])
     epochs = 2 if quick else 3
     # No warm-up: every epoch then trains the whole model, as the plain loop does.
+    indexer = TokenIndexer().fit(Xtr)
+    Xtr, Xte = indexer.transform(Xtr), indexer.transform(Xte)
     clf = LSTMAttentionClassifier(random_state=0, max_epochs=epochs, early_stopping=False,
                                   ngram_warmup=0)
     rss0 = peak_rss_mb()
@@ -193,15 +196,17 @@ def accuracy_section(data, thuc, waimai, snow, lines, quick, thucnews_only=False
     wide = "TF-IDF 1-3-grams, linear"
     variants = [
         ("word", "own vocabulary", "off", lambda: make_pipeline(
-            JiebaSegmenter(), LSTMAttentionClassifier(bag_ngrams=0, random_state=0))),
+            JiebaSegmenter(), TokenIndexer(),
+            LSTMAttentionClassifier(bag_ngrams=0, random_state=0))),
         ("char", "own vocabulary", "off", lambda: make_pipeline(
-            JiebaSegmenter(granularity="char"),
+            JiebaSegmenter(granularity="char"), TokenIndexer(),
             LSTMAttentionClassifier(bag_ngrams=0, random_state=0))),
         ("char", "Word2Vec, training split", "off", lambda: make_lstm_pipeline(bag_ngrams=0)),
         ("char", "Word2Vec, + unlabeled corpus", "off",
          lambda: make_lstm_pipeline(corpus=corpus, bag_ngrams=0)),
         ("char", "own vocabulary", wide, lambda: make_pipeline(
-            JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(random_state=0))),
+            JiebaSegmenter(granularity="char"), TokenIndexer(),
+            LSTMAttentionClassifier(random_state=0))),
         ("char", "Word2Vec, + unlabeled corpus", wide, lambda: make_lstm_pipeline(corpus=corpus)),
         ("word", "Word2Vec, training split", wide, lambda: make_lstm_pipeline(granularity="word")),
     ]

@@ -115,15 +115,15 @@ def validate_params(estimator: Any, constraints: dict[str, list]) -> None:
 
 def warn_ineffective(estimator: Any, names: list[str], because: str) -> None:
     """Warn once about each of ``names`` that is set away from its default, since
-    ``because`` makes it do nothing. Called from the estimator's parameter check, called
-    by ``_fit``, called by ``fit``: the warning points at the caller of ``fit``."""
+    ``because`` makes it do nothing. Called from the estimator's warnings, called by its
+    parameter check, by ``_fit``, by ``fit``: the warning points at the caller of ``fit``."""
     defaults = {name: p.default for name, p in
                 inspect.signature(type(estimator).__init__).parameters.items()}
     changed = [name for name in names
                if not same_value(getattr(estimator, name), defaults.get(name))]
     if changed:
         what = ", ".join(f"{name}={getattr(estimator, name)!r}" for name in changed)
-        warnings.warn(f"{what} has no effect: {because}.", UserWarning, stacklevel=5)
+        warnings.warn(f"{what} has no effect: {because}.", UserWarning, stacklevel=6)
 
 
 def same_value(a: Any, b: Any) -> bool:

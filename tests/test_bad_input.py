@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sk_slm import (
     JiebaSegmenter,
     LSTMAttentionClassifier,
+    TokenIndexer,
     Word2VecVectorizer,
 )
 
@@ -119,7 +120,7 @@ def test_bad_labels(toy_sentiment, y, message, model):
     from sk_slm import make_lstm_pipeline
 
     X, _ = toy_sentiment
-    clf = (make_pipeline(JiebaSegmenter(), LSTMAttentionClassifier(max_epochs=1))
+    clf = (make_pipeline(JiebaSegmenter(), TokenIndexer(), LSTMAttentionClassifier(max_epochs=1))
            if model == "network" else make_lstm_pipeline(max_epochs=1))
     with pytest.raises((ValueError, TypeError), match=message):
         clf.fit(X, y)
@@ -180,9 +181,11 @@ def test_any_labels_fit_or_are_refused_by_name(toy_sentiment, y):
 
     X, _ = toy_sentiment
     tokens = JiebaSegmenter().fit_transform(X[:N_LABELLED])
-    network = LSTMAttentionClassifier(hidden_size=4, embedding_dim=4, module__attention_size=2,
-                                      max_epochs=1, early_stopping=False, random_state=0)
-    _fits_or_names_the_labels(lambda X, y: network.fit(X, y).predict(X), tokens, y)
+    network = LSTMAttentionClassifier(hidden_size=4, module__embedding_dim=4,
+                                      module__attention_size=2, max_epochs=1,
+                                      early_stopping=False, random_state=0)
+    _fits_or_names_the_labels(lambda X, y: network.fit(X, y).predict(X),
+                              TokenIndexer().fit_transform(tokens), y)
     blend = make_pipeline(CountVectorizer(analyzer=passthrough_analyzer), BlendingClassifier(
         [("lr", LogisticRegression()), ("nb", MultinomialNB())], validation_fraction=0.25,
         random_state=0))

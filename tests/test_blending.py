@@ -23,6 +23,7 @@ from sk_slm import (
     BlendWeightWarning,
     JiebaSegmenter,
     LSTMAttentionClassifier,
+    TokenIndexer,
     passthrough_analyzer,
 )
 
@@ -283,15 +284,15 @@ LABELS = np.array(["pos", "neg", "pos", "neg", "pos", "neg"] * 8)
 
 @pytest.mark.slow
 def test_with_the_network_it_trains_the_network_once_on_the_held_out_rows_it_kept():
-    network = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=3,
-                                      bag_ngrams=0, random_state=0)
+    network = make_pipeline(TokenIndexer(), LSTMAttentionClassifier(
+        hidden_size=8, module__embedding_dim=8, max_epochs=3, bag_ngrams=0, random_state=0))
     linear = make_pipeline(
         TfidfVectorizer(tokenizer=passthrough_analyzer, preprocessor=passthrough_analyzer,
                         token_pattern=None, ngram_range=(1, 2)),
         LogisticRegression())
     model = make_pipeline(JiebaSegmenter(granularity="char"), BlendingClassifier(
         [("network", network), ("linear", linear)])).fit(TEXTS, LABELS)
-    fitted = model[-1].named_estimators_["network"]
+    fitted = model[-1].named_estimators_["network"][-1]
     assert [name for name, _ in fitted.train_passes_] == ["early_stopping", "refit"]
     np.testing.assert_array_equal(model[-1].validation_index_, fitted.validation_index_)
     assert len(fitted.validation_index_) == 5  # 10% of 48, rounded up by skorch's split
@@ -305,8 +306,8 @@ def test_with_the_network_it_trains_the_network_once_on_the_held_out_rows_it_kep
 def test_in_a_pipeline_a_part_weighted_by_name_gets_the_rows_beside_the_networks():
     # The user's path: Pipeline -> blend -> part -> step. The network keeps its own
     # held-out rows; the linear part's held-out fit gets the weights of the others.
-    network = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2,
-                                      bag_ngrams=0, random_state=0)
+    network = make_pipeline(TokenIndexer(), LSTMAttentionClassifier(
+        hidden_size=8, module__embedding_dim=8, max_epochs=2, bag_ngrams=0, random_state=0))
     seen = []
 
     class Spy(LogisticRegression):
@@ -326,7 +327,8 @@ def test_in_a_pipeline_a_part_weighted_by_name_gets_the_rows_beside_the_networks
     np.testing.assert_array_equal(seen[1], weight[train])
     # Given to every part, the weights reach the network, which says it takes none.
     with pytest.raises(TypeError, match="takes no sample_weight"):
-        model[-1].fit(model[0].transform(TEXTS), LABELS, network__sample_weight=weight)
+        model[-1].fit(model[0].transform(TEXTS), LABELS,
+                      network__lstmattentionclassifier__sample_weight=weight)
 
 
 @pytest.mark.slow
@@ -341,8 +343,8 @@ def test_docstring_example_runs():
 def test_explain_warns_when_the_network_it_explains_has_weight_zero():
     from sk_slm import explain
 
-    network = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2,
-                                      bag_ngrams=0, random_state=0)
+    network = make_pipeline(TokenIndexer(), LSTMAttentionClassifier(
+        hidden_size=8, module__embedding_dim=8, max_epochs=2, bag_ngrams=0, random_state=0))
     linear = make_pipeline(
         TfidfVectorizer(tokenizer=passthrough_analyzer, preprocessor=passthrough_analyzer,
                         token_pattern=None), LogisticRegression())

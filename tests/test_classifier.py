@@ -10,11 +10,17 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenSequences, Word2VecVectorizer
+from sk_slm import (
+    JiebaSegmenter,
+    LSTMAttentionClassifier,
+    TokenIndexer,
+    TokenSequences,
+    Word2VecVectorizer,
+)
 from sk_slm.features.sequences import truncate
 from sk_slm.network._batches import _BucketBatchSampler
 
-TINY = dict(hidden_size=16, embedding_dim=16, module__attention_size=8, max_epochs=12,
+TINY = dict(hidden_size=16, module__embedding_dim=16, module__attention_size=8, max_epochs=12,
             random_state=0)
 
 
@@ -22,10 +28,28 @@ def tiny(**params):
     return LSTMAttentionClassifier(**{**TINY, **params})
 
 
+def tiny_w2v(**params):
+    """For Word2Vec's sequences, whose vectors set the embedding's width."""
+    return LSTMAttentionClassifier(**{**{k: v for k, v in TINY.items()
+                                         if k != "module__embedding_dim"}, **params})
+
+
 @pytest.fixture(scope="module")
-def tokens(toy_sentiment):
+def token_lists(toy_sentiment):
     X, y = toy_sentiment
     return JiebaSegmenter().fit_transform(X), np.asarray(y)
+
+
+@pytest.fixture(scope="module")
+def indexer(token_lists):
+    return TokenIndexer().fit(token_lists[0])
+
+
+@pytest.fixture(scope="module")
+def tokens(token_lists, indexer):
+    """The documents numbered by a TokenIndexer: what the classifier reads."""
+    X, y = token_lists
+    return indexer.transform(X), y
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +75,7 @@ def test_multiclass_with_non_contiguous_int_labels():
     rng = np.random.default_rng(0)
     words = {3: ["猫", "狗"], 10: ["车", "船"], 42: ["书", "笔"]}
     y = rng.choice([3, 10, 42], size=180)
-    X = [list(rng.choice(words[c], 4)) + ["的"] for c in y]
+    X = TokenIndexer().fit_transform([list(rng.choice(words[c], 4)) + ["的"] for c in y])
     clf = tiny(max_epochs=25, lr=1e-2).fit(X, y)
     assert list(clf.classes_) == [3, 10, 42]
     assert clf.score(X, y) > 0.95
@@ -59,38 +83,42 @@ def test_multiclass_with_non_contiguous_int_labels():
 
 
 @pytest.mark.slow
-def test_word2vec_sequences_initialise_the_embeddings(tokens):
-    X, y = tokens
+def test_word2vec_sequences_initialise_the_embeddings(token_lists):
+    X, y = token_lists
     vec = Word2VecVectorizer(output="sequence", vector_size=12, min_count=1, random_state=0)
     seqs = vec.fit_transform(X)
-    clf = tiny(module__freeze_embeddings=True).fit(seqs, y)
+    clf = tiny_w2v(module__freeze_embeddings=True).fit(seqs, y)
     table = clf.module_.embedding.weight.detach().numpy()
     assert table.shape == (len(vec.wv_) + 2, 12)
     np.testing.assert_allclose(table[2:], vec.wv_.vectors)  # frozen: unchanged by training
     assert not table[0].any()  # padding row
-    unfrozen = tiny().fit(seqs, y).module_.embedding.weight.detach().numpy()
+    unfrozen = tiny_w2v().fit(seqs, y).module_.embedding.weight.detach().numpy()
     assert not np.allclose(unfrozen[2:], vec.wv_.vectors)
     assert not hasattr(clf, "init_embeddings_")  # the table is pickled once, in the module
 
 
-def test_sequence_vocabulary_mismatch_is_refused(tokens):
-    X, y = tokens
+def test_sequence_vocabulary_mismatch_is_refused(token_lists, tokens):
+    X, y = token_lists
     seqs = Word2VecVectorizer(output="sequence", min_count=1, vector_size=8).fit_transform(X)
-    clf = tiny(max_epochs=1).fit(seqs, y)
+    clf = tiny_w2v(max_epochs=1).fit(seqs, y)
     other = TokenSequences(np.array([0]), np.array([0, 1]), np.zeros((3, 8), np.float32), ["a", "b", "c"])
     with pytest.raises(ValueError, match="different vocabulary"):
         clf.predict(other)
     with pytest.raises(TypeError, match="TokenSequences"):
         clf.predict(X)
+    with pytest.raises(ValueError, match="different vocabulary.*or TokenIndexer"):
+        clf.predict(tokens[0])  # a TokenIndexer's, not this Word2VecVectorizer's
+    with pytest.raises(ValueError, match="module__embedding_dim is set from the data"):
+        tiny(max_epochs=1).fit(seqs, y)  # the vectors are 8 wide
 
 
 @pytest.mark.slow
 def test_both_pipelines_fit_and_predict_every_row(toy_sentiment):
     X, y = toy_sentiment
     for pipe in (
-        make_pipeline(JiebaSegmenter(), tiny()),
+        make_pipeline(JiebaSegmenter(), TokenIndexer(), tiny()),
         make_pipeline(JiebaSegmenter(), Word2VecVectorizer(output="sequence", min_count=1,
-                                                          vector_size=16), tiny()),
+                                                          vector_size=16), tiny_w2v()),
     ):
         pipe.fit(X, y)
         assert pipe.score(X, y) > 0.8
@@ -121,7 +149,7 @@ def test_random_state_reproducible_and_global_rng_untouched(tokens):
         ("module__cell", "gru", lambda m: isinstance(m.rnn, torch.nn.GRU)),
         ("module__attention_size", 5, lambda m: m.attention[0].out_features == 5),
         ("dropout", 0.5, lambda m: m.dropout.p == 0.5),
-        ("embedding_dim", 7, lambda m: m.embedding.embedding_dim == 7),
+        ("module__embedding_dim", 7, lambda m: m.embedding.embedding_dim == 7),
     ],
 )
 @pytest.mark.slow
@@ -184,11 +212,11 @@ def test_ngram_warmup_trains_the_linear_part_alone_first(tokens):
     assert all(p.requires_grad for p in later.parameters())
 
 
-def test_ngram_warmup_keeps_frozen_embeddings_frozen(tokens):
-    X, y = tokens
+def test_ngram_warmup_keeps_frozen_embeddings_frozen(token_lists):
+    X, y = token_lists
     seqs = Word2VecVectorizer(output="sequence", vector_size=12, min_count=1,
                               random_state=0).fit_transform(X)
-    clf = tiny(max_epochs=3, ngram_warmup=1, module__freeze_embeddings=True, bag_ngrams=2,
+    clf = tiny_w2v(max_epochs=3, ngram_warmup=1, module__freeze_embeddings=True, bag_ngrams=2,
                early_stopping=False).fit(seqs, y)
     assert not clf.module_.embedding.weight.requires_grad
     np.testing.assert_array_equal(clf.module_.embedding.weight.detach().numpy()[2:],
@@ -216,13 +244,14 @@ def test_ngram_tfidf_equals_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     docs = ["今天天气很好", "天气不好", "今天很好很好", "好", "很好的天气", ""]
+    indexer = TokenIndexer().fit([list(d) for d in docs])
     X = [list(d) for d in docs]
     y = [0, 1, 0, 1, 0, 1]
-    clf = tiny(max_epochs=0, bag_ngrams=2, early_stopping=False).fit(X, y)
+    clf = tiny(max_epochs=0, bag_ngrams=2, early_stopping=False).fit(indexer.transform(X), y)
     reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
     expected = reference.fit_transform(docs).toarray()
     assert len(clf.ngrams_.vocabulary_) == len(reference.vocabulary_)
-    data = clf.get_dataset(X + [list("天气很好啊")])  # "啊" is unseen: not a feature
+    data = clf.get_dataset(indexer.transform(X + [list("天气很好啊")]))  # "啊" is unseen
     expected = np.vstack([expected, reference.transform(["天气很好啊"]).toarray()])
     for i in range(len(docs) + 1):
         lo, hi = data.ngram_offsets[i], data.ngram_offsets[i + 1]
@@ -241,11 +270,12 @@ def test_ngrams_stay_inside_each_document():
 
 
 @pytest.mark.slow
-def test_vocabulary_parameters(tokens):
-    X, y = tokens
-    assert tiny(max_epochs=1, max_vocab=5).fit(X, y).n_vocab_ == 7
-    full = tiny(max_epochs=1).fit(X, y).n_vocab_
-    assert tiny(max_epochs=1, min_count=1000).fit(X, y).n_vocab_ == 2 < full
+def test_vocabulary_parameters(token_lists):
+    X, y = token_lists
+    assert tiny(max_epochs=1).fit(TokenIndexer(max_vocab=5).fit_transform(X), y).n_vocab_ == 7
+    full = tiny(max_epochs=1).fit(TokenIndexer().fit_transform(X), y).n_vocab_
+    few = TokenIndexer(min_count=1000).fit_transform(X)
+    assert tiny(max_epochs=1).fit(few, y).n_vocab_ == 2 < full
 
 
 @pytest.mark.slow
@@ -328,12 +358,11 @@ def test_truncation_modes():
         assert off.tolist() == [0, 4, 8] and keep.sum() == 8
 
 
-def test_max_len_and_explanations_zero_for_cut_tokens(fitted, tokens):
-    X, y = tokens
+def test_max_len_and_explanations_zero_for_cut_tokens(fitted, indexer):
     long_doc = ["好吃"] * 10 + ["难吃"] * 10
     clf = fitted.set_params(max_len=8, truncation="head")
     try:
-        (expl,) = clf.explain([long_doc])
+        (expl,) = clf.explain(indexer.transform([long_doc]))
         weights = np.array([w for _, w in expl])
         assert len(expl) == 20 and [t for t, _ in expl] == long_doc
         assert weights[:8].sum() == pytest.approx(1, abs=1e-5)
@@ -348,15 +377,15 @@ def test_ngram_part_reads_tokens_beyond_max_len():
     # it, the linear n-gram part reads the whole document and can.
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 80)
-    X = [["填"] * 6 + (["好"] if label else ["坏"]) for label in y]
+    X = TokenIndexer().fit_transform([["填"] * 6 + (["好"] if label else ["坏"]) for label in y])
     params = dict(max_len=4, early_stopping=False, max_epochs=6, ngram_warmup=6)
     assert tiny(bag_ngrams=1, **params).fit(X, y).score(X, y) == 1.0
     assert tiny(bag_ngrams=0, **params).fit(X, y).score(X, y) < 0.7
 
 
-def test_explain_weights_sum_to_one_and_empty_docs(fitted, tokens):
-    X, _ = tokens
-    expl = fitted.explain(X[:5] + [[]])
+def test_explain_weights_sum_to_one_and_empty_docs(fitted, token_lists, indexer):
+    X, _ = token_lists
+    expl = fitted.explain(indexer.transform(X[:5] + [[]]))
     for doc, pairs in zip(X[:5], expl[:5], strict=True):
         assert [t for t, _ in pairs] == list(doc)
         assert sum(w for _, w in pairs) == pytest.approx(1, abs=1e-5)
@@ -416,7 +445,8 @@ def test_a_parameter_another_setting_makes_ineffective_warns(tokens, params, ine
 def test_pickle_and_joblib_round_trip_full_pipeline(toy_sentiment, tmp_path):
     X, y = toy_sentiment
     pipe = make_pipeline(JiebaSegmenter(), Word2VecVectorizer(output="sequence", min_count=1,
-                                                              vector_size=8), tiny(max_epochs=3))
+                                                              vector_size=8),
+                         tiny_w2v(max_epochs=3))
     pipe.fit(X, y)
     expected = pipe.predict_proba(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(pipe)).predict_proba(X), expected)
@@ -427,7 +457,7 @@ def test_pickle_and_joblib_round_trip_full_pipeline(toy_sentiment, tmp_path):
 @pytest.mark.slow
 def test_grid_search_over_classifier_parameters(toy_sentiment):
     X, y = toy_sentiment
-    pipe = make_pipeline(JiebaSegmenter(), tiny(max_epochs=4))
+    pipe = make_pipeline(JiebaSegmenter(), TokenIndexer(), tiny(max_epochs=4))
     grid = GridSearchCV(pipe, {"lstmattentionclassifier__hidden_size": [8, 16],
                                "lstmattentionclassifier__lr": [1e-2]}, cv=2, n_jobs=2)
     grid.fit(X, y)
@@ -437,7 +467,7 @@ def test_grid_search_over_classifier_parameters(toy_sentiment):
 
 
 
-def test_auto_ngram_lr_shrinks_with_the_number_of_ngrams_per_document(tokens):
+def test_auto_ngram_lr_shrinks_with_the_number_of_ngrams_per_document(tokens, token_lists):
     X, y = tokens
     params = dict(max_epochs=1, bag_ngrams=2, early_stopping=False)
     clf = tiny(**params).fit(X, y)
@@ -445,7 +475,7 @@ def test_auto_ngram_lr_shrinks_with_the_number_of_ngrams_per_document(tokens):
                 for d in X]
     assert clf.ngram_lr_ == pytest.approx(2.5 / np.mean(distinct), rel=1e-6)
     assert clf.optimizer_.param_groups[1]["lr"] == clf.ngram_lr_
-    longer = tiny(**params).fit([d * 3 for d in X], y)
+    longer = tiny(**params).fit(TokenIndexer().fit_transform([d * 3 for d in token_lists[0]]), y)
     assert longer.ngram_lr_ < clf.ngram_lr_
     assert tiny(ngram_lr=0.2, **params).fit(X, y).ngram_lr_ == 0.2
 
@@ -546,7 +576,7 @@ def test_held_out_predictions_are_those_of_the_model_before_the_refit(tokens):
     rows = refitted.validation_index_
     np.testing.assert_array_equal(rows, chosen.validation_index_)
     np.testing.assert_array_equal(refitted.validation_proba_, chosen.validation_proba_)
-    np.testing.assert_allclose(chosen.predict_proba([X[i] for i in rows]),
+    np.testing.assert_allclose(chosen.predict_proba(X[rows]),
                                chosen.validation_proba_, rtol=1e-5, atol=1e-6)
     # skorch's stratified split of a tenth of the rows.
     assert len(rows) == len(ValidSplit(0.1, stratified=True)(np.arange(len(y)), y)[1])
@@ -701,7 +731,7 @@ def test_grid_search_with_the_threading_backend_equals_the_sequential_one(toy_se
     from joblib import parallel_backend
 
     X, y = toy_sentiment
-    pipe = make_pipeline(JiebaSegmenter(), tiny(max_epochs=2))
+    pipe = make_pipeline(JiebaSegmenter(), TokenIndexer(), tiny(max_epochs=2))
     grid = {"lstmattentionclassifier__hidden_size": [8, 16]}
     sequential = GridSearchCV(pipe, grid, cv=2).fit(X, y).cv_results_["mean_test_score"]
     with parallel_backend("threading", n_jobs=2):

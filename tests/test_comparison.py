@@ -11,6 +11,7 @@ from sk_slm import (
     BASELINES,
     JiebaSegmenter,
     LSTMAttentionClassifier,
+    TokenIndexer,
     compare,
     load_reviews,
     make_baseline,
@@ -151,10 +152,11 @@ def test_compare_reports_the_mean_linear_weight_of_blends(toy_sentiment):
 def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(toy_sentiment,
                                                                              capsys):
     X, y = toy_sentiment
-    net = LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, module__attention_size=4,
-                                  max_epochs=3, early_stopping=False, random_state=0)
+    net = LSTMAttentionClassifier(hidden_size=8, module__embedding_dim=8,
+                                  module__attention_size=4, max_epochs=3,
+                                  early_stopping=False, random_state=0)
     models = {"svm": make_baseline("svm_char_tfidf"),
-              "lstm": make_pipeline(JiebaSegmenter(granularity="char"), net)}
+              "lstm": make_pipeline(JiebaSegmenter(granularity="char"), TokenIndexer(), net)}
     quiet = compare(X, y, cv=2, models=models, verbose=False)
     printed = capsys.readouterr()
     assert printed.out == printed.err == ""
@@ -175,8 +177,10 @@ def test_compare_verbose_shows_folds_and_network_epochs_and_is_silent_without(to
     pd.testing.assert_frame_equal(quiet[scores], loud[scores])
     # With early stopping and the refit nothing reaches stdout either: the early-stopping
     # epochs, the refit's line and its epochs go to stderr.
-    stopping = make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(
-        hidden_size=8, embedding_dim=8, module__attention_size=4, max_epochs=3, random_state=0))
+    stopping = make_pipeline(JiebaSegmenter(granularity="char"), TokenIndexer(),
+                             LSTMAttentionClassifier(hidden_size=8, module__embedding_dim=8,
+                                                     module__attention_size=4, max_epochs=3,
+                                                     random_state=0))
     compare(X, y, cv=2, models={"stopping": stopping})
     printed = capsys.readouterr()
     assert printed.out == "" and printed.err.count("epoch 1/3: train loss") == 4

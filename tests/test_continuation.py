@@ -9,9 +9,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import make_pipeline
 
-from sk_slm import LSTMAttentionClassifier, make_baseline, make_lstm_pipeline, partial_fit
+from sk_slm import (
+    LSTMAttentionClassifier,
+    TokenIndexer,
+    make_baseline,
+    make_lstm_pipeline,
+    partial_fit,
+)
 
-SMALL = dict(hidden_size=16, embedding_dim=16, module__attention_size=8, max_epochs=15,
+SMALL = dict(hidden_size=16, module__embedding_dim=16, module__attention_size=8, max_epochs=15,
              random_state=0)
 
 
@@ -44,6 +50,8 @@ def test_classifier_partial_fit_learns_a_second_batch():
     X_a, y_a = batch(**A, n=200, seed=0)
     X_b, y_b = batch(**B, n=200, seed=1)
     X_test, y_test = batch(**B, n=100, seed=2)
+    ids = TokenIndexer().fit(X_a + X_b).transform  # one numbering for every batch
+    X_a, X_b, X_test = ids(X_a), ids(X_b), ids(X_test)
     clf = LSTMAttentionClassifier(**SMALL).fit(X_a, y_a)
     assert accuracy(clf, X_test, y_test) < 0.75
     history = len(clf.history)
@@ -56,21 +64,22 @@ def test_classifier_partial_fit_learns_a_second_batch():
     assert history < dict(clf.callbacks_)["early_stopping"].best_epoch_ <= len(clf.history)
     # Still a model of A: continuing does not forget the first batch's signal at once.
     X_check, y_check = batch(**A, n=100, seed=3)
-    assert accuracy(clf, X_check, y_check) > 0.6
+    assert accuracy(clf, ids(X_check), y_check) > 0.6
 
 
 @pytest.mark.slow
 def test_continuing_is_reproducible_and_reads_unseen_tokens_as_unknown():
     X_a, y_a = batch(**A, n=120, seed=0)
     X_b, y_b = batch(**B, n=120, seed=1)
-    fitted = [LSTMAttentionClassifier(**SMALL).fit(X_a, y_a) for _ in range(2)]
+    fitted = [make_pipeline(TokenIndexer(), LSTMAttentionClassifier(**SMALL)).fit(X_a, y_a)
+              for _ in range(2)]
     new = X_b + [["从未", "见过"], []]  # unseen tokens, an empty document
     y_new = np.r_[y_b, ["pos", "neg"]]
-    for clf in fitted:
-        clf.partial_fit(new, y_new)
+    for pipe in fitted:
+        partial_fit(pipe, new, y_new)
     np.testing.assert_array_equal(fitted[0].predict_proba(new), fitted[1].predict_proba(new))
     assert len(fitted[0].predict(new)) == len(new)
-    assert "从未" not in fitted[0].vocabulary_  # the vocabulary does not grow
+    assert "从未" not in fitted[0][0].vocabulary_  # the vocabulary does not grow
 
 
 @pytest.mark.slow
@@ -121,6 +130,7 @@ def test_partial_fit_refuses_what_it_cannot_do():
     baseline = make_baseline("svm_char_tfidf").fit(texts, y_a)
     with pytest.raises(TypeError, match="LinearSVC|partial_fit"):
         partial_fit(baseline, texts, y_a)
+    X_a = TokenIndexer().fit_transform(X_a)
     clf = LSTMAttentionClassifier(**{**SMALL, "max_epochs": 2, "ngram_warmup": 0}).fit(X_a, y_a)
     with pytest.raises(ValueError, match="unseen"):
         partial_fit(clf, X_a[:4], ["pos", "neg", "pos", "other"])
@@ -156,6 +166,8 @@ def test_an_interrupted_partial_fit_leaves_the_model_as_it_was():
 
     X_a, y_a = batch(**A, n=120, seed=0)
     X_b, y_b = batch(**B, n=120, seed=1)
+    ids = TokenIndexer().fit(X_a).transform
+    X_a, X_b = ids(X_a), ids(X_b)
     clf = LSTMAttentionClassifier(**SMALL).fit(X_a, y_a)
     expected, epochs = clf.predict_proba(X_b), len(clf.history)
     clf.set_params(callbacks=[("ctrl_c", CtrlC(at=epochs + 2))])  # in the 2nd new epoch

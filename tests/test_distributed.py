@@ -23,7 +23,7 @@ def pipeline():
     return make_pipeline(
         JiebaSegmenter(),
         Word2VecVectorizer(output="sequence", vector_size=8, min_count=1, random_state=0),
-        LSTMAttentionClassifier(embedding_dim=8, module__attention_size=4, max_epochs=3,
+        LSTMAttentionClassifier(module__attention_size=4, max_epochs=3,
                                 bag_ngrams=0, random_state=0),
     )
 

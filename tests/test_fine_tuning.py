@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sk_slm import (
     JiebaSegmenter,
     LSTMAttentionClassifier,
+    TokenIndexer,
     Word2VecVectorizer,
     explain,
     load_language_model,
@@ -27,7 +28,7 @@ from sk_slm import (
 REVIEWS, LABELS = load_reviews(return_X_y=True)
 X_TRAIN, Y_TRAIN = list(REVIEWS[2000:2300]), LABELS[2000:2300]
 X_TEST = list(REVIEWS[2300:2340]) + ["", "   ", "𠀀𠀁", "OK good", "好" * 300]
-QUICK = {"max_epochs": 3, "attention_size": 8, "random_state": 0, "ngram_warmup": 1}
+QUICK = {"max_epochs": 3, "module__attention_size": 8, "random_state": 0, "ngram_warmup": 1}
 
 
 def _network(**params):
@@ -129,7 +130,8 @@ def test_language_model_fine_tuning_continues_from_the_pre_trained_heads(tiny_la
     clf.fit(X_TRAIN, Y_TRAIN)
     lm_loss = clf[-1].pretrain_loss_[0]
     fresh = _network(pretrain_epochs=1, lr=1e-9, bag_ngrams=0, max_epochs=1,
-                     early_stopping=False, embedding_dim=16, hidden_size=16)
+                     early_stopping=False, module__embedding_dim=16, hidden_size=16)
+    fresh.steps.insert(1, ("tokenindexer", TokenIndexer()))
     fresh.fit(X_TRAIN, Y_TRAIN)
     assert lm_loss < fresh[-1].pretrain_loss_[0] - 0.5
 

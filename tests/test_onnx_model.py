@@ -18,6 +18,7 @@ from sk_slm import (  # noqa: E402
     JiebaSegmenter,
     LSTMAttentionClassifier,
     OnnxClassifier,
+    TokenIndexer,
     Word2VecVectorizer,
     explain,
     export_onnx,
@@ -31,7 +32,7 @@ X_TRAIN, Y_TRAIN = list(REVIEWS[:400]), LABELS[:400]
 # longer than max_len.
 X_TEST = list(REVIEWS[400:480]) + ["", "   ", "𠀀𠀁", "OK good", "好" * 80]
 # Warm-up shorter than training, so that the recurrent network trains and counts.
-SMALL = {"hidden_size": 8, "attention_size": 8, "max_epochs": 3, "ngram_warmup": 1}
+SMALL = {"hidden_size": 8, "module__attention_size": 8, "max_epochs": 3, "ngram_warmup": 1}
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +124,10 @@ def test_networks_of_every_shape_over_word2vec(network, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_network_with_its_own_vocabulary_and_string_labels(tmp_path):
+def test_a_network_over_a_token_indexer_and_string_labels(tmp_path):
     y = np.where(Y_TRAIN == 1, "好评", "差评")
-    model = make_pipeline(JiebaSegmenter(), LSTMAttentionClassifier(**SMALL, embedding_dim=8,
-                                                                    random_state=0))
+    model = make_pipeline(JiebaSegmenter(), TokenIndexer(), LSTMAttentionClassifier(
+        **SMALL, module__embedding_dim=8, random_state=0))
     model.fit(X_TRAIN, y)
     served = exported(model, tmp_path)
     np.testing.assert_allclose(served.predict_proba(X_TEST), model.predict_proba(X_TEST),

@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sk_slm import (
     JiebaSegmenter,
     LSTMAttentionClassifier,
+    TokenIndexer,
     UnsafeModelError,
     Word2VecVectorizer,
     load_model,
@@ -153,18 +154,29 @@ def test_files_of_the_first_format_version_ask_to_re_save(pipe, tmp_path):
         load_model(path)
 
 
-def test_safe_round_trip_with_own_vocabulary_int_labels_and_user_words(tmp_path):
+def test_safe_round_trip_with_a_token_indexer_int_labels_and_user_words(tmp_path):
     X = ["江大桥好", "江大桥坏", "好好好", "坏坏坏"] * 10
     y = [3, 7, 3, 7] * 10
     pipe = make_pipeline(JiebaSegmenter(user_dict=[("江大桥", 100)], stop_words={"的"}),
-                         LSTMAttentionClassifier(hidden_size=4, embedding_dim=4, max_epochs=2,
-                                                 random_state=0))
+                         TokenIndexer(min_count=2),
+                         LSTMAttentionClassifier(hidden_size=4, module__embedding_dim=4,
+                                                 max_epochs=2, random_state=0))
     pipe.fit(X, y)
     save_model(pipe, tmp_path / "m.slm")
     loaded = load_model(tmp_path / "m.slm")
     np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
     assert loaded.predict(X).dtype.kind == "i"
     assert loaded[0].transform(["江大桥"]) == [["江大桥"]]
+    assert loaded[1].vocabulary_ == pipe[1].vocabulary_ and loaded[1].min_count == 2
+    # A vocabulary that is not numbered 0..n-1 is refused.
+    _rewrite(tmp_path / "m.slm", manifest=_renumber_indexer)
+    with pytest.raises(UnsafeModelError, match="TokenIndexer's vocabulary"):
+        load_model(tmp_path / "m.slm")
+
+
+def _renumber_indexer(manifest):
+    manifest["model"]["parts"][1][1]["state"]["vocabulary_"]["__dict__"][0][1] = 99
+    return manifest
 
 
 def _rewrite(path, manifest=None, arrays=None):

@@ -9,6 +9,7 @@ from sk_slm import (
     JiebaSegmenter,
     LanguageModelPretraining,
     LSTMAttentionClassifier,
+    TokenIndexer,
     load_model,
     save_model,
 )
@@ -16,8 +17,8 @@ from sk_slm.network import pretraining as pretraining_module
 from sk_slm.network.module import PAD, AttentionRNN, BiLanguageModel, language_model_targets
 
 # The network alone (no n-gram part, whose warm-up would keep the network frozen).
-TINY = dict(hidden_size=8, embedding_dim=8, module__attention_size=4, max_epochs=4, random_state=0,
-            bag_ngrams=0)
+TINY = dict(hidden_size=8, module__embedding_dim=8, module__attention_size=4, max_epochs=4,
+            random_state=0, bag_ngrams=0)
 
 
 def tiny(**params):
@@ -27,7 +28,8 @@ def tiny(**params):
 @pytest.fixture(scope="module")
 def tokens(toy_sentiment):
     X, y = toy_sentiment
-    return JiebaSegmenter(granularity="char").fit_transform(X), np.asarray(y)
+    return TokenIndexer().fit_transform(JiebaSegmenter(granularity="char").fit_transform(X)), \
+        np.asarray(y)
 
 
 def test_targets_are_the_next_and_previous_tokens():

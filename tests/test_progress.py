@@ -2,7 +2,7 @@
 
 import re
 
-from sk_slm import JiebaSegmenter, LSTMAttentionClassifier
+from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenIndexer
 
 LINE = re.compile(r"^(?P<stage>[a-z -]+), epoch (?P<epoch>\d+)/(?P<last>\d+): "
                   r"train loss \d+\.\d{4}(, valid loss \d+\.\d{4}( \(best\))?)?; "
@@ -10,12 +10,12 @@ LINE = re.compile(r"^(?P<stage>[a-z -]+), epoch (?P<epoch>\d+)/(?P<last>\d+): "
 
 
 def tokens(X):
-    return JiebaSegmenter(granularity="char").fit_transform(X)
+    return TokenIndexer().fit_transform(JiebaSegmenter(granularity="char").fit_transform(X))
 
 
 def small(**params):
-    return LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, module__attention_size=4,
-                                   random_state=0, **params)
+    return LSTMAttentionClassifier(hidden_size=8, module__embedding_dim=8,
+                                   module__attention_size=4, random_state=0, **params)
 
 
 def test_by_default_each_epoch_prints_one_plain_line_with_its_stage_and_time_left(

@@ -36,22 +36,26 @@ from sk_slm import (
     LanguageModelFeatures,
     LSTMAttentionClassifier,
     NGramTfidfVectorizer,
+    TokenIndexer,
+    TokenSequences,
     Word2VecVectorizer,
 )
 
 TEXTS = ["我爱北京天安门", "今天天气很好", "北京欢迎你", "天气不好"] * 6
 LABELS = np.array(["a", "b", "a", "b"] * 6)
 TOKENS = JiebaSegmenter().fit_transform(TEXTS)
+SEQUENCES = TokenIndexer().fit_transform(TOKENS)
 
 ESTIMATORS = [
     JiebaSegmenter(),
     Word2VecVectorizer(vector_size=8, min_count=1, random_state=0),
-    LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, ngram_warmup=1,
-                            random_state=0),
+    LSTMAttentionClassifier(hidden_size=8, module__embedding_dim=8, max_epochs=2,
+                            ngram_warmup=1, random_state=0),
     # The language-model pre-training path (fit must still change no parameter, etc.).
-    LSTMAttentionClassifier(hidden_size=8, embedding_dim=8, max_epochs=2, ngram_warmup=1,
-                            pretrain_epochs=1, random_state=0),
+    LSTMAttentionClassifier(hidden_size=8, module__embedding_dim=8, max_epochs=2,
+                            ngram_warmup=1, pretrain_epochs=1, random_state=0),
     NGramTfidfVectorizer(),
+    TokenIndexer(),
     # The bundled language model: as features, and as the classifier's starting point.
     LanguageModelFeatures(),
     LSTMAttentionClassifier(language_model="bundled", max_epochs=2, ngram_warmup=1,
@@ -62,6 +66,8 @@ ESTIMATORS = [
 def data_for(est):
     if isinstance(est, (JiebaSegmenter, LanguageModelFeatures)):
         return TEXTS, None
+    if isinstance(est, LSTMAttentionClassifier) and est.language_model is None:
+        return SEQUENCES, LABELS
     return TOKENS, (LABELS if is_classifier(est) else None)
 
 
@@ -137,10 +143,7 @@ def test_fitted_estimator_pickles_with_identical_output(est):
     if is_classifier(est):
         np.testing.assert_array_equal(restored.predict_proba(X), est.predict_proba(X))
     else:
-        out, back = est.transform(X), restored.transform(X)
-        if sparse.issparse(out):
-            out, back = out.toarray(), back.toarray()
-        assert (out == back) if isinstance(out, list) else np.array_equal(out, back)
+        _assert_same(_output(est, X), _output(restored, X))
 
 
 def test_tags_declare_text_input():
@@ -157,6 +160,8 @@ def test_tags_declare_text_input():
 def _output(est, X):
     """What the estimator makes of X, as a comparable array (or list of token lists)."""
     out = est.predict_proba(X) if is_classifier(est) else est.transform(X)
+    if isinstance(out, TokenSequences):
+        return [(ids.tolist(), out.tokens(i)) for i, ids in enumerate(out)]
     if sparse.issparse(out):
         return out.toarray()
     return out if isinstance(out, list) else np.asarray(out)
@@ -193,7 +198,8 @@ def test_text_methods_are_subset_and_order_invariant(est):
     _assert_same(whole, halves[0] + halves[1] if isinstance(whole, list)
                  else np.concatenate(halves))
     order = np.random.RandomState(0).permutation(len(X))
-    shuffled = _output(fitted, [X[i] for i in order])
+    shuffled = _output(fitted, X[order] if isinstance(X, TokenSequences)
+                       else [X[i] for i in order])
     _assert_same([whole[i] for i in order] if isinstance(whole, list) else whole[order],
                  shuffled)
 
@@ -216,6 +222,8 @@ def test_text_fit_transform_equals_fit_then_transform(est):
     est = clone(est)
     X, _ = data_for(est)
     at_once = est.fit_transform(X)
+    if isinstance(at_once, TokenSequences):
+        at_once = [(ids.tolist(), at_once.tokens(i)) for i, ids in enumerate(at_once)]
     at_once = at_once.toarray() if sparse.issparse(at_once) else at_once
     _assert_same(at_once if isinstance(at_once, list) else np.asarray(at_once),
                  _output(clone(est).fit(X), X))
@@ -229,9 +237,9 @@ def test_text_empty_input_is_refused_with_a_message(est):
     # nothing from the documents in fit: they take any number, none included, as
     # FunctionTransformer does).
     est = clone(est)
-    _, y = data_for(est)
+    X, y = data_for(est)
     with pytest.raises(ValueError, match=r"\S"):
-        est.fit([], y[:0] if y is not None else None)
+        est.fit(X[:0], y[:0] if y is not None else None)
 
 
 @pytest.mark.parametrize("est", [e for e in ESTIMATORS if is_classifier(e)],
@@ -240,9 +248,10 @@ def test_text_empty_input_is_refused_with_a_message(est):
                          ids=["strings", "ints"])
 def test_text_classes_keep_the_labels_given(est, labels):
     # check_classifiers_classes: classes_ are the labels, predictions among them.
-    est = clone(est).fit(TOKENS, labels)
+    X = data_for(est)[0]
+    est = clone(est).fit(X, labels)
     np.testing.assert_array_equal(est.classes_, np.unique(labels))
-    assert set(est.predict(TOKENS)) <= set(np.unique(labels))
+    assert set(est.predict(X)) <= set(np.unique(labels))
 
 
 @pytest.mark.parametrize("est", [e for e in ESTIMATORS if is_classifier(e)],
@@ -250,7 +259,7 @@ def test_text_classes_keep_the_labels_given(est, labels):
 def test_text_one_class_is_refused(est):
     # check_classifiers_one_label.
     with pytest.raises(ValueError, match="class"):
-        clone(est).fit(TOKENS, np.array(["a"] * len(TOKENS)))
+        clone(est).fit(data_for(est)[0], np.array(["a"] * len(TOKENS)))
 
 
 def test_no_constraint_table_under_scikit_learns_name():
@@ -268,6 +277,7 @@ def test_set_output_is_offered_only_where_it_works():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     assert not hasattr(NGramTfidfVectorizer(), "set_output")
+    assert not hasattr(TokenIndexer(), "set_output")  # its output is a TokenSequences
     assert not hasattr(TfidfVectorizer(), "set_output")
     frame = Word2VecVectorizer(vector_size=8, min_count=1, random_state=0).set_output(
         transform="pandas").fit_transform(TOKENS)
@@ -278,9 +288,9 @@ def test_skorch_parameters_the_classifier_does_not_use_are_refused():
     from skorch.dataset import ValidSplit
 
     with pytest.raises(ValueError, match="classes=.*not used"):
-        clone(ESTIMATORS[2]).set_params(classes=["a", "b"]).fit(TOKENS, LABELS)
+        clone(ESTIMATORS[2]).set_params(classes=["a", "b"]).fit(SEQUENCES, LABELS)
     with pytest.raises(ValueError, match="dataset=.*not used"):
-        clone(ESTIMATORS[2]).set_params(dataset=ValidSplit).fit(TOKENS, LABELS)
+        clone(ESTIMATORS[2]).set_params(dataset=ValidSplit).fit(SEQUENCES, LABELS)
     with pytest.raises(ValueError, match="iterator_train__shuffle is not used"):
-        clone(ESTIMATORS[2]).set_params(iterator_train__shuffle=False).fit(TOKENS, LABELS)
+        clone(ESTIMATORS[2]).set_params(iterator_train__shuffle=False).fit(SEQUENCES, LABELS)
     assert "_params_to_validate" not in ESTIMATORS[2].get_params()  # skorch's bookkeeping

@@ -8,12 +8,14 @@ import pytest
 import torch
 from sklearn.pipeline import make_pipeline
 
-from sk_slm import AttentionRNN, LSTMAttentionClassifier, load_model, save_model
+from sk_slm import AttentionRNN, LSTMAttentionClassifier, TokenIndexer, load_model, save_model
 from sk_slm.features.sequences import window_starts
 from sk_slm.network._batches import _SequenceDataset
 
-SMALL = dict(hidden_size=16, embedding_dim=16, module__attention_size=8, bag_ngrams=0, max_len=16,
-             lr=1e-2, max_epochs=10, early_stopping=False, random_state=0)
+SMALL = dict(hidden_size=16, module__embedding_dim=16, module__attention_size=8, bag_ngrams=0,
+             max_len=16, lr=1e-2, max_epochs=10, early_stopping=False, random_state=0)
+# The tokens of signal_late, numbered as the classifier reads them.
+ids = TokenIndexer().fit([list("甲乙丙丁戊己好坏")]).transform
 
 
 def signal_late(n: int, seed: int) -> tuple[list[list[str]], np.ndarray]:
@@ -70,35 +72,37 @@ def test_the_module_pools_one_attention_over_the_states_of_all_windows():
 def test_windows_on_documents_within_max_len_train_and_predict_as_head():
     X, y = signal_late(120, 0)
     short = [doc[:16] for doc in X]
-    head = LSTMAttentionClassifier(**{**SMALL, "truncation": "head"}).fit(short, y)
-    windows = LSTMAttentionClassifier(**{**SMALL, "truncation": "windows"}).fit(short, y)
-    np.testing.assert_allclose(windows.predict_proba(short), head.predict_proba(short),
-                               atol=1e-5)
+    head = LSTMAttentionClassifier(**{**SMALL, "truncation": "head"}).fit(ids(short), y)
+    windows = LSTMAttentionClassifier(**{**SMALL, "truncation": "windows"}).fit(ids(short), y)
+    np.testing.assert_allclose(windows.predict_proba(ids(short)),
+                               head.predict_proba(ids(short)), atol=1e-5)
 
 
 @pytest.mark.slow
 def test_windows_read_the_evidence_that_truncation_cuts_off():
     X, y = signal_late(200, 0)
     X_test, y_test = signal_late(100, 1)
-    head = LSTMAttentionClassifier(**{**SMALL, "truncation": "head"}).fit(X, y)
-    windows = LSTMAttentionClassifier(**{**SMALL, "truncation": "windows"}).fit(X, y)
-    assert np.mean(head.predict(X_test) == y_test) < 0.7
-    assert np.mean(windows.predict(X_test) == y_test) > 0.95
+    ids = TokenIndexer().fit(X).transform  # numbered by frequency in the training documents
+    head = LSTMAttentionClassifier(**{**SMALL, "truncation": "head"}).fit(ids(X), y)
+    windows = LSTMAttentionClassifier(**{**SMALL, "truncation": "windows"}).fit(ids(X), y)
+    assert np.mean(head.predict(ids(X_test)) == y_test) < 0.7
+    assert np.mean(windows.predict(ids(X_test)) == y_test) > 0.95
     # One weight per token of the whole document, every token read, summing to 1; the
     # label token gets more than any other.
     docs = X_test[:5] + [[], ["好"]]
-    weights = windows.attention(docs)
+    weights = windows.attention(ids(docs))
     assert [len(w) for w in weights] == [len(d) for d in docs]
     for doc, w in zip(docs[:5], weights[:5], strict=True):
         assert w.sum() == pytest.approx(1.0, abs=1e-5) and (w > 0).all()
         label = [i for i, t in enumerate(doc) if t in "好坏"][0]
         assert w.argmax() == label
-    assert [len(pairs) for pairs in windows.explain(docs)] == [len(d) for d in docs]
-    assert len(windows.predict(docs)) == len(docs)
+    assert [len(pairs) for pairs in windows.explain(ids(docs))] == [len(d) for d in docs]
+    assert len(windows.predict(ids(docs))) == len(docs)
 
 
 def test_a_windowed_model_saves_loads_and_pickles(tmp_path):
     X, y = signal_late(60, 0)
+    X = ids(X)
     clf = LSTMAttentionClassifier(**{**SMALL, "truncation": "windows", "max_epochs": 2,
                                      "bag_ngrams": 2, "ngram_warmup": 0}).fit(X, y)
     expected = clf.predict_proba(X)
@@ -112,7 +116,7 @@ def test_export_onnx_refuses_a_windowed_network(tmp_path):
     from sk_slm import JiebaSegmenter, export_onnx
 
     X, y = signal_late(40, 0)
-    pipe = make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(
+    pipe = make_pipeline(JiebaSegmenter(granularity="char"), TokenIndexer(), LSTMAttentionClassifier(
         **{**SMALL, "truncation": "windows", "max_epochs": 1})).fit(["".join(d) for d in X], y)
     with pytest.raises(ValueError, match="truncation='windows'"):
         export_onnx(pipe, tmp_path / "m.onnx.zip")

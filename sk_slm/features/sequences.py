@@ -165,7 +165,8 @@ def take_documents(
 class TokenSequences:
     """Token-id sequences of many documents plus the embedding table they index.
 
-    What :class:`~sk_slm.Word2VecVectorizer` returns with ``output="sequence"`` and what
+    What :class:`~sk_slm.Word2VecVectorizer` returns with ``output="sequence"`` (and
+    :class:`~sk_slm.TokenIndexer`, without vectors) and what
     :class:`~sk_slm.LSTMAttentionClassifier` consumes. Memory grows with the number of
     tokens (one int32 each), not tokens x dimensions: the vectors are held once and
     shared, without copying, by every slice.
@@ -180,8 +181,9 @@ class TokenSequences:
         All documents' token ids, concatenated; -1 marks a token not in the vocabulary.
     offsets : array of int, shape (n_documents + 1,)
         Document ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
-    vectors : array of float32, shape (n_vocabulary, dim)
-        The embedding table.
+    vectors : array of float32, shape (n_vocabulary, dim), or None
+        The embedding table to start from; None when there is none
+        (:class:`~sk_slm.TokenIndexer`): the network's embedding starts random.
     vocabulary : sequence of str
         ``vocabulary[k]`` is the token of row ``k`` of ``vectors``.
     """
@@ -190,7 +192,7 @@ class TokenSequences:
         self,
         ids: np.ndarray,
         offsets: np.ndarray,
-        vectors: np.ndarray,
+        vectors: np.ndarray | None,
         vocabulary: Sequence[str],
     ):
         self.ids = np.asarray(ids, dtype=np.int32)
@@ -238,5 +240,6 @@ class TokenSequences:
     def __repr__(self) -> str:
         return (
             f"TokenSequences(n_documents={len(self)}, n_tokens={len(self.ids)}, "
-            f"vocabulary={len(self.vocabulary)}, dim={self.vectors.shape[1]})"
+            f"vocabulary={len(self.vocabulary)}, "
+            f"dim={None if self.vectors is None else self.vectors.shape[1]})"
         )

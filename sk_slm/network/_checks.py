@@ -11,16 +11,26 @@ from skorch.dataset import Dataset
 from .._validation import is_deprecated, validate_params, warn_ineffective
 from ..features.sequences import TokenSequences
 
-__all__ = ["MOVED_TO_MODULE", "check_params", "deprecated_settings", "ineffective"]
+__all__ = ["MOVED_TO_INDEXER", "MOVED_TO_MODULE", "check_params", "deprecated_settings",
+           "draws_embedding", "ineffective"]
 
 # AttentionRNN's arguments that the classifier sets: from parameters of its own, and from
 # the data.
-_MODULE_SETTINGS = {"embedding_dim", "hidden_size", "dropout"}
+_MODULE_SETTINGS = {"hidden_size", "dropout"}
 _FROM_DATA = {"vocab_size", "n_classes", "embeddings", "ngram_features"}
 # Settings of the default module that were parameters of the classifier, with nothing
 # measured behind them: set as module__<name>; the parameters are deprecated.
 MOVED_TO_MODULE = ("num_layers", "bidirectional", "cell", "attention_size",
-                   "freeze_embeddings")
+                   "freeze_embeddings", "embedding_dim")
+# The classifier's own vocabulary of token lists: TokenIndexer's parameters now.
+MOVED_TO_INDEXER = ("min_count", "max_vocab")
+
+
+def draws_embedding(clf: Any, X: Any) -> bool:
+    """Whether ``clf`` draws its embedding table at random on ``X`` (no vectors, no
+    language model), so that its width (``module__embedding_dim``) is a setting."""
+    return clf.language_model is None and (
+        not isinstance(X, TokenSequences) or X.vectors is None)
 
 
 def deprecated_settings(clf: Any) -> list[str]:
@@ -30,7 +40,8 @@ def deprecated_settings(clf: Any) -> list[str]:
 
 def check_params(clf: Any, X: Any) -> None:
     """Validate an LSTMAttentionClassifier's parameters against each other and the kind
-    of ``X``; warn of those that other settings make do nothing. Called by its ``_fit``."""
+    of ``X``; warn of deprecated ones and of those that other settings make do nothing
+    (not in a later training pass of the same fit). Called by its ``_fit``."""
     validate_params(clf, clf._constraints)
     # Parameters of skorch's classifier that this one does not use: refused, not ignored.
     if clf.classes is not None:
@@ -46,14 +57,14 @@ def check_params(clf: Any, X: Any) -> None:
         name = sorted(routed & _FROM_DATA)[0]
         raise ValueError(f"module__{name} is set from the data (the vocabulary, the classes, "
                          "the vectors, the n-grams); leave it out.")
+    if "embedding_dim" in routed and not draws_embedding(clf, X):
+        raise ValueError(
+            "module__embedding_dim is set from the data here (the width of the vectors or "
+            "of the language model); leave it out.")
     for name in deprecated_settings(clf):
         if name in clf.get_params_for("module"):
             raise ValueError(f"{name}= and module__{name}= both set it; give module__{name}= "
                              "only.")
-        warnings.warn(
-            f"{name}={getattr(clf, name)!r}: the {name} parameter is deprecated and goes in "
-            f"the next release; set module__{name}={getattr(clf, name)!r} (a setting of "
-            "the default module) instead.", FutureWarning, stacklevel=4)
     for prefix in ("iterator_train", "iterator_valid"):
         if "shuffle" in clf.get_params_for(prefix):
             raise ValueError(
@@ -94,16 +105,39 @@ def check_params(clf: Any, X: Any) -> None:
         raise ValueError(
             "pretrain_epochs trains the embedding and RNN of the default module "
             f"(AttentionRNN); module={clf.module!r} has none it knows of.")
+    if not getattr(clf, "_later_pass", False):  # a refit or retry: warned of already
+        _warn(clf, X)
+
+
+def _warn(clf: Any, X: Any) -> None:
+    """Warn of deprecated parameters and of those that other settings make do nothing."""
+    for name in deprecated_settings(clf):
+        warnings.warn(
+            f"{name}={getattr(clf, name)!r}: the {name} parameter is deprecated and goes in "
+            f"the next release; set module__{name}={getattr(clf, name)!r} (a setting of "
+            "the default module) instead.", FutureWarning, stacklevel=5)
+    for name in MOVED_TO_INDEXER:
+        if not is_deprecated(getattr(clf, name)):
+            warnings.warn(
+                f"{name}={getattr(clf, name)!r}: the {name} parameter is deprecated and goes "
+                f"in the next release; give it to sk_slm.TokenIndexer({name}=...) before "
+                "the classifier instead.", FutureWarning, stacklevel=5)
+    if clf.language_model is None and not isinstance(X, TokenSequences):
+        warnings.warn(
+            "LSTMAttentionClassifier got token lists: numbering them itself (a vocabulary "
+            "of its own) is deprecated and goes in the next release. Put sk_slm.TokenIndexer() "
+            "before it, e.g. make_pipeline(JiebaSegmenter(), TokenIndexer(), "
+            "LSTMAttentionClassifier()), which gives the same model.",
+            FutureWarning, stacklevel=5)
     for names, because in ineffective(clf, X):
         warn_ineffective(clf, names, because)
-    # With early stopping (the refit's own fit has none: it was warned of already).
     if clf._has_ngram_part() and clf._uses_validation() and (
             clf.max_epochs <= clf.ngram_warmup):
         warnings.warn(
             f"max_epochs={clf.max_epochs} is not above ngram_warmup="
             f"{clf.ngram_warmup}: only the n-gram part trains, the recurrent network "
             "never does. Raise max_epochs, or lower ngram_warmup.",
-            UserWarning, stacklevel=4)
+            UserWarning, stacklevel=5)
 
 def ineffective(clf: Any, X: Any) -> list[tuple[list[str], str]]:
     """Parameters that other settings (or the kind of ``X``) make do nothing."""
@@ -117,7 +151,10 @@ def ineffective(clf: Any, X: Any) -> list[tuple[list[str], str]]:
     if clf.language_model is not None:
         rules.append((["embedding_dim", "min_count", "max_vocab", "hidden_size", "cell"],
                       "language_model is set (its encoder sets the vocabulary and sizes)"))
-    elif isinstance(X, TokenSequences):
+    elif isinstance(X, TokenSequences) and X.vectors is not None:
         rules.append((["embedding_dim", "min_count", "max_vocab"],
-                      "X is a TokenSequences (the vectors set the vocabulary and width)"))
+                      "X is a TokenSequences with vectors (they set the vocabulary and width)"))
+    elif isinstance(X, TokenSequences):
+        rules.append((["min_count", "max_vocab"],
+                      "X is a TokenSequences (its TokenIndexer set the vocabulary)"))
     return rules

@@ -3,9 +3,10 @@ starting embedding that ``fit`` fixes, and documents encoded as ids in that voca
 
 - a pre-trained language model (``language_model=``): its vocabulary, embedding and
   encoder; token lists (characters) in;
-- a :class:`~sk_slm.TokenSequences` from Word2VecVectorizer: its vocabulary and vectors;
-- token lists, with no language model: a vocabulary of the training tokens, embeddings
-  learnt from scratch.
+- a :class:`~sk_slm.TokenSequences`: its vocabulary, and its vectors (Word2VecVectorizer)
+  or none (TokenIndexer: embeddings learnt from scratch);
+- token lists, with no language model (deprecated: TokenIndexer does it): a vocabulary of
+  the training tokens, embeddings learnt from scratch.
 
 Ids 0 and 1 are PAD and UNK in every mode.
 """
@@ -39,7 +40,8 @@ class Inputs:
 def fitted_inputs(X: Any, language_model: Any, min_count: int, max_vocab: int | None,
                   embedding_dim: int) -> Inputs:
     """The :class:`Inputs` of training documents ``X`` (validated token lists or a
-    TokenSequences) under the classifier's settings."""
+    TokenSequences) under the classifier's settings; ``embedding_dim`` is the width of
+    an embedding drawn at random (no vectors, no language model)."""
     if language_model is not None:
         from ..language_model import load_language_model
 
@@ -54,6 +56,11 @@ def fitted_inputs(X: Any, language_model: Any, min_count: int, max_vocab: int | 
             encoder={"hidden_size": settings.hidden_size, "cell": settings.cell,
                      "embedding_dim": settings.embedding_dim, "path": str(language_model),
                      "step": lm.record.get("step")})
+    if isinstance(X, TokenSequences) and X.vectors is None:  # TokenIndexer's: ids + 2
+        return Inputs(
+            vocabulary=None, sequence_vocabulary=(len(X.vocabulary), tuple(X.vocabulary[:20])),
+            n_vocab=len(X.vocabulary) + 2, embedding_dim=embedding_dim, embeddings=None,
+            encoder_state=None, encoder=None)
     if isinstance(X, TokenSequences):
         vectors = np.asarray(X.vectors, dtype=np.float32)
         unk = vectors.mean(axis=0, keepdims=True) if len(vectors) else None
@@ -80,12 +87,13 @@ def encode(X: Any, tokens: dict | None, sequence_vocabulary: tuple | None,
         if (len(X.vocabulary), tuple(X.vocabulary[:20])) != sequence_vocabulary:
             raise ValueError(
                 "X is a TokenSequences over a different vocabulary than the one the "
-                "classifier was fitted on; use the same fitted Word2VecVectorizer.")
+                "classifier was fitted on; use the same fitted Word2VecVectorizer or "
+                "TokenIndexer.")
         return X.ids.astype(np.int64) + 2, X.offsets  # -1 (unknown) becomes UNK
     if tokens is None:
         raise TypeError(
             "This classifier was fitted on TokenSequences (Word2VecVectorizer "
-            "output='sequence'); pass the same kind of input.")
+            "output='sequence', or TokenIndexer); pass the same kind of input.")
     docs = X if validated else check_token_lists(X)
     return encode_tokens(docs, tokens, UNK)
 

@@ -15,30 +15,18 @@ from typing import Any
 
 from sklearn.base import clone
 
-from .._validation import DEPRECATED
-from ._checks import deprecated_settings, ineffective
-
 __all__ = ["refit", "retry_without_ngrams", "take_fitted_state", "variant"]
 
 
-def variant(clf: Any, X: Any, **changes: Any) -> Any:
-    """An unfitted copy of ``clf`` with ``changes``; the parameters they make ineffective
-    are reset to their defaults (they change nothing, and the copy's fit then warns of
-    nothing the caller did not set)."""
+def variant(clf: Any, **changes: Any) -> Any:
+    """An unfitted copy of ``clf`` with ``changes``, marked as a later pass of the same
+    fit: its checks warn of nothing (the caller's fit warned already, or the changes
+    make a setting do nothing)."""
     params = {name: clone(value, safe=False)
               for name, value in clf.get_params(deep=False).items()
               if not name.startswith("_")}  # skorch and scikit-learn bookkeeping
-    # Deprecated module settings move to module__<name> (the caller's fit warned of
-    # them already); a module instance carries its own architecture.
-    for name in deprecated_settings(clf):
-        if isinstance(changes.get("module", params.get("module")), type):
-            params[f"module__{name}"], params[name] = params[name], DEPRECATED
-        elif name != "freeze_embeddings":  # which the warm-up reads
-            params[name] = DEPRECATED
     copied = type(clf)(**{**params, **changes})  # skorch takes a module instance here
-    defaults = type(clf)().get_params(deep=False)
-    for names, _ in ineffective(copied, X):
-        copied.set_params(**{name: defaults[name] for name in names if name not in changes})
+    copied._later_pass = True
     return copied
 
 
@@ -61,7 +49,7 @@ def refit(clf: Any, X: Any, y: Any, pretraining: Any, fit_params: dict) -> None:
         changes.update(module=module, pretrain_epochs=0)
     clf._log(f"refit: training on all {len(y)} documents for the {clf.best_epoch_} epochs "
              "early stopping kept")
-    fitted = variant(clf, X, **changes).fit(X, y, **fit_params)
+    fitted = variant(clf, **changes).fit(X, y, **fit_params)
     passes = clf.train_passes_ + [("refit", len(fitted.history))]
     # The callbacks stay the first fit's (early stopping among them), so that training on
     # (partial_fit) stops early as that fit did.
@@ -79,7 +67,7 @@ def retry_without_ngrams(clf: Any, X: Any, y: Any, fit_params: dict) -> None:
     part (with its own refit), and take over what it fitted."""
     clf._log(f"retry: early stopping kept epoch {clf.best_epoch_}, inside the n-gram "
              "warm-up; training the network again without the n-gram part")
-    fitted = variant(clf, X, bag_ngrams=0).fit(X, y, **fit_params)
+    fitted = variant(clf, bag_ngrams=0).fit(X, y, **fit_params)
     passes = clf.train_passes_ + [
         ("retry" if name == "early_stopping" else name, n)
         for name, n in fitted.train_passes_ if name != "pretrain"]

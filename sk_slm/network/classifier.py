@@ -31,11 +31,12 @@ from torch.utils.data import Dataset, Subset
 from .._threads import threads_for_free_cores
 from .._validation import Interval, Options, check_labels, is_deprecated
 from ..features._ngram_tfidf import NGramTfidf
+from ..features.indexing import TokenIndexer
 from ..features.sequences import TokenSequences, check_token_lists, truncate
 from . import _retraining
 from ._attention import attention_weights
 from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset
-from ._checks import MOVED_TO_MODULE, check_params
+from ._checks import MOVED_TO_INDEXER, MOVED_TO_MODULE, check_params
 from ._inputs import encode, fitted_inputs, start_from
 from ._seeding import seeded_torch
 from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
@@ -69,13 +70,14 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     skorch's routing works: ``optimizer__weight_decay``, ``criterion__weight``,
     ``callbacks``, ``iterator_train__num_workers``, ``module__*``.
 
-    It accepts either
-
-    - token lists (from :class:`~sk_slm.JiebaSegmenter`): it builds its own vocabulary
-      (``min_count``, ``max_vocab``) with randomly initialised embeddings, or
-    - :class:`~sk_slm.TokenSequences` (``Word2VecVectorizer(output="sequence")``): the
-      embedding layer starts from those vectors (fine-tuned unless
-      ``module__freeze_embeddings``).
+    It reads :class:`~sk_slm.TokenSequences`: from
+    ``Word2VecVectorizer(output="sequence")``, its embedding layer starts from those
+    vectors (fine-tuned unless ``module__freeze_embeddings``); from
+    :class:`~sk_slm.TokenIndexer`, which brings no vectors, from random weights
+    (``module__embedding_dim`` wide). With ``language_model``, it reads token lists of
+    characters (``JiebaSegmenter(granularity="char")``) in the language model's
+    vocabulary. (Token lists without a language model are numbered by the classifier
+    itself, as a TokenIndexer would: deprecated, with ``min_count`` and ``max_vocab``.)
 
     The network (:class:`~sk_slm.AttentionRNN`) embeds the tokens, reads them with the
     RNN in both directions, pools the states with additive attention and maps the result
@@ -87,20 +89,20 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     ----------
     hidden_size : int, default=128
         RNN units per direction.
-    num_layers, bidirectional, cell, attention_size, freeze_embeddings : deprecated
+    num_layers, bidirectional, cell, attention_size, freeze_embeddings, embedding_dim : deprecated
         Settings of the default module with no measurement behind them: set them as
         ``module__num_layers`` (default 1), ``module__bidirectional`` (True),
         ``module__cell`` ("lstm" or "gru"), ``module__attention_size`` (64, the width of
-        the attention scorer), ``module__freeze_embeddings`` (False). As parameters of
-        their own they warn (FutureWarning) and go in the next release.
+        the attention scorer), ``module__freeze_embeddings`` (False),
+        ``module__embedding_dim`` (128; the width of an embedding drawn at random, for
+        a TokenIndexer's sequences: vectors and language models set their own). As
+        parameters of their own they warn (FutureWarning) and go in the next release.
+    min_count, max_vocab : deprecated
+        The classifier's own vocabulary of token lists: parameters of
+        :class:`~sk_slm.TokenIndexer` now. They warn (FutureWarning) and go in the next
+        release.
     dropout : float, default=0.3
         Dropout on embeddings, between layers and before the output layer.
-    embedding_dim : int, default=128
-        Embedding width when the classifier builds its own vocabulary (token lists).
-    min_count : int, default=1
-        Own vocabulary: ignore tokens seen fewer times in training.
-    max_vocab : int, default=None
-        Own vocabulary: keep only the most frequent tokens.
     max_len : int or None, default=256
         Longest token sequence the RNN reads at once; longer documents are cut, or read
         in windows (``truncation``). The n-gram part always reads the whole document.
@@ -192,11 +194,12 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     classes_ : ndarray
         The class labels.
     vocabulary_ : dict of str to int or None
-        The own vocabulary (token -> embedding row); None for TokenSequences input.
+        The vocabulary of token lists (token -> embedding row): the language model's, or
+        the classifier's own (deprecated); None for TokenSequences input.
     n_vocab_ : int
         Rows of the embedding table, PAD and UNK included.
     embedding_dim_ : int
-        Width of the embedding table (the Word2Vec dimension for TokenSequences input).
+        Width of the embedding table (the vectors' width when they bring one).
     encoder_ : dict or None
         With ``language_model``: the pre-trained encoder's sizes and origin
         (``hidden_size``, ``cell``, ``embedding_dim``, ``path``, ``step``).
@@ -230,11 +233,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     Examples
     --------
     >>> from sklearn.pipeline import make_pipeline
-    >>> from sk_slm import JiebaSegmenter, LSTMAttentionClassifier
+    >>> from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, TokenIndexer
     >>> X = ["很好吃", "太难吃了", "好吃推荐", "难吃失望"] * 10
     >>> y = ["pos", "neg", "pos", "neg"] * 10
-    >>> clf = make_pipeline(JiebaSegmenter(), LSTMAttentionClassifier(
-    ...     hidden_size=16, embedding_dim=16, max_epochs=15, random_state=0))
+    >>> clf = make_pipeline(JiebaSegmenter(), TokenIndexer(), LSTMAttentionClassifier(
+    ...     hidden_size=16, module__embedding_dim=16, max_epochs=15, random_state=0))
     >>> clf.fit(X, y).predict(["好吃"])
     array(['pos'], dtype='<U3')
     """
@@ -246,10 +249,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         "cell": [Options("lstm", "gru", "deprecated")],
         "attention_size": [Interval(Integral, 1, None), Options("deprecated")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "embedding_dim": [Interval(Integral, 1, None)],
+        "embedding_dim": [Interval(Integral, 1, None), Options("deprecated")],
         "freeze_embeddings": ["boolean", Options("deprecated")],
-        "min_count": [Interval(Integral, 1, None)],
-        "max_vocab": [Interval(Integral, 1, None), None],
+        "min_count": [Interval(Integral, 1, None), Options("deprecated")],
+        "max_vocab": [Interval(Integral, 1, None), None, Options("deprecated")],
         "max_len": [Interval(Integral, 1, None), None],
         "truncation": [Options("head", "tail", "head_tail", "windows")],
         "bag_ngrams": [Interval(Integral, 0, None)],
@@ -275,10 +278,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         cell: str = "deprecated",
         attention_size: int | str = "deprecated",
         dropout: float = 0.3,
-        embedding_dim: int = 128,
+        embedding_dim: int | str = "deprecated",
         freeze_embeddings: bool | str = "deprecated",
-        min_count: int = 1,
-        max_vocab: int | None = None,
+        min_count: int | str = "deprecated",
+        max_vocab: int | None | str = "deprecated",
         max_len: int | None = 256,
         truncation: str = "head",
         bag_ngrams: int = 3,
@@ -476,11 +479,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             self.module_ = self.module
             return self
         params = {} if not self._builds_own_module() else {  # another class: what is routed
+            **{name: self._module_setting(name) for name in MOVED_TO_MODULE},
             "vocab_size": self.n_vocab_,
             "n_classes": len(self.classes_),
             "embedding_dim": self.embedding_dim_,
             "hidden_size": self.hidden_size,
-            **{name: self._module_setting(name) for name in MOVED_TO_MODULE},
             **{k: v for k, v in (getattr(self, "encoder_", None) or {}).items()
                if k in ("hidden_size", "cell")},
             "dropout": self.dropout,
@@ -542,8 +545,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def _build_vocabulary(self, X):
         """Fix the vocabulary of ``X``'s input mode; return its :class:`Inputs` (the
         starting weights go into the module, not onto the classifier)."""
-        inputs = fitted_inputs(X, self.language_model, self.min_count, self.max_vocab,
-                               self.embedding_dim)
+        own = {name: (inspect.signature(TokenIndexer).parameters[name].default
+                      if is_deprecated(getattr(self, name)) else getattr(self, name))
+               for name in MOVED_TO_INDEXER}  # the deprecated own vocabulary's
+        inputs = fitted_inputs(X, self.language_model, own["min_count"], own["max_vocab"],
+                               self._module_setting("embedding_dim"))
         self.vocabulary_ = inputs.vocabulary
         self.sequence_vocabulary_ = inputs.sequence_vocabulary
         self.n_vocab_, self.embedding_dim_ = inputs.n_vocab, inputs.embedding_dim
@@ -595,7 +601,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : list of token lists or TokenSequences
+        X : TokenSequences, or token lists of characters with ``language_model``
         y : array-like of shape (n_documents,)
             Class labels of any type (strings, non-contiguous ints...).
         **fit_params
@@ -637,9 +643,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             raise KeyboardInterrupt
 
     def _fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
-        check_params(self, X)
         if not isinstance(X, TokenSequences):
             X = check_token_lists(X)  # once: the steps below reuse the validated list
+        check_params(self, X)
         y = check_labels(X, y, type(self).__name__)
         self.label_encoder_ = LabelEncoder().fit(y)
         if len(self.classes_) < 2:
@@ -716,7 +722,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : list of token lists or TokenSequences
+        X : TokenSequences or token lists
             The new documents, of the kind ``fit`` was given.
         y : array-like of shape (n_documents,)
             Their labels, each one of ``classes_``.
@@ -785,7 +791,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : list of token lists or TokenSequences
+        X : TokenSequences or token lists
             Tokens of a TokenSequences outside the vocabulary show as ``"<unk>"``; to
             see the original words, use :func:`sk_slm.explain` on the whole pipeline.
 

@@ -50,8 +50,9 @@ def export_onnx(model: Any, path: str | os.PathLike, quantize: str | None = None
         :class:`~sk_slm.BlendingClassifier` of the network pipeline and
         ``NGramTfidfVectorizer`` + ``LogisticRegression``), or a
         :class:`~sk_slm.JiebaSegmenter` followed by an
-        :class:`~sk_slm.LSTMAttentionClassifier` (with or without a
-        ``Word2VecVectorizer(output="sequence")`` between them).
+        :class:`~sk_slm.LSTMAttentionClassifier` (with a
+        ``Word2VecVectorizer(output="sequence")`` or a :class:`~sk_slm.TokenIndexer`
+        between them, or none).
     path : str or path-like
         The file to write (a zip archive; written whole or not at all). Load it with
         :class:`OnnxClassifier`.
@@ -91,7 +92,7 @@ def export_onnx(model: Any, path: str | os.PathLike, quantize: str | None = None
         fitted = [blend.named_estimators_[name] for name in names]
         # The exponents of the parts' probabilities: shares times the temperature.
         weights, final = [float(w) for w in blend.temperature_ * blend.weights_], blend
-    else:  # the network alone, maybe after a Word2VecVectorizer
+    else:  # the network alone, maybe after a Word2VecVectorizer or a TokenIndexer
         names, weights = ["network"], [1.0]
         fitted = [Pipeline([(f"step{i}", est) for i, est in enumerate(rest)])
                   if len(rest) > 1 else rest[0]]
@@ -162,6 +163,7 @@ def _label_array(labels: Any) -> np.ndarray:
 def _export_part(name: str, part: Any, arrays: dict, graphs: dict) -> dict:
     from sklearn.pipeline import Pipeline
 
+    from ..features.indexing import TokenIndexer
     from ..features.word2vec import Word2VecVectorizer
     from ..network.classifier import LSTMAttentionClassifier
 
@@ -176,17 +178,22 @@ def _export_part(name: str, part: Any, arrays: dict, graphs: dict) -> dict:
         arrays[f"{name}.intercept"] = logreg.intercept_
         return {"name": name, "kind": "linear", "tokens": tokens,
                 "ngram_range": list(vec.ngram_range)}
-    if kinds in ([LSTMAttentionClassifier], [Word2VecVectorizer, LSTMAttentionClassifier]):
+    if kinds in ([LSTMAttentionClassifier], [Word2VecVectorizer, LSTMAttentionClassifier],
+                 [TokenIndexer, LSTMAttentionClassifier]):
         clf = steps[-1]
         if clf.truncation == "windows":
             raise ValueError(
                 "export_onnx cannot export a network that reads long documents in windows "
                 "(truncation='windows'); serve it with the estimator (save_model), or fit "
                 "it with truncation='head', 'tail' or 'head_tail'.")
-        if clf.sequence_vocabulary_ is not None:  # after a Word2VecVectorizer: its ids + 2
-            if kinds[0] is not Word2VecVectorizer or steps[0].output != "sequence":
-                raise ValueError("the network reads a Word2VecVectorizer(output='sequence').")
-            tokens = {t: i + 2 for i, t in enumerate(steps[0].wv_.index_to_key)}
+        if clf.sequence_vocabulary_ is not None:  # after a vectorizer or indexer: its ids + 2
+            if kinds[0] is TokenIndexer:
+                tokens = {t: i + 2 for t, i in steps[0].vocabulary_.items()}
+            elif kinds[0] is Word2VecVectorizer and steps[0].output == "sequence":
+                tokens = {t: i + 2 for i, t in enumerate(steps[0].wv_.index_to_key)}
+            else:
+                raise ValueError("the network reads a Word2VecVectorizer(output='sequence') "
+                                 "or a TokenIndexer.")
         else:
             tokens = dict(clf.vocabulary_)
         spec = {"name": name, "kind": "network", "tokens": tokens, "max_len": clf.max_len,
@@ -199,7 +206,8 @@ def _export_part(name: str, part: Any, arrays: dict, graphs: dict) -> dict:
         return spec
     raise ValueError(
         f"export_onnx cannot export the part {name!r} ({' -> '.join(k.__name__ for k in kinds)}"
-        "): it exports the network (optionally after a Word2VecVectorizer) and "
+        "): it exports the network (optionally after a Word2VecVectorizer or a "
+        "TokenIndexer) and "
         "NGramTfidfVectorizer -> LogisticRegression.")
 
 

@@ -56,6 +56,7 @@ from .._files import written_whole
 from .._validation import same_value, validate_params
 from ..blending import BlendingClassifier
 from ..features._ngram_tfidf import NGramTfidf
+from ..features.indexing import TokenIndexer
 from ..features.ngrams import NGramTfidfVectorizer
 from ..features.word2vec import Word2VecVectorizer
 from ..network.classifier import LSTMAttentionClassifier
@@ -75,6 +76,7 @@ SAVED_STATE: dict[type, dict[str, str]] = {
     JiebaSegmenter: {"user_words_": "json", "stop_words_": "json", "feature_names_in_": "json"},
     Word2VecVectorizer: {"wv_": "codec", "n_empty_docs_": "int",
                          "n_features_out_": "int", "n_added_tokens_": "int"},
+    TokenIndexer: {"vocabulary_": "json"},
     LSTMAttentionClassifier: {"label_encoder_": "codec", "n_vocab_": "int",
                               "embedding_dim_": "int", "vocabulary_": "json",
                               "sequence_vocabulary_": "json", "ngrams_": "codec",
@@ -457,6 +459,10 @@ def _finish(est: Any, parts: list | None) -> None:
         est.train_passes_ = [tuple(p) for p in passes]
         seq = est.sequence_vocabulary_
         est.sequence_vocabulary_ = None if seq is None else (seq[0], tuple(seq[1]))
+    if isinstance(est, TokenIndexer) and hasattr(est, "vocabulary_"):
+        if not isinstance(est.vocabulary_, dict) or sorted(est.vocabulary_.values()) != list(
+                range(len(est.vocabulary_))):
+            raise UnsafeModelError("a TokenIndexer's vocabulary is not numbered 0..n-1.")
     if isinstance(est, TfidfVectorizer) and hasattr(est, "idf_"):
         if len(est.vocabulary_) != len(est.idf_) or sorted(est.vocabulary_.values()) != list(
                 range(len(est.idf_))):
