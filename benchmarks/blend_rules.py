@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import log_softmax
 from sklearn.base import clone
-from sklearn.metrics import f1_score
+from sklearn.metrics import accuracy_score, f1_score
 
 from ._common import DEFAULT_DATA, header, write_result
 from .learning_curves import sample, splits
@@ -78,8 +78,9 @@ def _row_losses(held: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, 
     return t, -log_softmax(t * logits, axis=1)[np.arange(len(y)), y]
 
 
-def rule_now(held, y):
-    """The blend's rule: least held-out log loss, each candidate at its best t."""
+def rule_least_loss(held, y):
+    """The blend's rule until 2026-12-07 (``prefer=None``): least held-out log loss, each
+    candidate at its best t."""
     fitted = [_row_losses(held, y, w) for w in CANDIDATES]
     best = int(np.argmin([loss.mean() for _, loss in fitted]))
     return CANDIDATES[best], fitted[best][0]
@@ -87,7 +88,9 @@ def rule_now(held, y):
 
 def _one_se(held, y, toward: np.ndarray, k: float = 1.0):
     """The candidate nearest ``toward`` whose held-out loss is within k paired standard
-    errors of the best candidate's (the 'one-standard-error rule')."""
+    errors of the best candidate's (the 'one-standard-error rule'; k = 1 was fixed before
+    the first run). With ``toward`` the linear part alone, what
+    ``BlendingClassifier(prefer="linear")`` chooses (tested equal on two fits)."""
     fitted = [_row_losses(held, y, w) for w in CANDIDATES]
     means = np.array([loss.mean() for _, loss in fitted])
     best = int(np.argmin(means))
@@ -101,7 +104,7 @@ def _one_se(held, y, toward: np.ndarray, k: float = 1.0):
     return CANDIDATES[pick], fitted[pick][0]
 
 
-def rule_one_se_linear(held, y):
+def rule_prefer_linear(held, y):
     return _one_se(held, y, np.array([0.0, 1.0]))
 
 
@@ -124,15 +127,17 @@ def rule_network(held, y):
     return w, _row_losses(held, y, w)[0]
 
 
-RULES = {"now": rule_now, "one_se_linear": rule_one_se_linear,
+RULES = {"least_loss": rule_least_loss, "prefer_linear": rule_prefer_linear,
          "one_se_equal": rule_one_se_equal, "equal": rule_equal,
          "linear": rule_linear, "network": rule_network}
 
 
-def score(arrays: dict, rule, split: str) -> float:
+def score(arrays: dict, rule, split: str, metric=None) -> float:
     w, t = rule(arrays["held"].astype(np.float64), arrays["y_held"])
     predicted = np.tensordot(w, arrays[split], axes=1).argmax(1)
-    return f1_score(arrays[f"y_{split}"], predicted, average="macro")
+    if metric is None:
+        return f1_score(arrays[f"y_{split}"], predicted, average="macro")
+    return metric(arrays[f"y_{split}"], predicted)
 
 
 def _interval(values: list[float]) -> str:
@@ -145,13 +150,14 @@ def _interval(values: list[float]) -> str:
 
 def report(runs: dict, split: str, title: str) -> str:
     """Each rule against the better part (chosen in hindsight, per fit) and against the
-    rule now, macro-F1 points, by size over sets and seeds."""
+    least-loss rule, macro-F1 points, by size over sets and seeds; then the accuracy of
+    prefer="linear" against the least-loss rule, by set."""
     by_size = defaultdict(list)
     for (set_name, size, seed), arrays in sorted(runs.items()):
         by_size[size].append((set_name, seed, arrays))
     lines = [header(title), "", f"Macro-F1 on the {split} split, points, paired on the same "
              "fits (5 sets x seeds), 95% t-interval.", "",
-             "| size | rule | rule - better part | rule - linear part | rule - rule now |",
+             "| size | rule | rule - better part | rule - linear part | rule - least loss |",
              "|---|---|---|---|---|"]
     for size in sorted(by_size, key=int):
         fits = by_size[size]
@@ -162,7 +168,15 @@ def report(runs: dict, split: str, title: str) -> str:
             lines.append(
                 f"| {size} | {name} | {_interval([100 * (a - b) for a, b in zip(s, better, strict=True)])} | "
                 f"{_interval([100 * (a - b) for a, b in zip(s, scores['linear'], strict=True)])} | "
-                f"{_interval([100 * (a - b) for a, b in zip(s, scores['now'], strict=True)])} |")
+                f"{_interval([100 * (a - b) for a, b in zip(s, scores['least_loss'], strict=True)])} |")
+    lines += ["", "Accuracy, prefer_linear - least_loss, points, paired over sizes and seeds:", "",
+              "| set | pairs | accuracy difference | ahead / behind |", "|---|---|---|---|"]
+    for set_name in sorted({key[0] for key in runs}):
+        fits = [a for key, a in sorted(runs.items()) if key[0] == set_name]
+        d = [100 * (score(a, rule_prefer_linear, split, accuracy_score)
+                    - score(a, rule_least_loss, split, accuracy_score)) for a in fits]
+        lines.append(f"| {set_name} | {len(d)} | {_interval(d)} | "
+                     f"{sum(x > 0 for x in d)} / {sum(x < 0 for x in d)} |")
     return "\n".join(lines) + "\n"
 
 

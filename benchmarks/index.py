@@ -29,7 +29,7 @@ GROUPS = {
     "Speed, cost and scale": ["speed", "classifier", "prediction_paired", "lm_cost", "scale"],
     "Serving": ["onnx_serving", "int8", "serve_load", "continued_training"],
     "Finished design studies (each settled a default or removed an option)": [
-        "blend_probe", "blend_weights", "embedding", "tune", "unlabeled_text",
+        "blend_probe", "blend_weights", "blend_rules", "embedding", "tune", "unlabeled_text",
         "long_documents", "lm_architecture", "pretraining"],
 }
 

@@ -64,6 +64,23 @@ def _mean_log_loss(logits: np.ndarray, y: np.ndarray) -> float:
     return float(-log_softmax(logits, axis=1)[np.arange(len(y)), y].mean())
 
 
+def _row_log_losses(logits: np.ndarray, y: np.ndarray, t: float) -> np.ndarray:
+    """Each row's log loss under ``softmax(t * logits)``."""
+    return -log_softmax(t * logits, axis=1)[np.arange(len(y)), y]
+
+
+def _one_standard_error(row_losses: list[np.ndarray], best: int) -> np.ndarray:
+    """The candidates whose held-out log loss is within one standard error of the
+    ``best`` one's: the mean of their rows' loss differences from it at most the standard
+    error of that mean (every row is a pair)."""
+    within = []
+    for losses in row_losses:
+        d = losses - row_losses[best]
+        se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0
+        within.append(d.mean() <= se)
+    return np.flatnonzero(within)
+
+
 def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(t, log loss of ``softmax(t * logits)``): the t in [1/4, 4] that minimises the
     mean log loss of the encoded labels ``y``."""
@@ -139,7 +156,9 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     probabilities are often too flat or too sharp, and a blend whose weights sum to 1
     could not correct it: the log loss then chose the part with the flatter, not the
     more accurate, predictions); every part is then fitted on all of the data, as
-    ``GridSearchCV(refit=True)`` refits its best candidate.
+    ``GridSearchCV(refit=True)`` refits its best candidate. With ``prefer``, the choice
+    leans toward one part as far as the held-out rows allow (the one-standard-error
+    rule): on a few dozen rows, the candidate of least log loss is often a chance winner.
 
     Parts that keep a held-out part of their own (like
     :class:`~sk_slm.LSTMAttentionClassifier`, which holds one out for early stopping)
@@ -164,6 +183,14 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The candidate weight vectors; each is non-negative, not all zero, and is scaled
         to sum to 1. None: every vector of quarters, (1, 0), (0.75, 0.25), ..., (0, 1)
         for two parts. Ties in log loss go to the candidate listed first.
+    prefer : str or None, default=None
+        The name of a part to lean toward (the simpler or more reliable one): among the
+        candidates whose held-out log loss is within one standard error of the least
+        (the standard error of the mean of the rows' paired loss differences), the one
+        that gives this part the most weight, then the one of least loss. With many
+        held-out rows the standard error shrinks and the choice is the least-loss one.
+        None: the candidate of least held-out log loss.
+        :func:`~sk_slm.make_lstm_pipeline` prefers its linear part.
     validation_fraction : float, default=0.1
         The share of the training data held out (stratified by class) to choose the
         weights, when no part holds out data of its own.
@@ -215,9 +242,11 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     }
 
-    def __init__(self, estimators, *, weights=None, validation_fraction=0.1, random_state=None):
+    def __init__(self, estimators, *, weights=None, prefer=None, validation_fraction=0.1,
+                 random_state=None):
         self.estimators = estimators
         self.weights = weights
+        self.prefer = prefer
         self.validation_fraction = validation_fraction
         self.random_state = random_state
 
@@ -271,6 +300,9 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"estimators part {name!r} ({type(estimator).__name__}) has no "
                     "predict_proba; the blend needs class probabilities.")
         validate_params(self, self._constraints)
+        if self.prefer is not None and self.prefer not in names:
+            raise ValueError(f"prefer={self.prefer!r} is not the name of a part; choose from "
+                             f"{names} or None.")
         if self.weights is None:
             return _quarter_grid(len(estimators))
         try:
@@ -331,6 +363,12 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 for w in candidates]
         losses = np.array([loss for _, loss in fits])
         best = int(np.argmin(losses))  # the first of equal losses
+        if self.prefer is not None:  # as much of it as one standard error allows
+            part = [name for name, _ in self.estimators].index(self.prefer)
+            rows = [_row_log_losses(np.tensordot(w, log_proba, axes=1), y_valid, t)
+                    for w, (t, _) in zip(candidates, fits, strict=True)]
+            within = _one_standard_error(rows, best)
+            best = int(min(within, key=lambda i: (-candidates[i, part], losses[i], i)))
         self.candidate_weights_ = candidates
         self.validation_log_loss_ = losses
         self.validation_index_ = valid
@@ -406,8 +444,10 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if dropped:
             warnings.warn(
                 f"Blend weights ({weights}), chosen on {where}, leave out {dropped}: the "
-                "blend predicts without them (they did not lower its held-out log loss; on "
-                "few rows, a choice that more training data may change).",
+                "blend predicts without them (they did not lower its held-out log loss"
+                + ("" if self.prefer is None else
+                   f" by more than its standard error, and prefer={self.prefer!r}")
+                + "; on few rows, a choice that more training data may change).",
                 BlendWeightWarning, stacklevel=3)
 
     def _split(self, y: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.special import softmax
+from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
@@ -15,6 +15,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -26,6 +27,7 @@ from sk_slm import (
     TokenIndexer,
     passthrough_analyzer,
 )
+from sk_slm.blending import _fit_temperature
 
 X, Y = make_classification(n_samples=200, n_features=8, n_informative=4, n_classes=3,
                            random_state=0)
@@ -74,6 +76,55 @@ def test_weights_are_chosen_by_held_out_log_loss():
     np.testing.assert_array_equal(model.weights_,
                                   model.candidate_weights_[np.argmin(expected)])
     np.testing.assert_allclose(model.candidate_weights_[:, 1], [0, 0.25, 0.5, 0.75, 1])
+
+
+def _last_column(X):
+    return X[:, -1:]
+
+
+def test_prefer_leans_to_a_part_within_one_standard_error_of_the_best():
+    # 20 held-out rows: the least-loss weights (0.5, 0.5) beat the naive Bayes part alone
+    # by less than the noise of 20 rows, so prefer="nb" takes the candidate with the most
+    # of it that is within one standard error.
+    plain, leaning = blend().fit(X, Y), blend(prefer="nb").fit(X, Y)
+    np.testing.assert_array_equal(plain.validation_log_loss_, leaning.validation_log_loss_)
+    best = int(np.argmin(plain.validation_log_loss_))
+    chosen = int(np.flatnonzero((leaning.candidate_weights_ == leaning.weights_).all(1))[0])
+    assert leaning.weights_[1] > plain.weights_[1] and chosen != best
+    # By hand: the rows' losses at each candidate's own temperature, paired with the best's.
+    valid = leaning.validation_index_
+    train = np.setdiff1d(np.arange(len(Y)), valid)
+    logs = [np.log(np.clip(clone(est).fit(X[train], Y[train]).predict_proba(X[valid]),
+                           1e-12, None)) for _, est in leaning.estimators]
+
+    def rows(i):
+        w = leaning.candidate_weights_[i]
+        t = _fit_temperature(w[0] * logs[0] + w[1] * logs[1], Y[valid])[0]
+        return -log_softmax(t * (w[0] * logs[0] + w[1] * logs[1]), axis=1)[
+            np.arange(len(valid)), Y[valid]]
+
+    within = [i for i in range(5)
+              if (rows(i) - rows(best)).mean()
+              <= (rows(i) - rows(best)).std(ddof=1) / np.sqrt(len(valid))]
+    assert chosen == max(within, key=lambda i: leaning.candidate_weights_[i, 1])
+    # On many held-out rows a clearly better part is not overruled by the preference: a
+    # part that reads one noise column only is preferred in vain.
+    Xb, Yb = make_classification(n_samples=2000, n_features=8, n_informative=6,
+                                 n_redundant=0, shuffle=False, n_classes=3, random_state=0)
+    noise = make_pipeline(FunctionTransformer(_last_column), LogisticRegression())
+    strong = BlendingClassifier([("lr", LogisticRegression(max_iter=1000)),
+                                 ("noise", noise)], prefer="noise",
+                                validation_fraction=0.5, random_state=0).fit(Xb, Yb)
+    assert strong.weights_.tolist() == [1.0, 0.0]
+    with pytest.raises(ValueError, match="prefer='svm' is not the name of a part"):
+        blend(prefer="svm").fit(X, Y)
+
+
+def test_the_default_pipeline_prefers_its_linear_part():
+    from sk_slm import make_lstm_pipeline
+
+    assert make_lstm_pipeline()[-1].prefer == "linear"
+    assert make_lstm_pipeline(language_model="bundled")[-1].prefer == "linear"
 
 
 def test_predictions_blend_the_parts_fitted_on_all_data():
