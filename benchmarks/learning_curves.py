@@ -131,7 +131,13 @@ class SlantedTriangular(Callback):
 def build(name: str, seed: int, language_model):
     from skorch.callbacks import Freezer, Unfreezer
 
-    from sk_slm import JiebaSegmenter, LSTMAttentionClassifier, make_baseline, make_lstm_pipeline
+    from sk_slm import (
+        JiebaSegmenter,
+        LSTMAttentionClassifier,
+        TokenIndexer,
+        make_baseline,
+        make_lstm_pipeline,
+    )
 
     if name == "svm_char_tfidf":
         return make_baseline("svm_char_tfidf", random_state=seed)
@@ -177,7 +183,9 @@ def build(name: str, seed: int, language_model):
         params["pretrain_epochs"] = 2
     elif name != "lm_network":
         raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
-    return make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(**params))
+    return make_pipeline(JiebaSegmenter(granularity="char"),
+                         TokenIndexer(vocabulary=language_model),
+                         LSTMAttentionClassifier(**params))
 
 
 def report(rows: list[dict], title: str) -> str:

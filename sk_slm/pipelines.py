@@ -13,6 +13,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from .blending import BlendingClassifier
+from .features.indexing import TokenIndexer
 from .features.ngrams import NGramTfidfVectorizer
 from .features.word2vec import Word2VecVectorizer
 from .network.classifier import LSTMAttentionClassifier
@@ -91,8 +92,8 @@ def make_lstm_pipeline(
     language_model : path, "bundled" or None, default=None
         Fine-tune a pre-trained character language model
         (``LSTMAttentionClassifier(language_model=...)``) instead of training Word2Vec:
-        the network part is then the classifier alone, reading the segmenter's
-        characters. Needs ``granularity="char"`` and no ``corpus`` or ``pretrained``.
+        the network part then reads the segmenter's characters numbered as the model
+        numbers them (``TokenIndexer(vocabulary=language_model)``). Needs ``granularity="char"`` and no ``corpus`` or ``pretrained``.
     random_state : int or None, default=0
         Seed of Word2Vec, of the network and of the blend.
     verbose : int, default=1
@@ -131,7 +132,8 @@ def make_lstm_pipeline(
                 "embedding: use granularity='char' and no corpus or pretrained vectors "
                 f"(got granularity={granularity!r}{''.join(f', {g}=...' for g in given)}).")
         classifier.set_params(language_model=language_model)
-        network = Pipeline([("classifier", classifier)])
+        network = Pipeline([("indexer", TokenIndexer(vocabulary=language_model)),
+                            ("classifier", classifier)])
     else:
         network = Pipeline([
             ("embedding", Word2VecVectorizer(

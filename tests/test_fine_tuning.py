@@ -35,20 +35,23 @@ def _network(**params):
     params = {**QUICK, **params}
     if params.get("bag_ngrams") == 0:
         del params["ngram_warmup"]
-    return make_pipeline(JiebaSegmenter(granularity="char"), LSTMAttentionClassifier(**params))
+    indexer = TokenIndexer(vocabulary=params.get("language_model"))  # the model's numbering
+    return make_pipeline(JiebaSegmenter(granularity="char"), indexer,
+                         LSTMAttentionClassifier(**params))
 
 
 def test_training_starts_from_the_pre_trained_encoder(tiny_language_model):
     lm = load_language_model(tiny_language_model)
     # lr=0: Adam moves nothing, so the fitted weights are the initial ones.
-    clf = _network(language_model=str(tiny_language_model), lr=0.0, bag_ngrams=0,
-                   early_stopping=False, max_epochs=1).fit(X_TRAIN, Y_TRAIN)[-1]
+    pipe = _network(language_model=str(tiny_language_model), lr=0.0, bag_ngrams=0,
+                    early_stopping=False, max_epochs=1).fit(X_TRAIN, Y_TRAIN)
+    clf = pipe[-1]
     module = clf.module_
     assert torch.equal(module.embedding.weight, lm.module.network.embedding.weight)
     for name, value in lm.module.network.rnn.state_dict().items():
         assert torch.equal(module.rnn.state_dict()[name], value)
     assert clf.encoder_["hidden_size"] == 16 and clf.n_vocab_ == 600
-    assert clf.vocabulary_[lm.vocabulary[5]] == 5
+    assert pipe[1].vocabulary_[lm.vocabulary[5]] + 2 == 5  # the model's ids, PAD and UNK first
     assert not hasattr(clf, "init_encoder_")  # not pickled twice
 
 
@@ -69,7 +72,7 @@ def test_the_pipeline_saves_loads_exports_and_explains_without_the_model_folder(
     pipe = make_lstm_pipeline(language_model=folder, max_len=40, truncation="windows",
                               **QUICK).fit(X_TRAIN, Y_TRAIN)
     network = pipe[-1].named_estimators_["network"]
-    assert [name for name, _ in network.steps] == ["classifier"]  # no Word2Vec step
+    assert [name for name, _ in network.steps] == ["indexer", "classifier"]  # no Word2Vec
     proba = pipe.predict_proba(X_TEST)
     save_model(pipe, tmp_path / "m.slm")
     shutil.rmtree(folder)
@@ -116,6 +119,15 @@ def test_refusals(tiny_language_model, tmp_path):
         make_lstm_pipeline(language_model=tiny_language_model, granularity="word")
     with pytest.raises(ValueError, match="not a language model folder"):
         _network(language_model=tmp_path).fit(X_TRAIN, Y_TRAIN)
+    # Characters numbered otherwise than the model numbers them are refused by name.
+    with pytest.raises(ValueError, match="another vocabulary than language_model"):
+        make_pipeline(JiebaSegmenter(granularity="char"), TokenIndexer(),
+                      LSTMAttentionClassifier(language_model=tiny_language_model)
+                      ).fit(X_TRAIN, Y_TRAIN)
+    with pytest.raises(ValueError, match="fixed vocabulary they would do nothing"):
+        TokenIndexer(vocabulary=tiny_language_model, min_count=2).fit([["好"]])
+    with pytest.raises(ValueError, match=r"vocabulary\[1\] is 'a'"):
+        TokenIndexer(vocabulary=["a", "a"]).fit([["a"]])
     with pytest.warns(UserWarning, match="hidden_size"):
         _network(language_model=tiny_language_model, hidden_size=64, max_epochs=2
                  ).fit(X_TRAIN[:60], Y_TRAIN[:60])
@@ -131,7 +143,6 @@ def test_language_model_fine_tuning_continues_from_the_pre_trained_heads(tiny_la
     lm_loss = clf[-1].pretrain_loss_[0]
     fresh = _network(pretrain_epochs=1, lr=1e-9, bag_ngrams=0, max_epochs=1,
                      early_stopping=False, module__embedding_dim=16, hidden_size=16)
-    fresh.steps.insert(1, ("tokenindexer", TokenIndexer()))
     fresh.fit(X_TRAIN, Y_TRAIN)
     assert lm_loss < fresh[-1].pretrain_loss_[0] - 0.5
 

@@ -50,6 +50,27 @@ def test_bad_input_and_parameters_are_named():
         TokenIndexer().transform(DOCS)
 
 
+@pytest.mark.slow
+def test_characters_for_a_language_model_get_its_numbering_as_before(tiny_language_model,
+                                                                     toy_sentiment):
+    X, y = toy_sentiment
+    chars = JiebaSegmenter(granularity="char").fit_transform(X)
+    params = dict(language_model=tiny_language_model, max_epochs=3, ngram_warmup=1,
+                  random_state=0, verbose=0)
+    with pytest.warns(FutureWarning) as record:
+        old = LSTMAttentionClassifier(**params).fit(chars, y)
+    messages = [str(w.message) for w in record if issubclass(w.category, FutureWarning)]
+    assert len(messages) == 1 and "TokenIndexer(vocabulary=" in messages[0]
+    new = make_pipeline(TokenIndexer(vocabulary=tiny_language_model),
+                        LSTMAttentionClassifier(**params))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        new.fit(chars, y)
+    unseen = chars[:20] + [list("𠀀没见过"), []]
+    np.testing.assert_array_equal(old.predict_proba(unseen), new.predict_proba(unseen))
+    assert new[-1].vocabulary_ is None and old.vocabulary_ is not None
+
+
 @pytest.fixture(scope="module")
 def reviews(toy_sentiment):
     X, y = toy_sentiment

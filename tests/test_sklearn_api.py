@@ -45,6 +45,7 @@ TEXTS = ["我爱北京天安门", "今天天气很好", "北京欢迎你", "天�
 LABELS = np.array(["a", "b", "a", "b"] * 6)
 TOKENS = JiebaSegmenter().fit_transform(TEXTS)
 SEQUENCES = TokenIndexer().fit_transform(TOKENS)
+CHARACTERS = TokenIndexer(vocabulary="bundled").fit_transform([list(t) for t in TEXTS])
 
 ESTIMATORS = [
     JiebaSegmenter(),
@@ -66,8 +67,8 @@ ESTIMATORS = [
 def data_for(est):
     if isinstance(est, (JiebaSegmenter, LanguageModelFeatures)):
         return TEXTS, None
-    if isinstance(est, LSTMAttentionClassifier) and est.language_model is None:
-        return SEQUENCES, LABELS
+    if isinstance(est, LSTMAttentionClassifier):
+        return (SEQUENCES if est.language_model is None else CHARACTERS), LABELS
     return TOKENS, (LABELS if is_classifier(est) else None)
 
 

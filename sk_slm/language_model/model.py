@@ -67,19 +67,9 @@ def save_language_model(model: BiLanguageModel, path: str | os.PathLike,
         json.dump(config, fh, ensure_ascii=False, indent=1)
 
 
-def load_language_model(path: str | os.PathLike = BUNDLED) -> PretrainedLanguageModel:
-    """Load a language model folder written by :func:`~sk_slm.pretrain_language_model`.
-
-    Parameters
-    ----------
-    path : path or "bundled", default="bundled"
-        A model folder, or ``"bundled"`` for the model shipped in the package
-        (its card: the documentation's model card page).
-
-    Returns
-    -------
-    PretrainedLanguageModel
-    """
+def _read_config(path: str | os.PathLike) -> tuple[Path, dict, PretrainingSettings, list[str]]:
+    """(folder, config, settings, vocabulary) of a language model folder, checked; its
+    weights not read."""
     if str(path) == BUNDLED:
         path = Path(str(resources.files("sk_slm").joinpath("data/language_model")))
     path = Path(path)
@@ -99,6 +89,29 @@ def load_language_model(path: str | os.PathLike = BUNDLED) -> PretrainedLanguage
         vocabulary = list(config["vocabulary"])
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path / CONFIG}: incomplete language model config ({exc})") from None
+    return path, config, settings, vocabulary
+
+
+def language_model_vocabulary(path: str | os.PathLike = BUNDLED) -> list[str]:
+    """The tokens of a language model folder (or "bundled"), PAD and UNK first, without
+    loading its weights."""
+    return _read_config(path)[3]
+
+
+def load_language_model(path: str | os.PathLike = BUNDLED) -> PretrainedLanguageModel:
+    """Load a language model folder written by :func:`~sk_slm.pretrain_language_model`.
+
+    Parameters
+    ----------
+    path : path or "bundled", default="bundled"
+        A model folder, or ``"bundled"`` for the model shipped in the package
+        (its card: the documentation's model card page).
+
+    Returns
+    -------
+    PretrainedLanguageModel
+    """
+    path, config, settings, vocabulary = _read_config(path)
     model = build_language_model(settings, len(vocabulary))
     try:
         state = load_file(path / WEIGHTS)

@@ -88,12 +88,12 @@ def check_params(clf: Any, X: Any) -> None:
             "module__bidirectional=True: a second layer reads both directions of the "
             "first, so the language model would see the token it predicts.")
     if clf.language_model is not None:
-        if isinstance(X, TokenSequences):
+        if isinstance(X, TokenSequences) and X.vectors is not None:
             raise ValueError(
-                "language_model brings its own vocabulary and embedding: pass token "
-                "lists (JiebaSegmenter(granularity='char')), not a TokenSequences from "
-                "Word2VecVectorizer (make_lstm_pipeline(language_model=...) builds no "
-                "Word2Vec step).")
+                "language_model brings its own vocabulary and embedding: pass the "
+                "characters numbered by TokenIndexer(vocabulary=<the same model>), not a "
+                "TokenSequences from Word2VecVectorizer (make_lstm_pipeline(language_model="
+                "...) builds no Word2Vec step).")
         if (layers != 1 or not both_ways or not clf._own_module()
                 or "cell" in clf.get_params_for("module")):
             raise ValueError(
@@ -129,6 +129,16 @@ def _warn(clf: Any, X: Any) -> None:
             "before it, e.g. make_pipeline(JiebaSegmenter(), TokenIndexer(), "
             "LSTMAttentionClassifier()), which gives the same model.",
             FutureWarning, stacklevel=5)
+    elif not isinstance(X, TokenSequences):
+        model = str(clf.language_model)
+        warnings.warn(
+            "LSTMAttentionClassifier(language_model=...) got token lists: numbering them "
+            "itself is deprecated and goes in the next release. Put "
+            f"sk_slm.TokenIndexer(vocabulary={model!r}) before it, e.g. "
+            "make_pipeline(JiebaSegmenter(granularity='char'), "
+            f"TokenIndexer(vocabulary={model!r}), LSTMAttentionClassifier(language_model="
+            f"{model!r})), which gives the same model (make_lstm_pipeline(language_model=...) "
+            "does so).", FutureWarning, stacklevel=5)
     for names, because in ineffective(clf, X):
         warn_ineffective(clf, names, because)
     if clf._has_ngram_part() and clf._uses_validation() and (

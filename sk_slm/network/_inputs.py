@@ -2,7 +2,8 @@
 starting embedding that ``fit`` fixes, and documents encoded as ids in that vocabulary.
 
 - a pre-trained language model (``language_model=``): its vocabulary, embedding and
-  encoder; token lists (characters) in;
+  encoder; a TokenSequences over its vocabulary (TokenIndexer(vocabulary=<the model>))
+  in, or token lists of characters (deprecated);
 - a :class:`~sk_slm.TokenSequences`: its vocabulary, and its vectors (Word2VecVectorizer)
   or none (TokenIndexer: embeddings learnt from scratch);
 - token lists, with no language model (deprecated: TokenIndexer does it): a vocabulary of
@@ -47,10 +48,18 @@ def fitted_inputs(X: Any, language_model: Any, min_count: int, max_vocab: int | 
 
         lm = load_language_model(language_model)
         settings = lm.settings
-        # The language model's ids are already this classifier's: PAD 0, UNK 1.
+        tokens, sequences = None, None
+        if isinstance(X, TokenSequences):  # TokenIndexer(vocabulary=<the model>): ids + 2
+            if list(X.vocabulary) != lm.vocabulary[UNK + 1:]:
+                raise ValueError(
+                    f"X is a TokenSequences over another vocabulary than language_model="
+                    f"{language_model!r}'s: number the characters with "
+                    f"TokenIndexer(vocabulary={str(language_model)!r}).")
+            sequences = (len(X.vocabulary), tuple(X.vocabulary[:20]))
+        else:  # token lists (deprecated): the language model's ids, PAD 0 and UNK 1
+            tokens = {t: i for i, t in enumerate(lm.vocabulary) if i > UNK}
         return Inputs(
-            vocabulary={t: i for i, t in enumerate(lm.vocabulary) if i > UNK},
-            sequence_vocabulary=None, n_vocab=len(lm.vocabulary),
+            vocabulary=tokens, sequence_vocabulary=sequences, n_vocab=len(lm.vocabulary),
             embedding_dim=settings.embedding_dim, embeddings=lm.embeddings,
             encoder_state=lm.encoder_state(),
             encoder={"hidden_size": settings.hidden_size, "cell": settings.cell,

@@ -74,10 +74,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     ``Word2VecVectorizer(output="sequence")``, its embedding layer starts from those
     vectors (fine-tuned unless ``module__freeze_embeddings``); from
     :class:`~sk_slm.TokenIndexer`, which brings no vectors, from random weights
-    (``module__embedding_dim`` wide). With ``language_model``, it reads token lists of
-    characters (``JiebaSegmenter(granularity="char")``) in the language model's
-    vocabulary. (Token lists without a language model are numbered by the classifier
-    itself, as a TokenIndexer would: deprecated, with ``min_count`` and ``max_vocab``.)
+    (``module__embedding_dim`` wide); with ``language_model``, from that model's, the
+    characters numbered by ``TokenIndexer(vocabulary=<the same model>)``. (Token lists are
+    still numbered by the classifier itself, as a TokenIndexer would: deprecated, with
+    ``min_count`` and ``max_vocab``.)
 
     The network (:class:`~sk_slm.AttentionRNN`) embeds the tokens, reads them with the
     RNN in both directions, pools the states with additive attention and maps the result
@@ -142,12 +142,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     language_model : path, "bundled" or None, default=None
         Start from a pre-trained character language model
         (:func:`~sk_slm.pretrain_language_model`; "bundled" is the one shipped in the
-        package): its vocabulary, embedding table and biRNN replace the own vocabulary
-        and the random initial weights, and are fine-tuned on the labels. It sets the
-        embedding width, ``hidden_size`` and the cell (``encoder_`` records them); it
-        needs token lists of characters (``JiebaSegmenter(granularity="char")``), one
-        bidirectional layer and no ``module__cell``. The fitted classifier holds its
-        own copy of the weights: saving and loading it does not need the model folder.
+        package): its embedding table and biRNN replace the random initial weights,
+        and are fine-tuned on the labels. It sets the embedding width, ``hidden_size``
+        and the cell (``encoder_`` records them); it needs characters
+        (``JiebaSegmenter(granularity="char")``) numbered as the model numbers them
+        (``TokenIndexer(vocabulary=<the same model>)``), one bidirectional layer and no
+        ``module__cell``. The fitted classifier holds its own copy of the weights: saving
+        and loading it does not need the model folder.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified) and stop when
         its loss has not improved for ``patience`` epochs, restoring the best epoch's
@@ -601,7 +602,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : TokenSequences, or token lists of characters with ``language_model``
+        X : TokenSequences
+            Token lists still work, deprecated.
         y : array-like of shape (n_documents,)
             Class labels of any type (strings, non-contiguous ints...).
         **fit_params
