@@ -147,6 +147,28 @@ def test_language_model_fine_tuning_continues_from_the_pre_trained_heads(tiny_la
     assert lm_loss < fresh[-1].pretrain_loss_[0] - 0.5
 
 
+def test_the_refit_starts_from_the_weights_language_model_fine_tuning_left(
+        tiny_language_model, monkeypatch):
+    # It restarted from the language model's own biRNN, undoing the fine-tuning on the
+    # training texts (pretrain_epochs) for the model that is kept.
+    starts = []
+    train = LSTMAttentionClassifier._train
+
+    def recording(self, dataset, y, **kwargs):
+        starts.append((self.early_stopping, self.module_.rnn.weight_hh_l0.detach().clone()))
+        return train(self, dataset, y, **kwargs)
+
+    monkeypatch.setattr(LSTMAttentionClassifier, "_train", recording)
+    pipe = _network(language_model=tiny_language_model, pretrain_epochs=1, max_epochs=3)
+    clf = pipe.fit(X_TRAIN, Y_TRAIN)[-1]
+    assert [name for name, _ in clf.train_passes_] == ["pretrain", "early_stopping", "refit"]
+    (refit_start,) = [w for early_stopping, w in starts if not early_stopping]
+    pretrained = dict(clf.callbacks_)["pretraining"].state_dict_["rnn.weight_hh_l0"]
+    assert torch.equal(refit_start, pretrained)
+    lm = load_language_model(tiny_language_model)
+    assert not torch.equal(refit_start, lm.module.network.rnn.weight_hh_l0)
+
+
 def test_language_model_features(tiny_language_model):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_union

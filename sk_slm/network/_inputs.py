@@ -111,9 +111,12 @@ def start_from(module: Any, inputs: Inputs, own_class: bool) -> None:
     """Put the starting weights that ``inputs`` bring (Word2Vec's or a language model's
     embedding, a language model's encoder) into a freshly built ``module``. It drew its
     random initial weights all the same, so its other layers' weights do not depend on
-    whether a table is copied in. An embedding goes only into a module the classifier
-    built from its class (``own_class``); an instance keeps its own."""
-    if inputs.embeddings is not None and own_class:
+    whether a table is copied in. Only a module the classifier built from its class
+    (``own_class``) gets them; an instance (the refit's, starting from the weights that
+    pre-training left) keeps its own."""
+    if not own_class:
+        return
+    if inputs.embeddings is not None:
         with torch.no_grad():
             module.embedding.weight.copy_(torch.as_tensor(inputs.embeddings, dtype=torch.float32))
     if inputs.encoder_state is not None:  # the pre-trained biRNN
