@@ -93,7 +93,8 @@ def make_lstm_pipeline(
         Fine-tune a pre-trained character language model
         (``LSTMAttentionClassifier(language_model=...)``) instead of training Word2Vec:
         the network part then reads the segmenter's characters numbered as the model
-        numbers them (``TokenIndexer(vocabulary=language_model)``). Needs ``granularity="char"`` and no ``corpus`` or ``pretrained``.
+        numbers them (``TokenIndexer(vocabulary=language_model)``). Needs
+        ``granularity="char"`` and no ``corpus`` or ``pretrained``.
     random_state : int or None, default=0
         Seed of Word2Vec, of the network and of the blend.
     verbose : int, default=1
