@@ -18,45 +18,29 @@ validation split; the test split is reported once, for the rule chosen.
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 from scipy.special import log_softmax
-from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
 from ._common import DEFAULT_DATA, header, write_result
+from .blend_weights import _interval, fit_with_held_out
 from .learning_curves import sample, splits
 
 
 def fit_arrays(X, y, scored: dict, seed: int, language_model) -> dict:
     """One fit's arrays (see the module's docstring)."""
-    from sk_slm import make_lstm_pipeline
-    from sk_slm.blending import _EPS, _aligned, _take
+    from sk_slm.blending import _EPS, _aligned
 
-    model = make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(X, y)
-    fit_s = time.perf_counter() - start
+    model, fit_s, held, y_held = fit_with_held_out(X, y, seed, language_model)
     blend, classes = model[-1], model[-1].classes_
-    network = blend.named_estimators_["network"][-1]
-    valid = blend.validation_index_
-    tokens = model[0].transform(X)
-    train = np.setdiff1d(np.arange(len(y)), valid)
-    linear = clone(blend.estimators[1][1]).fit(_take(tokens, train), y[train])
 
     def logs(parts_proba):
         return np.stack([np.log(np.clip(p, _EPS, None)) for p in parts_proba]).astype(np.float32)
 
-    out = {"held": logs([_aligned(classes, network, network.validation_proba_),
-                         _aligned(classes, linear, linear.predict_proba(_take(tokens, valid)))]),
-           "y_held": np.searchsorted(classes, y[valid]),
+    out = {"held": held.astype(np.float32), "y_held": y_held,
            "weights_now": blend.weights_, "fit_s": np.float64(fit_s)}
     for split, (Xs, ys) in scored.items():
         segmented = model[0].transform(Xs)
@@ -138,14 +122,6 @@ def score(arrays: dict, rule, split: str, metric=None) -> float:
     if metric is None:
         return f1_score(arrays[f"y_{split}"], predicted, average="macro")
     return metric(arrays[f"y_{split}"], predicted)
-
-
-def _interval(values: list[float]) -> str:
-    mean = np.mean(values)
-    if len(values) < 2:
-        return f"{mean:+.2f}"
-    half = stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values))
-    return f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]"
 
 
 def report(runs: dict, split: str, title: str) -> str:

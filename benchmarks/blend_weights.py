@@ -68,9 +68,13 @@ def guarded_choice(log_proba: np.ndarray, y: np.ndarray, candidates: np.ndarray,
     return ref_w, ref_t
 
 
-def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
+def fit_with_held_out(X, y, seed: int, language_model):
+    """``make_lstm_pipeline(...)`` fitted on (X, y), its fit seconds, both parts'
+    log-probabilities for the rows the blend chose its weights on (the network's own
+    early-stopping rows; the linear part fitted on the other rows, as the blend does),
+    shape (2, rows, classes), and those rows' labels as class indices."""
     from sk_slm import make_lstm_pipeline
-    from sk_slm.blending import _aligned, _take
+    from sk_slm.blending import _EPS, _aligned, _take
 
     model = make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0)
     start = time.perf_counter()
@@ -84,15 +88,24 @@ def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
     tokens = model[0].transform(X)
     train = np.setdiff1d(np.arange(len(y)), valid)
     linear = clone(blend.estimators[1][1]).fit(_take(tokens, train), y[train])
-    held = np.stack([np.log(np.clip(p, 1e-12, None)) for p in (
+    held = np.stack([np.log(np.clip(p, _EPS, None)) for p in (
         _aligned(classes, network, network.validation_proba_),
         _aligned(classes, linear, linear.predict_proba(_take(tokens, valid))))])
-    old = shares_choice(held, np.searchsorted(classes, y[valid]), blend.candidate_weights_)
+    return model, fit_s, held, np.searchsorted(classes, y[valid])
+
+
+def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
+    from sk_slm.blending import _aligned
+
+    model, fit_s, held, y_held = fit_with_held_out(X, y, seed, language_model)
+    blend, classes = model[-1], model[-1].classes_
+    valid = blend.validation_index_
+    old = shares_choice(held, y_held, blend.candidate_weights_)
     scored = model[0].transform(Xs)
     logs = np.stack([np.log(np.clip(_aligned(classes, p, p.predict_proba(scored)), 1e-12, None))
                      for p in blend.estimators_])
-    guarded, _ = guarded_choice(held, np.searchsorted(classes, y[valid]),
-                                blend.candidate_weights_, reference=1)  # the linear part
+    guarded, _ = guarded_choice(held, y_held, blend.candidate_weights_,
+                                reference=1)  # the linear part
     predicted = {"temperature": model.predict(Xs),
                  "shares": classes[np.tensordot(old, logs, axes=1).argmax(1)],
                  "guarded": classes[np.tensordot(guarded, logs, axes=1).argmax(1)]}
