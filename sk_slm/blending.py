@@ -359,14 +359,14 @@ class BlendingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         log_proba = np.stack([np.log(np.clip(held_out[i], _EPS, None))
                               for i in range(len(parts))])
         y_valid = self.le_.transform(y[valid])
-        fits = [_fit_temperature(np.tensordot(w, log_proba, axes=1), y_valid)
-                for w in candidates]
+        logits = [np.tensordot(w, log_proba, axes=1) for w in candidates]
+        fits = [_fit_temperature(z, y_valid) for z in logits]
         losses = np.array([loss for _, loss in fits])
         best = int(np.argmin(losses))  # the first of equal losses
         if self.prefer is not None:  # as much of it as one standard error allows
             part = [name for name, _ in self.estimators].index(self.prefer)
-            rows = [_row_log_losses(np.tensordot(w, log_proba, axes=1), y_valid, t)
-                    for w, (t, _) in zip(candidates, fits, strict=True)]
+            rows = [_row_log_losses(z, y_valid, t)
+                    for z, (t, _) in zip(logits, fits, strict=True)]
             within = _one_standard_error(rows, best)
             best = int(min(within, key=lambda i: (-candidates[i, part], losses[i], i)))
         self.candidate_weights_ = candidates

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import Interval, validate_params
-from .sequences import TokenSequences, check_token_lists, encode_tokens, vocabulary
+from .sequences import UNK, TokenSequences, check_token_lists, encode_tokens, vocabulary
 
 __all__ = ["TokenIndexer"]
 
@@ -80,7 +80,6 @@ class TokenIndexer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 "with a fixed vocabulary they would do nothing: leave them out.")
         if isinstance(self.vocabulary, (str, os.PathLike)):
             from ..language_model.model import language_model_vocabulary
-            from .sequences import UNK
 
             tokens = language_model_vocabulary(self.vocabulary)[UNK + 1:]  # PAD, UNK first
         elif isinstance(self.vocabulary, (list, tuple)):

@@ -122,23 +122,20 @@ def _warn(clf: Any, X: Any) -> None:
                 f"{name}={getattr(clf, name)!r}: the {name} parameter is deprecated and goes "
                 f"in the next release; give it to sk_slm.TokenIndexer({name}=...) before "
                 "the classifier instead.", FutureWarning, stacklevel=5)
-    if clf.language_model is None and not isinstance(X, TokenSequences):
+    if not isinstance(X, TokenSequences):
+        if clf.language_model is None:
+            indexer = "TokenIndexer()"
+            steps = f"JiebaSegmenter(), {indexer}, LSTMAttentionClassifier()"
+        else:
+            model = str(clf.language_model)
+            indexer = f"TokenIndexer(vocabulary={model!r})"
+            steps = (f"JiebaSegmenter(granularity='char'), {indexer}, "
+                     f"LSTMAttentionClassifier(language_model={model!r})")
         warnings.warn(
-            "LSTMAttentionClassifier got token lists: numbering them itself (a vocabulary "
-            "of its own) is deprecated and goes in the next release. Put sk_slm.TokenIndexer() "
-            "before it, e.g. make_pipeline(JiebaSegmenter(), TokenIndexer(), "
-            "LSTMAttentionClassifier()), which gives the same model.",
+            "LSTMAttentionClassifier got token lists: numbering them itself is deprecated "
+            f"and goes in the next release. Put sk_slm.{indexer} before it, e.g. "
+            f"make_pipeline({steps}), which gives the same model.",
             FutureWarning, stacklevel=5)
-    elif not isinstance(X, TokenSequences):
-        model = str(clf.language_model)
-        warnings.warn(
-            "LSTMAttentionClassifier(language_model=...) got token lists: numbering them "
-            "itself is deprecated and goes in the next release. Put "
-            f"sk_slm.TokenIndexer(vocabulary={model!r}) before it, e.g. "
-            "make_pipeline(JiebaSegmenter(granularity='char'), "
-            f"TokenIndexer(vocabulary={model!r}), LSTMAttentionClassifier(language_model="
-            f"{model!r})), which gives the same model (make_lstm_pipeline(language_model=...) "
-            "does so).", FutureWarning, stacklevel=5)
     for names, because in ineffective(clf, X):
         warn_ineffective(clf, names, because)
     if clf._has_ngram_part() and clf._uses_validation() and (

@@ -25,6 +25,11 @@ from ..features.sequences import UNK, TokenSequences, check_token_lists, encode_
 __all__ = ["Inputs", "encode", "fitted_inputs", "start_from"]
 
 
+def _signature(X: TokenSequences) -> tuple:
+    """What identifies a TokenSequences' vocabulary: its size and first 20 tokens."""
+    return len(X.vocabulary), tuple(X.vocabulary[:20])
+
+
 @dataclass
 class Inputs:
     """What the input mode fixes at ``fit``."""
@@ -55,7 +60,7 @@ def fitted_inputs(X: Any, language_model: Any, min_count: int, max_vocab: int | 
                     f"X is a TokenSequences over another vocabulary than language_model="
                     f"{language_model!r}'s: number the characters with "
                     f"TokenIndexer(vocabulary={str(language_model)!r}).")
-            sequences = (len(X.vocabulary), tuple(X.vocabulary[:20]))
+            sequences = _signature(X)
         else:  # token lists (deprecated): the language model's ids, PAD 0 and UNK 1
             tokens = {t: i for i, t in enumerate(lm.vocabulary) if i > UNK}
         return Inputs(
@@ -67,15 +72,14 @@ def fitted_inputs(X: Any, language_model: Any, min_count: int, max_vocab: int | 
                      "step": lm.record.get("step")})
     if isinstance(X, TokenSequences) and X.vectors is None:  # TokenIndexer's: ids + 2
         return Inputs(
-            vocabulary=None, sequence_vocabulary=(len(X.vocabulary), tuple(X.vocabulary[:20])),
+            vocabulary=None, sequence_vocabulary=_signature(X),
             n_vocab=len(X.vocabulary) + 2, embedding_dim=embedding_dim, embeddings=None,
             encoder_state=None, encoder=None)
     if isinstance(X, TokenSequences):
         vectors = np.asarray(X.vectors, dtype=np.float32)
         unk = vectors.mean(axis=0, keepdims=True) if len(vectors) else None
         return Inputs(
-            vocabulary=None, sequence_vocabulary=(len(X.vocabulary), tuple(X.vocabulary[:20])),
-            n_vocab=len(vectors) + 2, embedding_dim=vectors.shape[1],
+            vocabulary=None, sequence_vocabulary=_signature(X), n_vocab=len(vectors) + 2, embedding_dim=vectors.shape[1],
             embeddings=np.vstack([np.zeros((1, vectors.shape[1]), np.float32), unk, vectors]),
             encoder_state=None, encoder=None)
     tokens = vocabulary(X, min_count, max_vocab, first_id=2)
@@ -93,7 +97,7 @@ def encode(X: Any, tokens: dict | None, sequence_vocabulary: tuple | None,
             raise TypeError(
                 "This classifier was fitted on token lists; pass token lists, not a "
                 "TokenSequences.")
-        if (len(X.vocabulary), tuple(X.vocabulary[:20])) != sequence_vocabulary:
+        if _signature(X) != sequence_vocabulary:
             raise ValueError(
                 "X is a TokenSequences over a different vocabulary than the one the "
                 "classifier was fitted on; use the same fitted Word2VecVectorizer or "

@@ -460,12 +460,10 @@ def _finish(est: Any, parts: list | None) -> None:
         seq = est.sequence_vocabulary_
         est.sequence_vocabulary_ = None if seq is None else (seq[0], tuple(seq[1]))
     if isinstance(est, TokenIndexer) and hasattr(est, "vocabulary_"):
-        if not isinstance(est.vocabulary_, dict) or sorted(est.vocabulary_.values()) != list(
-                range(len(est.vocabulary_))):
+        if not _numbered(est.vocabulary_):
             raise UnsafeModelError("a TokenIndexer's vocabulary is not numbered 0..n-1.")
     if isinstance(est, TfidfVectorizer) and hasattr(est, "idf_"):
-        if len(est.vocabulary_) != len(est.idf_) or sorted(est.vocabulary_.values()) != list(
-                range(len(est.idf_))):
+        if len(est.vocabulary_) != len(est.idf_) or not _numbered(est.vocabulary_):
             raise UnsafeModelError("a TfidfVectorizer's vocabulary does not match its IDF.")
     if isinstance(est, NGramTfidfVectorizer) and hasattr(est, "idf_"):
         _check_ngram_vectorizer(est)
@@ -495,6 +493,12 @@ def _finish(est: Any, parts: list | None) -> None:
                     f"the blend's part {part_name!r} has classes the blend does not.")
 
 
+def _numbered(vocabulary: Any) -> bool:
+    """Whether ``vocabulary`` maps tokens to the ids 0..n-1, each once."""
+    return isinstance(vocabulary, dict) and sorted(vocabulary.values()) == list(
+        range(len(vocabulary)))
+
+
 def _check_ngram_vectorizer(est: NGramTfidfVectorizer) -> None:
     """Its vocabulary, n-gram codes and IDF must describe one another."""
     try:
@@ -504,8 +508,7 @@ def _check_ngram_vectorizer(est: NGramTfidfVectorizer) -> None:
     if est.ngram_range[1] > 64:  # more digits than an int64 code can hold
         raise UnsafeModelError(f"ngram_range={est.ngram_range!r} cannot have been fitted.")
     n_tokens, codes = len(est.vocabulary_), est.ngram_codes_
-    if (not isinstance(est.vocabulary_, dict)
-            or sorted(est.vocabulary_.values()) != list(range(n_tokens))):
+    if not _numbered(est.vocabulary_):
         raise UnsafeModelError("an NGramTfidfVectorizer's vocabulary is not numbered 0..n-1.")
     if (codes.ndim != 1 or codes.dtype != np.int64 or est.idf_.shape != codes.shape
             or (len(codes) and (codes[0] < 1 or (np.diff(codes) <= 0).any()))):
