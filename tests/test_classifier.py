@@ -240,6 +240,45 @@ def test_refit_trains_again_on_all_data_for_the_chosen_epochs(tokens):
     assert refitted.score(X, y) > 0.9
 
 
+@pytest.mark.slow
+def test_the_later_passes_train_the_classifier_itself(tokens, monkeypatch):
+    X, y = tokens
+    clf = tiny(max_epochs=4, bag_ngrams=2, ngram_warmup=1)
+    built, spy = [], []
+    init, train = LSTMAttentionClassifier.__init__, LSTMAttentionClassifier._train
+    monkeypatch.setattr(LSTMAttentionClassifier, "__init__",
+                        lambda self, **kw: (built.append(kw), init(self, **kw))[1])
+    monkeypatch.setattr(LSTMAttentionClassifier, "_train",
+                        lambda self, *a, **kw: (spy.append((self, self.module_)),
+                                                train(self, *a, **kw))[1])
+    clf.fit(X, y)
+    # No copy of the classifier is built: the refit trains this one, a new module.
+    assert built == [] and [net for net, _ in spy] == [clf, clf]
+    assert spy[0][1] is not spy[1][1] and clf.module_ is spy[1][1]
+    assert [name for name, _ in clf.train_passes_] == ["early_stopping", "refit"]
+    # After fit the callbacks are early stopping's (for partial_fit), not the refit's.
+    assert "early_stopping" in dict(clf.callbacks_) and clf.get_params()["early_stopping"]
+    assert not any(name.startswith("_") for name in clf.get_params())
+
+
+@pytest.mark.slow
+def test_a_retry_after_pre_training_pre_trains_again_and_lists_it(tokens):
+    X, y = tokens
+    # A huge step fits the n-gram part in the first epoch (larger than without
+    # pre-training, whose network improves on it sooner).
+    params = dict(bag_ngrams=2, ngram_warmup=3, patience=2, ngram_lr=10.0, max_epochs=8,
+                  pretrain_epochs=1, module__num_layers=1)
+    clf = tiny(retry_without_ngrams=True, **params).fit(X, y)
+    assert [name for name, _ in clf.train_passes_] == [
+        "pretrain", "early_stopping", "pretrain", "retry", "refit"]
+    assert len(clf.pretrain_loss_) == 1
+    # The same model as the classifier fitted without the n-gram part from the start.
+    alone = tiny(bag_ngrams=0, patience=2, max_epochs=8, pretrain_epochs=1,
+                 module__num_layers=1).fit(X, y)
+    np.testing.assert_array_equal(alone.predict_proba(X), clf.predict_proba(X))
+    assert clf.pretrain_loss_ == alone.pretrain_loss_
+
+
 def test_ngram_tfidf_equals_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 

@@ -155,14 +155,14 @@ def test_the_refit_starts_from_the_weights_language_model_fine_tuning_left(
     train = LSTMAttentionClassifier._train
 
     def recording(self, dataset, y, **kwargs):
-        starts.append((self.early_stopping, self.module_.rnn.weight_hh_l0.detach().clone()))
+        starts.append(self.module_.rnn.weight_hh_l0.detach().clone())
         return train(self, dataset, y, **kwargs)
 
     monkeypatch.setattr(LSTMAttentionClassifier, "_train", recording)
     pipe = _network(language_model=tiny_language_model, pretrain_epochs=1, max_epochs=3)
     clf = pipe.fit(X_TRAIN, Y_TRAIN)[-1]
     assert [name for name, _ in clf.train_passes_] == ["pretrain", "early_stopping", "refit"]
-    (refit_start,) = [w for early_stopping, w in starts if not early_stopping]
+    early_stopping_start, refit_start = starts
     pretrained = dict(clf.callbacks_)["pretraining"].state_dict_["rnn.weight_hh_l0"]
     assert torch.equal(refit_start, pretrained)
     lm = load_language_model(tiny_language_model)

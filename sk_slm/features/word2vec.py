@@ -217,6 +217,24 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
     (15, 8)
     """
 
+    _constraints: dict = {
+        "output": [Options(*_OUTPUTS)],
+        "vector_size": [Interval(Integral, 1, None)],
+        "window": [Interval(Integral, 1, None)],
+        "min_count": [Interval(Integral, 1, None)],
+        "sg": [Options(0, 1)],
+        "negative": [Interval(Integral, 0, None)],
+        "sample": [Interval(Real, 0, None)],
+        "epochs": [Interval(Integral, 1, None)],
+        "workers": [Interval(Integral, 1, None)],
+        "pretrained_format": [Options(*_FORMATS)],
+        "pretrained_limit": [Interval(Integral, 1, None), None],
+        "limit": [Interval(Integral, 1, None), None, Options("deprecated")],
+        "segmenter": [JiebaSegmenter, None],
+        "missing_tokens": [Options("add", "unknown")],
+        "verbose": [Interval(Integral, 0, None), "boolean"],
+    }
+
     def __init__(
         self,
         output: str = "mean",
@@ -256,24 +274,6 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
         self.missing_tokens = missing_tokens
         self.verbose = verbose
         self.limit = limit
-
-    _constraints: dict = {
-        "output": [Options(*_OUTPUTS)],
-        "vector_size": [Interval(Integral, 1, None)],
-        "window": [Interval(Integral, 1, None)],
-        "min_count": [Interval(Integral, 1, None)],
-        "sg": [Options(0, 1)],
-        "negative": [Interval(Integral, 0, None)],
-        "sample": [Interval(Real, 0, None)],
-        "epochs": [Interval(Integral, 1, None)],
-        "workers": [Interval(Integral, 1, None)],
-        "pretrained_format": [Options(*_FORMATS)],
-        "pretrained_limit": [Interval(Integral, 1, None), None],
-        "limit": [Interval(Integral, 1, None), None, Options("deprecated")],
-        "segmenter": [JiebaSegmenter, None],
-        "missing_tokens": [Options("add", "unknown")],
-        "verbose": [Interval(Integral, 0, None), "boolean"],
-    }
 
     def _check_params(self) -> None:
         validate_params(self, self._constraints)

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..features.sequences import windows_to_tokens
+from ._batches import read_by_rnn
 
 __all__ = ["attention_weights"]
 
@@ -17,7 +18,7 @@ def attention_weights(clf: Any, X: Any) -> list[np.ndarray]:
     of the fitted ``clf``: one float array per document of ``X``, aligned with its tokens
     before truncation."""
     ids, offsets = clf._encode(X)
-    kept = clf._truncate(ids, offsets)[2]
+    kept = read_by_rnn(ids, offsets, clf.max_len, clf.truncation)[2]
     dataset = clf._dataset(ids, offsets)
     order = np.argsort(dataset.lengths, kind="stable")
     per_doc: list[np.ndarray] = [None] * len(dataset)  # type: ignore[list-item]

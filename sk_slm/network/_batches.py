@@ -1,13 +1,15 @@
-"""The classifier's data: documents as a torch Dataset, length-bucketed batches, truncation."""
+"""The classifier's data: documents as a torch Dataset, length-bucketed batches, truncation,
+the part held out for early stopping."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 from scipy import sparse
+from skorch.dataset import ValidSplit
 from torch.utils.data import Dataset, Subset
 
-from ..features.sequences import PAD, UNK, padded_rows, padded_slices, window_starts
+from ..features.sequences import PAD, UNK, padded_rows, padded_slices, truncate, window_starts
 
 
 class _SequenceDataset(Dataset):
@@ -185,3 +187,49 @@ def _tfidf_matrix(dataset: _SequenceDataset, n_columns: int) -> sparse.csr_matri
         (dataset.ngram_weights.numpy(), dataset.ngrams.numpy(), dataset.ngram_offsets),
         shape=(len(dataset), n_columns),
     )
+
+
+def read_by_rnn(ids: np.ndarray, offsets: np.ndarray, max_len: int | None,
+                truncation: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, offsets, kept-mask) of what the RNN reads of the documents: every token with
+    ``truncation="windows"``, else each cut to ``max_len``."""
+    if truncation == "windows" and max_len is not None:
+        return ids, offsets, np.ones(len(ids), dtype=bool)
+    return truncate(ids, offsets, max_len, truncation)
+
+
+def sequence_dataset(ids: np.ndarray, offsets: np.ndarray, y=None, *, max_len: int | None,
+                     truncation: str, ngrams=None, fit: bool = False) -> _SequenceDataset:
+    """The classifier's dataset of documents given as flat ids and offsets: what the RNN
+    reads (:func:`read_by_rnn`) and, with ``ngrams`` (an ``NGramTfidf``, fitted here when
+    ``fit``), the TF-IDF of the whole document's n-grams: the n-gram part is cheap and
+    reads the whole document, as the TF-IDF baselines do."""
+    rnn_ids, rnn_offsets, _ = read_by_rnn(ids, offsets, max_len, truncation)
+    windows = max_len if truncation == "windows" else None
+    if ngrams is None:
+        return _SequenceDataset(rnn_ids, rnn_offsets, y, windows=windows)
+    features = ngrams.fit_transform(ids, offsets) if fit else ngrams.transform(ids, offsets)
+    # Row 0 of the n-gram table is padding: feature j is row j + 1.
+    return _SequenceDataset(rnn_ids, rnn_offsets, y, features.indices.astype(np.int64) + 1,
+                            features.indptr.astype(np.int64), features.data,
+                            windows=windows)
+
+
+def in_input_order(outputs: torch.Tensor, dataset: Dataset) -> torch.Tensor:
+    """Rows of ``outputs``, computed in length order (as the unshuffled iterator visits
+    ``dataset``'s documents), back in the documents' order."""
+    result = torch.empty_like(outputs)
+    result[torch.as_tensor(np.argsort(_dataset_lengths(dataset), kind="stable"))] = outputs
+    return result
+
+
+def held_out_split(dataset: Dataset, y: np.ndarray, fraction: float, seed: int, **fit_params):
+    """(train, held-out) parts of ``dataset`` for early stopping: skorch's stratified
+    ``ValidSplit``, seeded, so the same documents each time it is asked."""
+    try:
+        return ValidSplit(fraction, stratified=True, random_state=seed)(dataset, y, **fit_params)
+    except ValueError as error:  # scikit-learn's splitter on too few documents
+        raise ValueError(
+            f"{len(y)} documents are too few for early stopping to hold out "
+            f"validation_fraction={fraction} of them, stratified, at least one per class "
+            f"({error}). Pass more documents, or early_stopping=False.") from None

@@ -12,7 +12,7 @@ from .._validation import is_deprecated, validate_params, warn_ineffective
 from ..features.sequences import TokenSequences
 
 __all__ = ["MOVED_TO_INDEXER", "MOVED_TO_MODULE", "check_params", "deprecated_settings",
-           "draws_embedding", "ineffective"]
+           "draws_embedding", "ineffective", "warn_network_never_improved"]
 
 # AttentionRNN's arguments that the classifier sets: from parameters of its own, and from
 # the data.
@@ -105,8 +105,7 @@ def check_params(clf: Any, X: Any) -> None:
         raise ValueError(
             "pretrain_epochs trains the embedding and RNN of the default module "
             f"(AttentionRNN); module={clf.module!r} has none it knows of.")
-    if not getattr(clf, "_later_pass", False):  # a refit or retry: warned of already
-        _warn(clf, X)
+    _warn(clf, X)
 
 
 def _warn(clf: Any, X: Any) -> None:
@@ -145,6 +144,17 @@ def _warn(clf: Any, X: Any) -> None:
             f"{clf.ngram_warmup}: only the n-gram part trains, the recurrent network "
             "never does. Raise max_epochs, or lower ngram_warmup.",
             UserWarning, stacklevel=5)
+
+def warn_network_never_improved(best_epoch: int, warmup: int) -> None:
+    """Early stopping kept an epoch of the n-gram warm-up, and the classifier does not
+    train again without that part: say that the fitted model is a linear one."""
+    warnings.warn(
+        f"Early stopping chose epoch {best_epoch}, inside the {warmup}-epoch warm-up of "
+        "the n-gram part: on this data the recurrent network never improved on its n-gram "
+        "part, so the fitted model is a linear model on n-gram TF-IDF. A linear baseline "
+        "(sk_slm.make_baseline('svm_char_tfidf')) may do as well at a fraction of the "
+        "cost; sk_slm.compare() measures both.", UserWarning, stacklevel=4)
+
 
 def ineffective(clf: Any, X: Any) -> list[tuple[list[str], str]]:
     """Parameters that other settings (or the kind of ``X``) make do nothing."""

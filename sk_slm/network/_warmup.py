@@ -1,4 +1,5 @@
-"""The wide part's warm-up: the recurrent network frozen while the n-gram part trains alone.
+"""How the wide (n-gram) part trains beside the network: its own learning rate, and a
+warm-up in which the recurrent network is frozen while the n-gram part trains alone.
 
 skorch's ``Freezer`` and ``Unfreezer`` callbacks do the freezing; early stopping is
 kept from ending training inside the warm-up.
@@ -9,12 +10,39 @@ from __future__ import annotations
 from skorch.callbacks import EarlyStopping, Freezer, Unfreezer
 from skorch.utils import freeze_parameter, noop, unfreeze_parameter
 
-__all__ = ["AtEpoch", "EarlyStoppingAfterWarmup", "is_network_param", "warmup_callbacks"]
+__all__ = ["AtEpoch", "EarlyStoppingAfterWarmup", "is_network_param", "ngram_learning_rate",
+           "param_groups", "warmup_callbacks"]
+
+# ngram_lr="auto": this over the mean number of distinct n-grams per training document;
+# 0.047 on THUCNews titles (53 n-grams), where 0.05 measured best on validation.
+_NGRAM_LR_SCALE = 2.5
 
 
 def is_network_param(name: str) -> bool:
     """Parameters of the recurrent network: everything but the n-gram part."""
     return not name.startswith("ngram_logits.")
+
+
+def ngram_learning_rate(setting, dataset) -> float | None:
+    """The n-gram part's learning rate on ``dataset`` (None without the part): ``setting``
+    (``ngram_lr``), or for "auto" the scale over the documents' mean number of n-grams.
+    Under Adam each n-gram weight a document holds moves by about the learning rate per
+    step, so documents with many (rare) n-grams would otherwise be memorised sooner."""
+    if dataset.ngrams is None:
+        return None
+    if setting != "auto":
+        return float(setting)
+    return _NGRAM_LR_SCALE / max(len(dataset.ngrams) / max(len(dataset), 1), 1.0)
+
+
+def param_groups(named_parameters, ngram_lr: float) -> list[dict] | None:
+    """The optimizer's parameter groups: the network's, and the n-gram part's at its own
+    learning rate (it converges only with a larger step); None without that part."""
+    wide = [p for name, p in named_parameters if not is_network_param(name)]
+    if not wide:
+        return None
+    return [{"params": [p for name, p in named_parameters if is_network_param(name)]},
+            {"params": wide, "lr": ngram_lr}]
 
 
 def _is_network_param_but_embedding(name: str) -> bool:

@@ -6,7 +6,6 @@ import contextlib
 import copy
 import inspect
 import os
-import warnings
 from numbers import Integral, Real
 from typing import Any
 
@@ -23,7 +22,6 @@ from skorch.callbacks import (
     PassthroughScoring,
     ProgressBar,
 )
-from skorch.dataset import ValidSplit
 from skorch.utils import noop
 from torch import nn
 from torch.utils.data import Dataset, Subset
@@ -32,14 +30,25 @@ from .._threads import threads_for_free_cores
 from .._validation import Interval, Options, check_labels, is_deprecated
 from ..features._ngram_tfidf import NGramTfidf
 from ..features.indexing import TokenIndexer
-from ..features.sequences import TokenSequences, check_token_lists, truncate
-from . import _retraining
+from ..features.sequences import TokenSequences, check_token_lists
 from ._attention import attention_weights
-from ._batches import _bucket_iterator, _dataset_lengths, _SequenceDataset
-from ._checks import MOVED_TO_INDEXER, MOVED_TO_MODULE, check_params
+from ._batches import (
+    _bucket_iterator,
+    _SequenceDataset,
+    held_out_split,
+    in_input_order,
+    sequence_dataset,
+)
+from ._checks import MOVED_TO_INDEXER, MOVED_TO_MODULE, check_params, warn_network_never_improved
 from ._inputs import encode, fitted_inputs, start_from
+from ._passes import TrainingPass
 from ._seeding import seeded_torch
-from ._warmup import EarlyStoppingAfterWarmup, is_network_param, warmup_callbacks
+from ._warmup import (
+    EarlyStoppingAfterWarmup,
+    ngram_learning_rate,
+    param_groups,
+    warmup_callbacks,
+)
 from .module import AttentionRNN
 from .pretraining import LanguageModelPretraining
 from .progress import EpochProgress
@@ -49,10 +58,6 @@ __all__ = ["LSTMAttentionClassifier"]
 # What training changes in a fitted classifier (copied together, so that the optimizer
 # keeps pointing at the module's parameters).
 _TRAINED_STATE = ("module_", "criterion_", "optimizer_", "history_")
-
-# ngram_lr="auto": this over the mean number of distinct n-grams per training document;
-# 0.047 on THUCNews titles (53 n-grams), where 0.05 measured best on validation.
-_NGRAM_LR_SCALE = 2.5
 
 
 def _stage(net: LSTMAttentionClassifier, epoch: int) -> str:
@@ -129,11 +134,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         0 trains both from the start.
     retry_without_ngrams : bool, default=False
         When early stopping keeps an epoch of the warm-up (the network never improved on
-        the wide part), fit the classifier again without the wide part
-        (``bag_ngrams=0``), from the same seed and held-out part, and keep that one
-        (``retried_without_ngrams_``). The network alone is then a weaker model but a
-        different one: worth it when it is blended with a linear model on the same
-        n-grams (:func:`~sk_slm.make_lstm_pipeline` does so).
+        the wide part), train the classifier again without the wide part, from the same
+        seed and held-out part, and keep that one (``retried_without_ngrams_``). The
+        network alone is then a weaker model but a different one: worth it when it is
+        blended with a linear model on the same n-grams
+        (:func:`~sk_slm.make_lstm_pipeline` does so).
     pretrain_epochs : int, default=0
         Before training, train the embedding and RNN this many epochs as a language model
         on the documents (:class:`~sk_slm.LanguageModelPretraining`, the callback
@@ -154,11 +159,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         its loss has not improved for ``patience`` epochs, restoring the best epoch's
         weights. Ignored when ``train_split`` is given.
     refit : bool, default=True
-        With early stopping: then fit the classifier again from the same seed on all the
-        training data for the number of epochs early stopping chose (as
-        ``GridSearchCV(refit=True)`` refits the best candidate): a clone with
-        ``early_stopping=False, max_epochs=best_epoch_``. ``history`` then describes the
-        refit.
+        With early stopping: then train again from the same seed (and the same
+        pre-trained weights) on all the training data for the number of epochs early
+        stopping chose, as ``GridSearchCV(refit=True)`` refits the best candidate: the
+        ``"refit"`` pass. ``history`` then describes the refit.
     patience : int, default=3
         Epochs without improvement before early stopping ends training.
     validation_fraction : float, default=0.1
@@ -218,10 +222,11 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ``fit`` warns.
     train_passes_ : list of (str, int)
         Each training pass of the last ``fit`` and its epochs, in order: ``"pretrain"``,
-        ``"early_stopping"`` (or ``"train"`` without a held-out part), ``"retry"`` and
-        ``"refit"``. Their sum is what the fit cost in epochs.
+        ``"early_stopping"`` (or ``"train"`` without a held-out part), ``"retry"`` (after
+        its own ``"pretrain"``) and ``"refit"``. Their sum is what the fit cost in epochs.
     pretrain_loss_ : list of float or None
-        With ``pretrain_epochs``: the language model's mean loss in each epoch.
+        With ``pretrain_epochs``: the language model's mean loss in each epoch (of the
+        last pre-training, the one the model kept started from).
     retried_without_ngrams_ : bool
         Whether ``retry_without_ngrams`` replaced the model by one without the wide part.
     validation_index_ : ndarray of int or None
@@ -242,6 +247,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     >>> clf.fit(X, y).predict(["好吃"])
     array(['pos'], dtype='<U3')
     """
+
+    _pass: TrainingPass | None = None  # the pass fit is running, if any
 
     _constraints: dict = {
         "hidden_size": [Interval(Integral, 1, None)],
@@ -354,7 +361,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("gradient_clipping", GradientNormClipping(gradient_clip_value=5.0)),
         ]
-        if self.pretrain_epochs:
+        if self.pretrain_epochs and getattr(self._pass, "name", None) != "refit":
             callbacks.append(("pretraining", LanguageModelPretraining(self.pretrain_epochs)))
         warmup = self._warmup_epochs()
         if warmup:  # the n-gram part trains alone first, then the network joins in
@@ -374,10 +381,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         return callbacks
 
     def get_params(self, deep=True):
-        params = super().get_params(deep=deep)
-        # skorch lists its own bookkeeping among the parameters; it is none.
-        params.pop("_params_to_validate", None)
-        return params
+        # skorch lists its own bookkeeping (_params_to_validate) among the parameters.
+        return {k: v for k, v in super().get_params(deep=deep).items() if not k.startswith("_")}
 
     def _module_setting(self, name: str) -> Any:
         """A setting of the default module that was a parameter of the classifier (see
@@ -405,9 +410,13 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         return bool(self._own_module() and self.bag_ngrams)
 
     def _warmup_epochs(self) -> int:
-        return self.ngram_warmup if self._has_ngram_part() else 0
+        # Once fit has decided on the n-gram part (the retry trains without), its choice.
+        part = self.ngrams_ is not None if hasattr(self, "ngrams_") else self._has_ngram_part()
+        return self.ngram_warmup if part else 0
 
     def _uses_validation(self) -> bool:
+        if self._pass is not None:
+            return self._pass.held_out
         return bool(self.early_stopping) and self.train_split is None
 
     def _log(self, msg: str) -> None:
@@ -420,21 +429,8 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
     def get_split_datasets(self, X, y=None, **fit_params):
         if not self._uses_validation():
             return super().get_split_datasets(X, y, **fit_params)
-        return self._split(self.get_dataset(X, y), y, **fit_params)
-
-    def _split(self, dataset, y, **fit_params):
-        """(train, held-out) parts of ``dataset`` for early stopping: stratified, seeded by
-        the fit's seed, so the same documents each time it is asked."""
-        split = ValidSplit(self.validation_fraction, stratified=True,
-                           random_state=self._split_seed_)
-        try:
-            return split(dataset, y, **fit_params)
-        except ValueError as error:  # scikit-learn's splitter on too few documents
-            raise ValueError(
-                f"{len(y)} documents are too few for early stopping to hold out "
-                f"validation_fraction={self.validation_fraction} of them, stratified, at "
-                f"least one per class ({error}). Pass more documents, or "
-                "early_stopping=False.") from None
+        return held_out_split(self.get_dataset(X, y), y, self.validation_fraction,
+                              self._split_seed_, **fit_params)
 
     def get_iterator(self, dataset, training=False):
         prefix = "iterator_train" if training else "iterator_valid"
@@ -446,10 +442,6 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         iterator = self.iterator_train if training else self.iterator_valid
         return _bucket_iterator(iterator, dataset, batch_size, training, kwargs)
 
-    def _in_windows(self) -> bool:
-        """Whether long documents are read whole, in windows (else cut to max_len)."""
-        return self.truncation == "windows" and self.max_len is not None
-
     def evaluation_step(self, batch, training=False):
         if training:
             return super().evaluation_step(batch, training=True)
@@ -459,25 +451,18 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             return self.infer(batch[0])
 
     def forward_iter(self, X, training=False, device="cpu"):
-        # The iterator visits documents in length order; hand results back in input order.
         dataset = self.get_dataset(X)
-        order = np.argsort(_dataset_lengths(dataset), kind="stable")
-        outputs = [
-            self.evaluation_step(batch, training=training).to(device)
-            for batch in self.get_iterator(dataset, training=False)
-        ]
-        if not outputs:
-            return
-        stacked = torch.cat(outputs)
-        result = torch.empty_like(stacked)
-        result[torch.as_tensor(order)] = stacked
-        yield result
+        outputs = [self.evaluation_step(batch, training=training).to(device)
+                   for batch in self.get_iterator(dataset, training=False)]
+        if outputs:  # the batches came in length order
+            yield in_input_order(torch.cat(outputs), dataset)
 
     def initialize_module(self):
-        if isinstance(self.module, nn.Module):
-            # An instance (a refit from pre-trained weights) is trained as given, its
-            # settings its own; skorch would rebuild it from the routed module__ settings.
-            self.module_ = self.module
+        start = None if self._pass is None else self._pass.start  # the refit's
+        if start is not None or isinstance(self.module, nn.Module):
+            # An instance is trained as given, its settings its own; skorch would
+            # rebuild it from the routed module__ settings.
+            self.module_ = self.module if start is None else start
             return self
         params = {} if not self._builds_own_module() else {  # another class: what is routed
             **{name: self._module_setting(name) for name in MOVED_TO_MODULE},
@@ -499,11 +484,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
         if prefix != "optimizer":
             return args, kwargs
-        wide = [p for name, p in named_parameters if not is_network_param(name)]
-        if wide and "param_groups" not in self.get_params_for("optimizer"):
-            # The n-gram part converges only with a larger step than the network.
-            network = [p for name, p in named_parameters if is_network_param(name)]
-            args = ([{"params": network}, {"params": wide, "lr": self.ngram_lr_}],)
+        groups = param_groups(named_parameters, self.ngram_lr_)
+        if groups and "param_groups" not in self.get_params_for("optimizer"):
+            args = (groups,)
         if ("foreach" not in kwargs and not kwargs.get("fused")
                 and "foreach" in inspect.signature(self.optimizer).parameters):
             # torch's multi-tensor update: the same numbers as its per-parameter loop
@@ -520,27 +503,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         ids, offsets = self._encode(X, validated=validated)
         return self._dataset(ids, offsets, y)
 
-    def _dataset(self, full_ids, full_offsets, y=None, fit: bool = False) -> _SequenceDataset:
-        # max_len bounds the recurrent network's work (unless it reads windows); the
-        # n-gram part is cheap and reads the whole document, as the TF-IDF baselines do.
-        ids, offsets, _ = self._truncate(full_ids, full_offsets)
-        windows = self.max_len if self._in_windows() else None
-        if self.ngrams_ is None:
-            return _SequenceDataset(ids, offsets, y, windows=windows)
-        if fit:
-            features = self.ngrams_.fit_transform(full_ids, full_offsets)
-        else:
-            features = self.ngrams_.transform(full_ids, full_offsets)
-        # Row 0 of the n-gram table is padding: feature j is row j + 1.
-        return _SequenceDataset(ids, offsets, y, features.indices.astype(np.int64) + 1,
-                                features.indptr.astype(np.int64), features.data,
-                                windows=windows)
-
-    def _truncate(self, ids: np.ndarray, offsets: np.ndarray):
-        """(ids, offsets, kept-mask) of what the RNN reads: all with windows."""
-        if self._in_windows():
-            return ids, offsets, np.ones(len(ids), dtype=bool)
-        return truncate(ids, offsets, self.max_len, self.truncation)
+    def _dataset(self, ids, offsets, y=None, fit: bool = False) -> _SequenceDataset:
+        return sequence_dataset(ids, offsets, y, max_len=self.max_len,
+                                truncation=self.truncation, ngrams=self.ngrams_, fit=fit)
 
     # ------------------------------------------------------------------ encoding
     def _build_vocabulary(self, X):
@@ -576,16 +541,17 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             raise AttributeError("classes_ exists only after fit") from None
 
     @contextlib.contextmanager
-    def _seeded(self):
-        """The seeded region of a fit (:func:`~sk_slm.network._seeding.seeded_torch`): torch
-        seeded from random_state, the caller's RNG untouched, one fit at a time per
-        process, so that fits in threads equal sequential ones; on at most as many torch
-        threads as there are free cores (:mod:`sk_slm._threads`)."""
+    def _seeded(self, new_split: bool = True):
+        """The seeded region of a training pass
+        (:func:`~sk_slm.network._seeding.seeded_torch`): torch seeded from random_state,
+        the caller's RNG untouched, one pass at a time per process, so that fits in
+        threads equal sequential ones; on at most as many torch threads as there are free
+        cores (:mod:`sk_slm._threads`). ``new_split=False`` keeps the held-out split."""
         with seeded_torch(self.random_state, self.device) as seed, \
                 threads_for_free_cores(self.device):
-            # One seed for the held-out split, which fit and skorch's hook both ask for.
-            self._split_seed_ = (seed if seed is not None
-                                 else int(check_random_state(None).randint(np.iinfo(np.int32).max)))
+            if new_split:  # one seed for the split, which fit and skorch's hook ask for
+                self._split_seed_ = (seed if seed is not None else
+                                     int(check_random_state(None).randint(np.iinfo(np.int32).max)))
             yield
 
     def fit(self, X, y, **fit_params) -> LSTMAttentionClassifier:
@@ -656,58 +622,79 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             )
         y_enc = self.label_encoder_.transform(y)
         inputs = self._build_vocabulary(X)
+        ids, offsets = self._encode(X, validated=True)
         self.ngrams_ = NGramTfidf(self.bag_ngrams, self.n_vocab_) if self._has_ngram_part() else None
         self.validation_index_ = self.validation_proba_ = None
         self.retried_without_ngrams_ = False
-        with self._seeded():
-            dataset = self._dataset(*self._encode(X, validated=True), y_enc, fit=True)
-            self.ngram_lr_ = self._resolve_ngram_lr(dataset)
-            if self._uses_validation():  # the rows skorch's split hook will hold out
-                held_out = self._split(dataset, y_enc)[1]
-                self.validation_index_ = np.sort(np.asarray(held_out.indices))
-            if not self.warm_start or not self.initialized_:  # as skorch's fit
-                self.initialize()
-                start_from(self.module_, inputs, own_class=self._builds_own_module())
-            self._train(dataset, y_enc, **fit_params)
-        pretraining = dict(self.callbacks_).get("pretraining")
-        self.pretrain_loss_ = None if pretraining is None else pretraining.losses_
-        self.train_passes_ = [("pretrain", self.pretrain_epochs)] if pretraining else []
-        self.best_epoch_ = len(self.history)
-        if not self._uses_validation():
-            self.train_passes_.append(("train", len(self.history)))
+        self.train_passes_ = []
+        held_out = self._uses_validation()
+        dataset = self._dataset(ids, offsets, y_enc, fit=True)
+        self._train_pass(TrainingPass("early_stopping" if held_out else "train", held_out),
+                         dataset, y_enc, inputs, fit_params)
+        if not held_out:
             return self
-        self.train_passes_.append(("early_stopping", len(self.history)))
-        self.best_epoch_ = self._best_epoch()
+        warmup = self._warmup_epochs()
+        if self.retry_without_ngrams and len(self.history) > warmup >= self.best_epoch_:
+            self._log(f"retry: early stopping kept epoch {self.best_epoch_}, inside the "
+                      "n-gram warm-up; training the network again without the n-gram part")
+            self.ngrams_, self.retried_without_ngrams_ = None, True
+            dataset = self._dataset(ids, offsets, y_enc)
+            self._train_pass(TrainingPass("retry", True), dataset, y_enc, inputs, fit_params)
+        elif len(self.history) > warmup >= self.best_epoch_:
+            warn_network_never_improved(self.best_epoch_, warmup)
+        if self.refit:
+            self._log(f"refit: training on all {len(y)} documents for the {self.best_epoch_} "
+                      "epochs early stopping kept")
+            pretraining = dict(self.callbacks_).get("pretraining")
+            start = None
+            if pretraining is not None and pretraining.state_dict_ is not None:
+                start = copy.deepcopy(self.module_)  # from the same pre-trained weights
+                start.load_state_dict(pretraining.state_dict_)
+            callbacks = self.callbacks_  # early stopping's, for partial_fit to stop early
+            self._train_pass(TrainingPass("refit", False, self.best_epoch_, start),
+                             dataset, y_enc, inputs, fit_params)
+            self.callbacks_ = callbacks
+        return self
+
+    def _train_pass(self, training_pass: TrainingPass, dataset: _SequenceDataset,
+                    y: np.ndarray, inputs: Any, fit_params: dict) -> None:
+        """Run one pass of ``fit`` on ``dataset``, from
+        the fit's seed; record it in ``train_passes_`` and, where a part was held out,
+        the epoch kept and that part's probabilities then."""
+        self._pass = training_pass
+        try:
+            first = training_pass.name in ("early_stopping", "train")
+            with self._seeded(new_split=first):
+                self.ngram_lr_ = ngram_learning_rate(self.ngram_lr, dataset)
+                if training_pass.held_out:  # the rows skorch's split hook will hold out
+                    held_out = held_out_split(dataset, y, self.validation_fraction,
+                                              self._split_seed_)[1]
+                    self.validation_index_ = np.sort(np.asarray(held_out.indices))
+                if not (first and self.warm_start and self.initialized_):  # as skorch's fit
+                    self.initialized_ = False  # a fresh start, not a re-initialisation
+                    self.initialize()
+                    start_from(self.module_, inputs, own_class=self._builds_own_module()
+                               and training_pass.start is None)
+                epochs = {} if training_pass.epochs is None else {"epochs": training_pass.epochs}
+                self._train(dataset, y, **{**fit_params, **epochs})
+        finally:
+            del self._pass  # back to the class's None
+        pretraining = dict(self.callbacks_).get("pretraining")
+        if pretraining is not None and pretraining.state_dict_ is not None:
+            self.pretrain_loss_ = pretraining.losses_
+            self.train_passes_.append(("pretrain", pretraining.epochs))
+        elif first:
+            self.pretrain_loss_ = None
+        self.train_passes_.append((training_pass.name, len(self.history)))
+        if not training_pass.held_out:
+            self.best_epoch_ = len(self.history)
+            return
+        best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
+        self.best_epoch_ = best[-1] if best else len(self.history)
         self._log(f"early stopping: {len(self.history)} epochs trained, epoch "
                   f"{self.best_epoch_} kept (the lowest held-out loss)")
         # The held-out part's probabilities at the epoch kept, before any refit.
         self.validation_proba_ = self.predict_proba(Subset(dataset, self.validation_index_))
-        warmup = self._warmup_epochs()
-        if self.retry_without_ngrams and len(self.history) > warmup >= self.best_epoch_:
-            _retraining.retry_without_ngrams(self, X, y, fit_params)
-        elif len(self.history) > warmup >= self.best_epoch_:
-            warnings.warn(
-                f"Early stopping chose epoch {self.best_epoch_}, inside the {warmup}-epoch "
-                "warm-up of the n-gram part: on this data the recurrent network never "
-                "improved on its n-gram part, so the fitted model is a linear model on "
-                "n-gram TF-IDF. A linear baseline (sk_slm.make_baseline('svm_char_tfidf')) "
-                "may do as well at a fraction of the cost; sk_slm.compare() measures both.",
-                UserWarning, stacklevel=2)
-        if self.refit and not self.retried_without_ngrams_:
-            _retraining.refit(self, X, y, pretraining, fit_params)
-        return self
-
-    def _resolve_ngram_lr(self, dataset: _SequenceDataset) -> float | None:
-        if self.ngrams_ is None:
-            return None
-        if self.ngram_lr != "auto":
-            return float(self.ngram_lr)
-        per_document = len(dataset.ngrams) / max(len(dataset), 1)
-        return _NGRAM_LR_SCALE / max(per_document, 1.0)
-
-    def _best_epoch(self) -> int:
-        best = [row["epoch"] for row in self.history if row.get("valid_loss_best")]
-        return best[-1] if best else len(self.history)
 
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Train the fitted network further on new documents (skorch's ``partial_fit``).

@@ -409,6 +409,18 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
     [['分', '词', '2024', '年', 'ok']]
     """
 
+    _constraints: dict = {
+        "mode": [Options(*_MODES)],
+        "granularity": [Options(*_GRANULARITIES)],
+        "backend": [Options(*_BACKENDS)],
+        "on_invalid": [Options(*_ON_INVALID)],
+        "hmm": ["boolean"],
+        "normalize": ["boolean"],
+        "drop_whitespace": ["boolean"],
+        "drop_punctuation": ["boolean"],
+        "n_jobs": [Interval(Integral, None, -1), Interval(Integral, 1, None), None],
+    }
+
     def __init__(
         self,
         mode: str = "accurate",
@@ -434,19 +446,6 @@ class JiebaSegmenter(TransformerMixin, BaseEstimator):
         self.backend = backend
         self.on_invalid = on_invalid
         self.n_jobs = n_jobs
-
-    # ------------------------------------------------------------------ validation
-    _constraints: dict = {
-        "mode": [Options(*_MODES)],
-        "granularity": [Options(*_GRANULARITIES)],
-        "backend": [Options(*_BACKENDS)],
-        "on_invalid": [Options(*_ON_INVALID)],
-        "hmm": ["boolean"],
-        "normalize": ["boolean"],
-        "drop_whitespace": ["boolean"],
-        "drop_punctuation": ["boolean"],
-        "n_jobs": [Interval(Integral, None, -1), Interval(Integral, 1, None), None],
-    }
 
     def _check_params(self) -> None:
         validate_params(self, self._constraints)
