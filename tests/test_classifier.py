@@ -279,6 +279,14 @@ def test_a_retry_after_pre_training_pre_trains_again_and_lists_it(tokens):
     assert clf.pretrain_loss_ == alone.pretrain_loss_
 
 
+def test_too_few_documents_to_hold_out_for_early_stopping_are_refused_by_name(tokens):
+    X, y = tokens
+    rows = [0, 2, 1]  # one document of the second class: none to hold out, stratified
+    with pytest.raises(ValueError, match=r"3 documents are too few for early stopping to "
+                                         r"hold out validation_fraction=0.1"):
+        tiny().fit(X[rows], y[rows])
+
+
 def test_ngram_tfidf_equals_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
