@@ -29,8 +29,8 @@ GROUPS = {
     "Speed, cost and scale": ["speed", "classifier", "prediction_paired", "lm_cost", "scale"],
     "Serving": ["onnx_serving", "int8", "serve_load", "continued_training"],
     "Finished design studies (each settled a default or removed an option)": [
-        "blend_probe", "blend_weights", "blend_rules", "embedding", "tune", "unlabeled_text",
-        "long_documents", "lm_architecture", "pretraining"],
+        "blend_probe", "blend_weights", "blend_rules", "blend_three_parts", "embedding", "tune",
+        "unlabeled_text", "long_documents", "lm_architecture", "pretraining"],
 }
 
 INTRO = """\

@@ -658,9 +658,9 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
 
     def _train_pass(self, training_pass: TrainingPass, dataset: _SequenceDataset,
                     y: np.ndarray, inputs: Any, fit_params: dict) -> None:
-        """Run one pass of ``fit`` on ``dataset``, from
-        the fit's seed; record it in ``train_passes_`` and, where a part was held out,
-        the epoch kept and that part's probabilities then."""
+        """Run one pass of ``fit`` on ``dataset``, from the fit's seed; record it in
+        ``train_passes_`` and, where a part was held out, the epoch kept and that part's
+        probabilities then."""
         self._pass = training_pass
         try:
             first = training_pass.name in ("early_stopping", "train")
