@@ -145,6 +145,7 @@ def _warn(clf: Any, X: Any) -> None:
             "never does. Raise max_epochs, or lower ngram_warmup.",
             UserWarning, stacklevel=5)
 
+
 def warn_network_never_improved(best_epoch: int, warmup: int) -> None:
     """Early stopping kept an epoch of the n-gram warm-up, and the classifier does not
     train again without that part: say that the fitted model is a linear one."""
