@@ -4,6 +4,7 @@ svm_char_tfidf: where does the network win, and by how much?
 Usage: python -m benchmarks.learning_curves [--data=DIR] [--sets=waimai,...]
        [--sizes=250,500,1000,2000,5000,all] [--seeds=0,1,2] [--models=NAME,...]
        [--split=validation|test] [--language-model=DIR] [--variant=TAG] [--report]
+       [--paired-with=MODEL]
 
 For each set, size and seed, a stratified sample of ``size`` documents of the training
 split (seeded) trains every model; all are scored on the same documents: the
@@ -188,7 +189,7 @@ def build(name: str, seed: int, language_model):
                          LSTMAttentionClassifier(**params))
 
 
-def report(rows: list[dict], title: str) -> str:
+def report(rows: list[dict], title: str, paired_with: str | None = None) -> str:
     by = defaultdict(dict)
     for r in rows:
         by[(r["set"], r["size"], r["model"])][r["seed"]] = r
@@ -215,7 +216,33 @@ def report(rows: list[dict], title: str) -> str:
                     diff = f"{mean:+.2f} (one seed)"
             lines.append(f"| {set_name} | {size} | {model} | {f1:.4f} | {diff} | {len(runs)} | "
                          f"{fit:.1f} |")
+    if paired_with:
+        lines += _paired_summary(by, paired_with)
     return "\n".join(lines) + "\n"
+
+
+def _paired_summary(by: dict, reference: str) -> list[str]:
+    """Each model against ``reference`` on the same samples, pooled over sets and seeds,
+    per size: mean macro-F1 difference (points, 95% t-interval) and fit-time ratio."""
+    lines = ["", f"Against {reference} on the same samples, pooled over sets and seeds:", "",
+             f"| size | model | pairs | vs {reference} (points, 95% t-interval) | ahead / behind "
+             f"| fit time / {reference}'s |", "|---|---|---|---|---|---|"]
+    sizes = sorted({z for _, z, _ in by}, key=_size_key)
+    models = sorted({m for _, _, m in by if m not in (reference, "svm_char_tfidf")}, key=_model_key)
+    for size in sizes:
+        for model in models:
+            pairs = [(runs[k], by[(s, size, reference)][k])
+                     for (s, z, m), runs in sorted(by.items()) if z == size and m == model
+                     for k in runs if k in by.get((s, size, reference), {})]
+            if len(pairs) < 2:
+                continue
+            d = [100 * (a["f1"] - b["f1"]) for a, b in pairs]
+            half = stats.t.ppf(0.975, len(d) - 1) * np.std(d, ddof=1) / np.sqrt(len(d))
+            ratio = sum(a["fit_s"] for a, _ in pairs) / sum(b["fit_s"] for _, b in pairs)
+            lines.append(f"| {size} | {model} | {len(d)} | {np.mean(d):+.2f} "
+                         f"[{np.mean(d) - half:+.2f}, {np.mean(d) + half:+.2f}] | "
+                         f"{sum(x > 0 for x in d)} / {sum(x < 0 for x in d)} | {ratio:.2f}x |")
+    return lines
 
 
 def _model_key(model: str) -> tuple:
@@ -240,6 +267,9 @@ def main():
     parser.add_argument("--variant", default="", help="names the result files (and resumes)")
     parser.add_argument("--report", action="store_true",
                         help="only tabulate the rows already measured")
+    parser.add_argument("--paired-with", default=None,
+                        help="also pool each model's difference from this one over sets and "
+                             "seeds, per size")
     args = parser.parse_args()
     variant = "_".join(filter(None, [args.split, args.variant]))
     rows_path = run_file("learning_curves", variant, suffix=".jsonl")
@@ -269,7 +299,7 @@ def main():
                             fh.write(json.dumps(row) + "\n")
                         print(json.dumps(row), flush=True)
     title = f"Learning curves ({args.split} split{', ' + args.variant if args.variant else ''})"
-    text = report(rows, title)
+    text = report(rows, title, args.paired_with)
     print(text)
     write_result("learning_curves", text, variant)
 
