@@ -44,7 +44,7 @@ class LanguageModelFeatures(TransformerMixin, BaseEstimator):
         The language model folder.
     max_len : int, default=256
         Tokens read per document (its first ones).
-    batch_size : int, default=128
+    batch_size : int, default=64
         Documents per forward pass.
 
     Attributes
@@ -67,7 +67,7 @@ class LanguageModelFeatures(TransformerMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None)],
     }
 
-    def __init__(self, language_model: Any = BUNDLED, max_len: int = 256, batch_size: int = 128):
+    def __init__(self, language_model: Any = BUNDLED, max_len: int = 256, batch_size: int = 64):
         self.language_model = language_model
         self.max_len = max_len
         self.batch_size = batch_size
