@@ -11,7 +11,9 @@ seed 0) and predicts the next 1,000, both in turn ``--repeats`` times (segmentat
 cache emptied before each). A commit's figure is the median over its runs of the
 median per-run ratio of svm_char_tfidf's time to the pipeline's: the machine's speed,
 which drifts between processes, cancels in the ratio. Each run also times the two fits
-once (the pipeline's fit over svm_char_tfidf's: one fit each, so noisier).
+once (the pipeline's fit over svm_char_tfidf's: one fit each, so noisier). With the quick
+settings on these reviews the blend may give its network weight 0 and then predicts
+with its linear part alone (``benchmarks.lm_cost`` also times both parts).
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def test_the_refit_starts_from_the_weights_language_model_fine_tuning_left(
     pipe = _network(language_model=tiny_language_model, pretrain_epochs=1, max_epochs=3)
     clf = pipe.fit(X_TRAIN, Y_TRAIN)[-1]
     assert [name for name, _ in clf.train_passes_] == ["pretrain", "early_stopping", "refit"]
-    early_stopping_start, refit_start = starts
+    _, refit_start = starts  # the early-stopping pass's start, then the refit's
     pretrained = dict(clf.callbacks_)["pretraining"].state_dict_["rnn.weight_hh_l0"]
     assert torch.equal(refit_start, pretrained)
     lm = load_language_model(tiny_language_model)
