@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -51,6 +52,16 @@ def machine() -> str:
 
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()} ({describe_versions(versions())})")
+
+
+def interval(values: list[float]) -> str:
+    """The mean of paired differences with its 95% t-interval, as "+0.12 [-0.30, +0.54]"
+    ("(one seed)" for a single value)."""
+    mean = np.mean(values)
+    if len(values) < 2:
+        return f"{mean:+.2f} (one seed)"
+    half = stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values))
+    return f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]"
 
 
 def header(title: str) -> str:

@@ -25,8 +25,8 @@ import numpy as np
 from scipy.special import log_softmax
 from sklearn.metrics import accuracy_score, f1_score
 
-from ._common import DEFAULT_DATA, header, write_result
-from .blend_weights import _interval, fit_with_held_out
+from ._common import DEFAULT_DATA, header, interval, write_result
+from .blend_weights import fit_with_held_out
 from .learning_curves import sample, splits
 
 
@@ -70,22 +70,19 @@ def rule_least_loss(held, y):
     return CANDIDATES[best], fitted[best][0]
 
 
-def _one_se(held, y, toward: np.ndarray, k: float = 1.0):
-    """The candidate nearest ``toward`` whose held-out loss is within k paired standard
-    errors of the best candidate's (the 'one-standard-error rule'; k = 1 was fixed before
-    the first run). With ``toward`` the linear part alone, what
-    ``BlendingClassifier(prefer="linear")`` chooses (tested equal on two fits)."""
-    fitted = [_row_losses(held, y, w) for w in CANDIDATES]
+def _one_se(held, y, toward: np.ndarray, candidates=CANDIDATES):
+    """The candidate nearest ``toward`` whose held-out loss is within one paired standard
+    error of the best candidate's (the 'one-standard-error rule', the package's
+    ``_one_standard_error``; one standard error was fixed before the first run). With
+    ``toward`` the linear part alone, what ``BlendingClassifier(prefer="linear")``
+    chooses (tested equal on two fits)."""
+    from sk_slm.blending import _one_standard_error
+
+    fitted = [_row_losses(held, y, w) for w in candidates]
     means = np.array([loss.mean() for _, loss in fitted])
-    best = int(np.argmin(means))
-    ok = []
-    for i, (_, loss) in enumerate(fitted):
-        d = loss - fitted[best][1]
-        se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0
-        if d.mean() <= k * se:
-            ok.append(i)
-    pick = min(ok, key=lambda i: (np.abs(CANDIDATES[i] - toward).sum(), means[i]))
-    return CANDIDATES[pick], fitted[pick][0]
+    within = _one_standard_error([loss for _, loss in fitted], int(np.argmin(means)))
+    pick = min(within, key=lambda i: (np.abs(candidates[i] - toward).sum(), means[i]))
+    return candidates[pick], fitted[pick][0]
 
 
 def rule_prefer_linear(held, y):
@@ -142,16 +139,16 @@ def report(runs: dict, split: str, title: str) -> str:
         for name in RULES:
             s = scores[name]
             lines.append(
-                f"| {size} | {name} | {_interval([100 * (a - b) for a, b in zip(s, better, strict=True)])} | "
-                f"{_interval([100 * (a - b) for a, b in zip(s, scores['linear'], strict=True)])} | "
-                f"{_interval([100 * (a - b) for a, b in zip(s, scores['least_loss'], strict=True)])} |")
+                f"| {size} | {name} | {interval([100 * (a - b) for a, b in zip(s, better, strict=True)])} | "
+                f"{interval([100 * (a - b) for a, b in zip(s, scores['linear'], strict=True)])} | "
+                f"{interval([100 * (a - b) for a, b in zip(s, scores['least_loss'], strict=True)])} |")
     lines += ["", "Accuracy, prefer_linear - least_loss, points, paired over sizes and seeds:", "",
               "| set | pairs | accuracy difference | ahead / behind |", "|---|---|---|---|"]
     for set_name in sorted({key[0] for key in runs}):
         fits = [a for key, a in sorted(runs.items()) if key[0] == set_name]
         d = [100 * (score(a, rule_prefer_linear, split, accuracy_score)
                     - score(a, rule_least_loss, split, accuracy_score)) for a in fits]
-        lines.append(f"| {set_name} | {len(d)} | {_interval(d)} | "
+        lines.append(f"| {set_name} | {len(d)} | {interval(d)} | "
                      f"{sum(x > 0 for x in d)} / {sum(x < 0 for x in d)} |")
     return "\n".join(lines) + "\n"
 

