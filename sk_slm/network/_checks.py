@@ -40,8 +40,8 @@ def deprecated_settings(clf: Any) -> list[str]:
 
 def check_params(clf: Any, X: Any) -> None:
     """Validate an LSTMAttentionClassifier's parameters against each other and the kind
-    of ``X``; warn of deprecated ones and of those that other settings make do nothing
-    (not in a later training pass of the same fit). Called by its ``_fit``."""
+    of ``X``; warn of deprecated ones and of those that other settings make do nothing.
+    Called by its ``_fit``, once per fit."""
     validate_params(clf, clf._constraints)
     # Parameters of skorch's classifier that this one does not use: refused, not ignored.
     if clf.classes is not None:

@@ -79,7 +79,8 @@ def fitted_inputs(X: Any, language_model: Any, min_count: int, max_vocab: int | 
         vectors = np.asarray(X.vectors, dtype=np.float32)
         unk = vectors.mean(axis=0, keepdims=True) if len(vectors) else None
         return Inputs(
-            vocabulary=None, sequence_vocabulary=_signature(X), n_vocab=len(vectors) + 2, embedding_dim=vectors.shape[1],
+            vocabulary=None, sequence_vocabulary=_signature(X), n_vocab=len(vectors) + 2,
+            embedding_dim=vectors.shape[1],
             embeddings=np.vstack([np.zeros((1, vectors.shape[1]), np.float32), unk, vectors]),
             encoder_state=None, encoder=None)
     tokens = vocabulary(X, min_count, max_vocab, first_id=2)
