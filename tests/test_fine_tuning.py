@@ -65,6 +65,26 @@ def test_fine_tuning_is_reproducible_and_moves_the_encoder(tiny_language_model):
     assert len(pred) == len(X_TEST) and set(pred) <= set(Y_TRAIN)
 
 
+@pytest.mark.parametrize("bag_ngrams", [0, 3])
+def test_a_users_freezer_keeps_the_encoder_frozen_through_the_ngram_warmup(
+        tiny_language_model, bag_ngrams):
+    # The fast mode of the language-model guide: skorch's Freezer on the encoder. The
+    # n-gram part's warm-up freezes the network too, and must release only what it froze.
+    from skorch.callbacks import Freezer
+
+    lm = load_language_model(tiny_language_model)
+    pipe = _network(language_model=str(tiny_language_model), bag_ngrams=bag_ngrams,
+                    max_epochs=4, early_stopping=False,
+                    callbacks=[("freeze", Freezer(["embedding.*", "rnn.*"]))])
+    module = pipe.fit(X_TRAIN, Y_TRAIN)[-1].module_
+    assert torch.equal(module.embedding.weight, lm.module.network.embedding.weight)
+    for name, value in lm.module.network.rnn.state_dict().items():
+        assert torch.equal(module.rnn.state_dict()[name], value)
+    assert module.output.weight.any()  # the head trained (it starts at zero with n-grams)
+    assert all(p.requires_grad for name, p in module.named_parameters()
+               if not name.startswith(("embedding.", "rnn.")))
+
+
 def test_the_pipeline_saves_loads_exports_and_explains_without_the_model_folder(
         tiny_language_model, tmp_path):
     folder = tmp_path / "lm"

@@ -292,8 +292,8 @@ def test_safe_format_refuses_what_it_cannot_hold(toy_sentiment, tmp_path):
 
 
 def test_skops_saves_and_loads_a_fitted_blend(blended, toy_sentiment):
-    # skorch's Freezer/Unfreezer (the n-gram warm-up) kept bound methods of their own as
-    # their schedule: a cycle that made skops.io.dumps end in RecursionError.
+    # skorch's Freezer/Unfreezer, which did the n-gram warm-up until 2026-12-07, kept bound
+    # methods as their schedule: a cycle that made skops.io.dumps end in RecursionError.
     import skops.io as skops_io  # a dev requirement
 
     X, _ = toy_sentiment

@@ -1,17 +1,17 @@
 """How the wide (n-gram) part trains beside the network: its own learning rate, and a
 warm-up in which the recurrent network is frozen while the n-gram part trains alone.
 
-skorch's ``Freezer`` and ``Unfreezer`` callbacks do the freezing; early stopping is
-kept from ending training inside the warm-up.
+A callback freezes the network and releases what it froze (:class:`NetworkWarmup`); early
+stopping is kept from ending training inside the warm-up.
 """
 
 from __future__ import annotations
 
-from skorch.callbacks import EarlyStopping, Freezer, Unfreezer
-from skorch.utils import freeze_parameter, noop, unfreeze_parameter
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.utils import freeze_parameter, unfreeze_parameter
 
-__all__ = ["AtEpoch", "EarlyStoppingAfterWarmup", "is_network_param", "ngram_learning_rate",
-           "param_groups", "warmup_callbacks"]
+__all__ = ["EarlyStoppingAfterWarmup", "NetworkWarmup", "is_network_param",
+           "ngram_learning_rate", "param_groups", "warmup_callbacks"]
 
 # ngram_lr="auto": this over the mean number of distinct n-grams per training document;
 # 0.047 on THUCNews titles (53 n-grams), where 0.05 measured best on validation.
@@ -50,30 +50,60 @@ def _is_network_param_but_embedding(name: str) -> bool:
 
 
 def warmup_callbacks(epochs: int, freeze_embeddings: bool) -> list[tuple[str, object]]:
-    """skorch callbacks that freeze the network (all of an AttentionRNN but its n-gram
-    part; the embedding stays frozen after with ``freeze_embeddings``) for the first
-    ``epochs`` epochs and release it after."""
+    """The callback that freezes the network (all of an AttentionRNN but its n-gram part;
+    the embedding stays frozen after with ``freeze_embeddings``) for the first ``epochs``
+    epochs and releases it after."""
     network = _is_network_param_but_embedding if freeze_embeddings else is_network_param
-    freeze, unfreeze = AtEpoch(1, freeze_parameter), AtEpoch(epochs + 1, unfreeze_parameter)
-    return [("ngram_warmup_freeze", Freezer(network, at=freeze, schedule=freeze)),
-            ("ngram_warmup_unfreeze", Unfreezer(network, at=unfreeze, schedule=unfreeze))]
+    return [("ngram_warmup", NetworkWarmup(epochs, network))]
 
 
-class AtEpoch:
-    """A schedule for skorch's ``Freezer`` and ``Unfreezer``: ``fn`` at the start of epoch
-    ``epoch``, nothing at the others.
+class NetworkWarmup(Callback):
+    """Freeze the parameters ``params`` matches for the first ``epochs`` epochs, then
+    release exactly those it froze.
 
-    Given as both ``at`` and ``schedule``, it takes the place of the schedule the callbacks
-    otherwise build from their own bound methods, a reference cycle that ``skops.io``
-    cannot save (``RecursionError``); ``at`` is read only by that default schedule.
+    It freezes at the first training batch, after every callback's ``on_epoch_begin`` of
+    the first epoch has run, and leaves alone what is already frozen then: a parameter
+    that the user's own skorch ``Freezer`` froze (at epoch 1, its default) stays frozen
+    after the warm-up, as it would without one. (skorch's ``Unfreezer`` would release
+    every parameter the pattern matches, the user's frozen encoder included.)
+
+    Parameters
+    ----------
+    epochs : int
+        Warm-up epochs; the parameters are released at the start of epoch ``epochs + 1``.
+    params : callable
+        ``params(name)`` is true for the names of the parameters to freeze (as
+        ``net.get_all_learnable_params()`` names them).
+
+    Attributes
+    ----------
+    frozen_ : list of str or None
+        The parameters it froze and has not yet released; None before the warm-up.
     """
 
-    def __init__(self, epoch: int, fn):
-        self.epoch = epoch
-        self.fn = fn
+    def __init__(self, epochs: int, params):
+        self.epochs = epochs
+        self.params = params
 
-    def __call__(self, net):
-        return self.fn if len(net.history) == self.epoch else noop
+    def initialize(self):
+        self.frozen_ = None
+        return self
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if not training or self.frozen_ is not None or len(net.history) != 1:
+            return
+        self.frozen_ = []
+        for name, param in net.get_all_learnable_params():
+            if self.params(name) and param.requires_grad:
+                freeze_parameter(param)
+                self.frozen_.append(name)
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.frozen_ and len(net.history) == self.epochs + 1:
+            for name, param in net.get_all_learnable_params():
+                if name in self.frozen_:
+                    unfreeze_parameter(param)
+            self.frozen_ = []
 
 
 class EarlyStoppingAfterWarmup(EarlyStopping):

@@ -128,10 +128,10 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
         distinct n-grams per training document (``ngram_lr_``; 0.047 on news titles,
         0.013 on longer reviews).
     ngram_warmup : int, default=5
-        Epochs during which only the wide part trains (the network is frozen with
-        skorch's ``Freezer``, then released with ``Unfreezer``), so that it converges
-        before the network joins; early stopping cannot end training during the warm-up.
-        0 trains both from the start.
+        Epochs during which only the wide part trains (the network is frozen, then what
+        was frozen for the warm-up is released; parameters your own skorch ``Freezer``
+        froze stay frozen), so that it converges before the network joins; early stopping
+        cannot end training during the warm-up. 0 trains both from the start.
     retry_without_ngrams : bool, default=False
         When early stopping keeps an epoch of the warm-up (the network never improved on
         the wide part), train the classifier again without the wide part, from the same
