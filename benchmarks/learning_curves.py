@@ -33,7 +33,8 @@ the early-stopped network, not retrained on all documents) and ``lm_blend_lean``
 (both), what the fine-tuned blend's fit costs for what it buys; ``lm_blend_fast@E``
 (``lm_blend`` trained for the n-gram warm-up's 5 epochs and E more, the best of them kept
 by the held-out loss, with no refit and no retry: a fit short enough for issue 31's cost
-target); ``lm_target_lm`` (``pretrain_epochs=2``: language-model
+target); ``lm_blend_frozen`` (``lm_blend`` with its encoder, embedding and biRNN, frozen
+by ``Freezer``: the attention, output layer and n-gram part train); ``lm_target_lm`` (``pretrain_epochs=2``: language-model
 fine-tuning on the training texts first); ``lm_features`` (``make_baseline("svm_char_tfidf_lm")``: LinearSVC on char TF-IDF beside
 the frozen language model's mean- and max-pooled states; ``lm_features@W`` weighs the
 language model's block by W in the FeatureUnion).
@@ -157,6 +158,9 @@ def build(name: str, seed: int, language_model):
                 "lm_blend_lean": {"bag_ngrams": 0, "refit": False}}[name]
         return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
                                   **lean)
+    if name == "lm_blend_frozen":  # the encoder frozen by skorch's Freezer, in the blend
+        return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
+                                  callbacks=[("freeze", Freezer(["embedding.*", "rnn.*"]))])
     if name.startswith("lm_blend_fast@"):  # a fixed, short fine-tuning: the cost target
         return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
                                   refit=False, retry_without_ngrams=False,
