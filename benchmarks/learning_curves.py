@@ -34,7 +34,9 @@ the early-stopped network, not retrained on all documents) and ``lm_blend_lean``
 (``lm_blend`` trained for the n-gram warm-up's 5 epochs and E more, the best of them kept
 by the held-out loss, with no refit and no retry: a fit short enough for issue 31's cost
 target); ``lm_blend_frozen`` (``lm_blend`` with its encoder, embedding and biRNN, frozen
-by ``Freezer``: the attention, output layer and n-gram part train); ``lm_target_lm`` (``pretrain_epochs=2``: language-model
+by ``Freezer``: the attention, output layer and n-gram part train);
+``lm_blend_lm_linear`` (``lm_blend`` whose linear part reads the frozen language model's
+pooled states beside the n-gram TF-IDF, as ``svm_char_tfidf_lm`` does); ``lm_target_lm`` (``pretrain_epochs=2``: language-model
 fine-tuning on the training texts first); ``lm_features`` (``make_baseline("svm_char_tfidf_lm")``: LinearSVC on char TF-IDF beside
 the frozen language model's mean- and max-pooled states; ``lm_features@W`` weighs the
 language model's block by W in the FeatureUnion).
@@ -161,6 +163,20 @@ def build(name: str, seed: int, language_model):
     if name == "lm_blend_frozen":  # the encoder frozen by skorch's Freezer, in the blend
         return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
                                   callbacks=[("freeze", Freezer(["embedding.*", "rnn.*"]))])
+    if name == "lm_blend_lm_linear":  # the blend's linear part reads the frozen LM too
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, Pipeline
+        from sklearn.preprocessing import FunctionTransformer
+
+        from sk_slm import LanguageModelFeatures, NGramTfidfVectorizer
+
+        pipe = make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0)
+        return pipe.set_params(blend__linear=Pipeline([
+            ("union", FeatureUnion([
+                ("tfidf", NGramTfidfVectorizer(ngram_range=(1, 3))),
+                ("lm", make_pipeline(FunctionTransformer(_joined),
+                                     LanguageModelFeatures(language_model)))])),
+            ("logreg", LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000))]))
     if name.startswith("lm_blend_fast@"):  # a fixed, short fine-tuning: the cost target
         return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
                                   refit=False, retry_without_ngrams=False,
@@ -197,6 +213,11 @@ def build(name: str, seed: int, language_model):
     return make_pipeline(JiebaSegmenter(granularity="char"),
                          TokenIndexer(vocabulary=language_model),
                          LSTMAttentionClassifier(**params))
+
+
+def _joined(documents):
+    """Segmented documents (character lists) as strings, for LanguageModelFeatures."""
+    return ["".join(tokens) for tokens in documents]
 
 
 def report(rows: list[dict], title: str, paired_with: str | None = None) -> str:
