@@ -30,7 +30,10 @@ classifier's ``lr`` or at LR, over ``max_epochs=11``: the n-gram warm-up's 5 epo
 the plain rate, then 6 of the schedule); ``lm_blend_no_ngrams`` (``bag_ngrams=0``: no
 n-gram part inside the network, so no warm-up), ``lm_blend_no_refit`` (``refit=False``:
 the early-stopped network, not retrained on all documents) and ``lm_blend_lean``
-(both), what the fine-tuned blend's fit costs for what it buys; ``lm_blend_fast@E``
+(both), ``lm_blend_no_retry`` (``retry_without_ngrams=False``: no second training
+without the n-gram part when early stopping keeps a warm-up epoch) and
+``lm_blend_patience@P`` (early stopping's ``patience=P``; 3 by default), what the
+fine-tuned blend's fit costs for what it buys; ``lm_blend_fast@E``
 (``lm_blend`` trained for the n-gram warm-up's 5 epochs and E more, the best of them kept
 by the held-out loss, with no refit and no retry: a fit short enough for issue 31's cost
 target); ``lm_blend_frozen`` (``lm_blend`` with its encoder, embedding and biRNN, frozen
@@ -155,9 +158,13 @@ def build(name: str, seed: int, language_model):
         lr = {"lr": float(name.split("@")[1])} if "@" in name else {}
         return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
                                   max_epochs=11, callbacks=[("stlr", SlantedTriangular())], **lr)
-    if name in ("lm_blend_no_ngrams", "lm_blend_no_refit", "lm_blend_lean"):
+    if name.startswith("lm_blend_patience@"):
+        return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
+                                  patience=int(name.split("@")[1]))
+    if name in ("lm_blend_no_ngrams", "lm_blend_no_refit", "lm_blend_lean", "lm_blend_no_retry"):
         lean = {"lm_blend_no_ngrams": {"bag_ngrams": 0}, "lm_blend_no_refit": {"refit": False},
-                "lm_blend_lean": {"bag_ngrams": 0, "refit": False}}[name]
+                "lm_blend_lean": {"bag_ngrams": 0, "refit": False},
+                "lm_blend_no_retry": {"retry_without_ngrams": False}}[name]
         return make_lstm_pipeline(language_model=language_model, random_state=seed, verbose=0,
                                   **lean)
     if name == "lm_blend_frozen":  # the encoder frozen by skorch's Freezer, in the blend
