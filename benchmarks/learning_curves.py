@@ -223,7 +223,8 @@ def build(name: str, seed: int, language_model):
 
 
 def _joined(documents):
-    """Segmented documents (character lists) as strings, for LanguageModelFeatures."""
+    """Segmented documents (character lists) as strings, for LanguageModelFeatures (the
+    segmenter dropped whitespace, so Latin words run together: an approximation)."""
     return ["".join(tokens) for tokens in documents]
 
 
