@@ -45,16 +45,11 @@ def param_groups(named_parameters, ngram_lr: float) -> list[dict] | None:
             {"params": wide, "lr": ngram_lr}]
 
 
-def _is_network_param_but_embedding(name: str) -> bool:
-    return is_network_param(name) and name != "embedding.weight"
-
-
-def warmup_callbacks(epochs: int, freeze_embeddings: bool) -> list[tuple[str, object]]:
-    """The callback that freezes the network (all of an AttentionRNN but its n-gram part;
-    the embedding stays frozen after with ``freeze_embeddings``) for the first ``epochs``
-    epochs and releases it after."""
-    network = _is_network_param_but_embedding if freeze_embeddings else is_network_param
-    return [("ngram_warmup", NetworkWarmup(epochs, network))]
+def warmup_callbacks(epochs: int) -> list[tuple[str, object]]:
+    """The callback that freezes the network (all of an AttentionRNN but its n-gram part)
+    for the first ``epochs`` epochs and releases it after; what was frozen before (the
+    embedding with ``freeze_embeddings``) stays frozen."""
+    return [("ngram_warmup", NetworkWarmup(epochs, is_network_param))]
 
 
 class NetworkWarmup(Callback):

@@ -365,7 +365,7 @@ class LSTMAttentionClassifier(NeuralNetClassifier):
             callbacks.append(("pretraining", LanguageModelPretraining(self.pretrain_epochs)))
         warmup = self._warmup_epochs()
         if warmup:  # the n-gram part trains alone first, then the network joins in
-            callbacks += warmup_callbacks(warmup, self._module_setting("freeze_embeddings"))
+            callbacks += warmup_callbacks(warmup)
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
         if self.verbose:  # before early stopping, which ends the last epoch by raising
